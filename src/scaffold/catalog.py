@@ -1,0 +1,150 @@
+"""The capability catalog: the single source of truth.
+
+Prompts, command-line flags, Copier questions and answers, ``scaffold list``, the README table
+and the test matrix are all derived from the data below. A capability's name is spelled here and
+nowhere else by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A choice inside a capability, e.g. the message broker. ``flag`` is its CLI option."""
+
+    name: str
+    help: str
+    choices: tuple[str, ...]
+    default: str
+
+    @property
+    def flag(self) -> str:
+        return f"--{self.name.replace('_', '-')}"
+
+
+@dataclass(frozen=True)
+class Capability:
+    name: str
+    title: str
+    help: str
+    requires: frozenset[str] = frozenset()
+    conflicts: frozenset[str] = frozenset()
+    variants: tuple[Variant, ...] = ()
+    available: bool = False
+    """False while the template does not implement it yet: `new` refuses it."""
+
+    def answer_key(self, variant: Variant) -> str:
+        """The Copier answer that holds a variant's choice, e.g. ``messaging_broker``."""
+        return f"{self.name}_{variant.name}"
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    help: str
+    capabilities: frozenset[str] = field(default_factory=frozenset)
+    every_available: bool = False
+    """True for a preset meaning "everything this version implements"."""
+
+
+@dataclass(frozen=True)
+class Catalog:
+    capabilities: tuple[Capability, ...]
+    presets: tuple[Preset, ...]
+
+    def __iter__(self) -> Iterator[Capability]:
+        return iter(self.capabilities)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.capabilities)
+
+    @property
+    def available(self) -> tuple[Capability, ...]:
+        return tuple(c for c in self.capabilities if c.available)
+
+    def get(self, name: str) -> Capability | None:
+        return next((c for c in self.capabilities if c.name == name), None)
+
+    def preset(self, name: str) -> Preset | None:
+        return next((p for p in self.presets if p.name == name), None)
+
+    def preset_capabilities(self, preset: Preset) -> frozenset[str]:
+        if preset.every_available:
+            return frozenset(c.name for c in self.available)
+        return preset.capabilities
+
+    def variants(self) -> Iterator[tuple[Capability, Variant]]:
+        for capability in self.capabilities:
+            for variant in capability.variants:
+                yield capability, variant
+
+
+CATALOG = Catalog(
+    capabilities=(
+        Capability(
+            name="sharding",
+            title="Sharding and read replicas",
+            help="Route rows by a stable shard key across PostgreSQL shards; reads to replicas "
+            "with read-your-writes and primary fallback.",
+        ),
+        Capability(
+            name="caching",
+            title="Redis caching",
+            help="Cache-aside with TTL jitter, stampede protection, invalidation on write, "
+            "and a trending feed on sorted sets.",
+        ),
+        Capability(
+            name="messaging",
+            title="Messaging",
+            help="Transactional outbox, idempotent consumers, retries with a dead-letter topic, "
+            "and a notification worker.",
+            variants=(
+                Variant(
+                    name="broker",
+                    help="Message broker",
+                    choices=("kafka", "rabbitmq"),
+                    default="kafka",
+                ),
+            ),
+        ),
+        Capability(
+            name="rate_limiting",
+            title="Rate limiting",
+            help="Atomic Redis GCRA limiter, 429 with Retry-After and RateLimit headers, "
+            "and an NGINX edge.",
+        ),
+        Capability(
+            name="observability",
+            title="Observability",
+            help="Prometheus RED metrics, OpenTelemetry traces, trace ids in logs, dashboards "
+            "and alert rules.",
+        ),
+        Capability(
+            name="cicd",
+            title="CI/CD",
+            help="Build and push the image, Terraform plan/apply over OIDC, rolling deploys "
+            "to ECS with rollback.",
+        ),
+        Capability(
+            name="auth",
+            title="OAuth2",
+            help="JWT resource server, authorization code + PKCE login, key and refresh-token "
+            "rotation, RBAC.",
+        ),
+        Capability(
+            name="multitenancy",
+            title="Multi-tenancy",
+            help="Tenant isolation by PostgreSQL row-level security, metering, Stripe billing, "
+            "per-plan features.",
+            requires=frozenset({"auth"}),
+        ),
+    ),
+    presets=(
+        Preset(name="minimal", help="The base service only."),
+        Preset(name="full", help="Every capability this version offers.", every_available=True),
+    ),
+)

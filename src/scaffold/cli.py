@@ -1,0 +1,193 @@
+"""The command line: parse, call the engine, print. Nothing here a test can't reach directly.
+
+Imports of the engine are deferred into each command so that ``scaffold --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from scaffold import __version__
+from scaffold.catalog import CATALOG
+from scaffold.errors import ScaffoldError
+
+app = typer.Typer(
+    name="scaffold",
+    help="Generate production-grade backend services, and keep them up to date.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _fail(error: ScaffoldError) -> typer.Exit:
+    typer.echo(f"scaffold: error: {error.message}", err=True)
+    return typer.Exit(error.exit_code)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"scaffold {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_show_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Generate production-grade backend services, and keep them up to date."""
+
+
+@app.command("list")
+def list_capabilities(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
+) -> None:
+    """List the capabilities, their variants, requirements and conflicts."""
+    from scaffold.commands.list import catalog_as_json, catalog_rows
+
+    if as_json:
+        typer.echo(json.dumps(catalog_as_json(), indent=2))
+        return
+    rows = [("NAME", "STATUS", "VARIANTS", "RULES", "WHAT IT GIVES"), *catalog_rows()]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        typer.echo("  ".join([*cells, row[4]]))
+    presets = ", ".join(p.name for p in CATALOG.presets)
+    typer.echo(f"\nPresets: {presets}. Use: scaffold new NAME --with a,b | --preset NAME")
+
+
+def new(
+    name: Annotated[str, typer.Argument(help="Project name; also the folder created.")],
+    with_: Annotated[
+        list[str] | None,
+        typer.Option("--with", help="Capabilities to add, comma-separated.", metavar="CAP,..."),
+    ] = None,
+    without: Annotated[
+        list[str] | None,
+        typer.Option("--without", help="Capabilities to leave out.", metavar="CAP,..."),
+    ] = None,
+    preset: Annotated[
+        str | None,
+        typer.Option(
+            "--preset", help="Start from a preset: " + ", ".join(p.name for p in CATALOG.presets)
+        ),
+    ] = None,
+    answers_file: Annotated[
+        Path | None, typer.Option("--answers-file", help="A .copier-answers.yml-style file.")
+    ] = None,
+    template: Annotated[
+        str | None, typer.Option("--template", help="A template folder or git URL.")
+    ] = None,
+    output_dir: Annotated[
+        Path, typer.Option("--output-dir", help="Where the project folder is created.")
+    ] = Path(),
+    description: Annotated[
+        str | None, typer.Option("--description", help="One line about the service.")
+    ] = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", "--defaults", "-y", help="Ask nothing; use defaults.")
+    ] = False,
+    no_git: Annotated[
+        bool, typer.Option("--no-git", help="Do not initialise a git repository.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the files it would write; write nothing.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    **variant_flags: str | None,
+) -> None:
+    """Create a new service from the template."""
+    from scaffold.commands.new import NewOptions, create_project
+    from scaffold.selection import Request, parse_names
+
+    explicit = bool(with_ or without or preset or answers_file)
+    request = Request(
+        preset=preset,
+        with_=parse_names(with_ or ()),
+        without=parse_names(without or ()),
+        variants={key: value for key, value in variant_flags.items() if value is not None},
+    )
+    ask = None
+    if not (yes or explicit or as_json) and sys.stdin.isatty() and sys.stdout.isatty():
+        from scaffold.prompts import ask_selection
+
+        ask = ask_selection
+    options = NewOptions(
+        name=name,
+        output_dir=output_dir,
+        request=request,
+        answers_file=answers_file,
+        template=template,
+        description=description,
+        git=not no_git,
+        dry_run=dry_run,
+    )
+    try:
+        result = create_project(options, ask=ask)
+    except ScaffoldError as error:
+        raise _fail(error) from None
+    if as_json:
+        typer.echo(json.dumps(result.to_json(), indent=2))
+        return
+    _print_new_result(result)
+
+
+def _print_new_result(result: Any) -> None:
+    for added, by in sorted(result.selection.added.items()):
+        typer.echo(f"note: added {added}, which {by} requires")
+    if result.dry_run:
+        typer.echo(f"Would create {result.target} ({result.selection.label()}):")
+        for file in result.files:
+            typer.echo(f"  {file}")
+        typer.echo(f"{len(result.files)} files; nothing was written (--dry-run).")
+        return
+    typer.echo(
+        f"Created {result.target}: {len(result.files)} files, "
+        f"capabilities: {result.selection.label()}"
+    )
+    if result.commit:
+        typer.echo(f"git: first commit {result.commit[:12]} (also the pristine generation)")
+    typer.echo("Next:")
+    for step in result.next_steps:
+        typer.echo(f"  {step}")
+
+
+def _with_variant_flags(command: Any) -> Any:
+    """Give `new` one option per catalog variant (e.g. --broker), derived from the catalog."""
+    signature = inspect.signature(command, eval_str=True)
+    params = [p for p in signature.parameters.values() if p.kind is not p.VAR_KEYWORD]
+    for capability, variant in CATALOG.variants():
+        option = typer.Option(
+            variant.flag,
+            metavar="|".join(variant.choices),
+            help=f"{capability.title}: {variant.help} ({' | '.join(variant.choices)}; "
+            f"default {variant.default}).",
+        )
+        params.append(
+            inspect.Parameter(
+                capability.answer_key(variant),
+                inspect.Parameter.KEYWORD_ONLY,
+                default=None,
+                annotation=Annotated[str | None, option],
+            )
+        )
+    command.__signature__ = signature.replace(parameters=params)
+    command.__annotations__ = {p.name: p.annotation for p in params}
+    return command
+
+
+app.command("new")(_with_variant_flags(new))
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,117 @@
+"""`scaffold new`: check everything first, then render, then initialise git."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from scaffold import __version__
+from scaffold.answers_file import load_answers
+from scaffold.catalog import CATALOG
+from scaffold.errors import OutputNotWritable, TargetNotEmpty
+from scaffold.git import init_with_first_generation, require_git
+from scaffold.names import package_name, validate_project_name
+from scaffold.render import render_project
+from scaffold.selection import Request, Selection, resolve
+from scaffold.template_source import resolve_template
+
+Ask = Callable[[Request], Request]
+
+
+@dataclass(frozen=True)
+class NewOptions:
+    name: str
+    output_dir: Path
+    request: Request
+    answers_file: Path | None = None
+    template: str | None = None
+    description: str | None = None
+    git: bool = True
+    dry_run: bool = False
+
+
+@dataclass(frozen=True)
+class NewResult:
+    name: str
+    target: Path
+    template: str
+    selection: Selection
+    files: list[str]
+    commit: str | None
+    dry_run: bool
+
+    @property
+    def next_steps(self) -> list[str]:
+        return [
+            f"cd {self.target}",
+            "make install        # uv sync: the service and its dev tools",
+            "docker compose up   # the service and its backing services on :8000",
+            "make test           # needs DATABASE_URL, see the README",
+        ]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "path": str(self.target),
+            "template": self.template,
+            "capabilities": sorted(self.selection.capabilities),
+            "variants": dict(self.selection.variants),
+            "added_as_required": dict(self.selection.added),
+            "files": self.files,
+            "commit": self.commit,
+            "dry_run": self.dry_run,
+            "next_steps": [] if self.dry_run else self.next_steps,
+        }
+
+
+def create_project(options: NewOptions, ask: Ask | None = None) -> NewResult:
+    name = validate_project_name(options.name)
+    target = (options.output_dir / name).absolute()
+    _require_empty(target)
+    request, text = _merge_answers_file(options)
+    if ask is not None:
+        request = ask(request)
+    selection = resolve(request)
+    template = resolve_template(options.template)
+    if options.git and not options.dry_run:
+        require_git()
+    data: dict[str, object] = {**text, "project_name": name, **selection.copier_data()}
+    if options.description is not None:
+        data["description"] = options.description
+    files = render_project(template, target, data, dry_run=options.dry_run)
+    commit = None
+    if options.git and not options.dry_run:
+        commit = init_with_first_generation(target, _commit_message(name, selection))
+    return NewResult(name, target, template, selection, files, commit, options.dry_run)
+
+
+def _require_empty(target: Path) -> None:
+    if target.is_file() or (target.is_dir() and any(target.iterdir())):
+        raise TargetNotEmpty(str(target))
+    if target.exists() and not target.is_dir():
+        raise OutputNotWritable(str(target), "it is not a folder")
+
+
+def _merge_answers_file(options: NewOptions) -> tuple[Request, dict[str, str]]:
+    if options.answers_file is None:
+        return options.request, {}
+    answers = load_answers(options.answers_file)
+    request = options.request
+    merged = Request(
+        preset=request.preset,
+        with_=request.with_,
+        without=request.without,
+        variants={**answers.variants, **request.variants},
+        base=answers.capabilities,
+    )
+    text = {k: v for k, v in answers.text.items() if k != "project_name"}
+    return merged, text
+
+
+def _commit_message(name: str, selection: Selection) -> str:
+    return (
+        f"Generate {name} with scaffold {__version__}\n\n"
+        f"Capabilities: {selection.label(CATALOG)}\n"
+        f"Package: {package_name(name)}\n"
+    )
