@@ -9,7 +9,7 @@ import sys
 from scaffold.errors import InvalidProjectName
 
 MAX_LENGTH = 50
-_PATTERN = re.compile(r"[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*")
+PATTERN = re.compile(r"[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*")
 # Names that would shadow what the generated service imports.
 _RESERVED = frozenset({"scaffold", "fastapi", "sqlalchemy", "alembic", "pydantic", "uvicorn", "tests"})
 
@@ -28,7 +28,7 @@ def validate_project_name(name: str) -> str:
         raise InvalidProjectName(name, "use ASCII letters, digits, '-' and '_' only")
     if "/" in name or "\\" in name or name.startswith("."):
         raise InvalidProjectName(name, "a name, not a path; use --output-dir to choose the folder")
-    if not _PATTERN.fullmatch(name):
+    if not PATTERN.fullmatch(name):
         raise InvalidProjectName(
             name,
             "start with a lowercase letter, then lowercase letters and digits, "

@@ -42,7 +42,7 @@ class Selection:
     """Capabilities added because another one requires them: added name -> requiring name."""
 
     def copier_data(self, catalog: Catalog = CATALOG) -> dict[str, object]:
-        data: dict[str, object] = {c.name: c.name in self.capabilities for c in catalog}
+        data: dict[str, object] = {c.name: c.name in self.capabilities for c in catalog.available}
         data.update(self.variants)
         return data
 
@@ -85,14 +85,11 @@ def resolve(request: Request, catalog: Catalog = CATALOG) -> Selection:
 
     added = _add_requirements(chosen, excluded, catalog)
     _refuse_conflicts(chosen, catalog)
+    resolved_variants = _resolve_variants(chosen, variants, catalog)
     missing = sorted(n for n in chosen if not _get(n, catalog).available)
     if missing:
         raise NotYetAvailable(missing)
-    return Selection(
-        capabilities=frozenset(chosen),
-        variants=_resolve_variants(chosen, variants, catalog),
-        added=added,
-    )
+    return Selection(capabilities=frozenset(chosen), variants=resolved_variants, added=added)
 
 
 def _get(name: str, catalog: Catalog) -> Capability:

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.disk import snapshot
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An empty folder to run in, with its own TMPDIR so stray temporary files show up."""
+    work = tmp_path / "work"
+    work.mkdir()
+    private_tmp = tmp_path / "tmp"
+    private_tmp.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("TMPDIR", str(private_tmp))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(private_tmp))
+    yield work
+    assert not os.listdir(private_tmp), "a temporary file was left behind"
+
+
+@pytest.fixture
+def unchanged(workdir: Path) -> Iterator[None]:
+    """Assert the work folder is byte-for-byte as it was when the test ends."""
+    before = snapshot(workdir)
+    yield
+    assert snapshot(workdir) == before
