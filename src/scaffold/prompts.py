@@ -22,6 +22,8 @@ def ask_selection(request: Request, catalog: Catalog = CATALOG) -> Request:
         )
         for capability in catalog
     ]
+    if not catalog.available:
+        return request  # nothing to choose from; questionary cannot show an all-disabled list
     try:
         picked: list[str] = questionary.checkbox(
             "Capabilities (space to tick, enter to confirm):", choices=choices
