@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,8 +19,6 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     private_tmp.mkdir()
     monkeypatch.chdir(work)
     monkeypatch.setenv("TMPDIR", str(private_tmp))
-    import tempfile
-
     monkeypatch.setattr(tempfile, "tempdir", str(private_tmp))
     yield work
     assert not os.listdir(private_tmp), "a temporary file was left behind"

@@ -27,7 +27,9 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist")
     uv = shutil.which("uv")
     assert uv is not None, "uv is needed to build the wheel (scripts/test installs it)"
-    subprocess.run([uv, "build", "--wheel", "--out-dir", str(out), str(ROOT)], check=True, capture_output=True)
+    subprocess.run(
+        [uv, "build", "--wheel", "--out-dir", str(out), str(ROOT)], check=True, capture_output=True
+    )
     [built] = out.glob("scaffold-*.whl")
     return built
 

@@ -16,8 +16,10 @@ BROKER = Variant(name="broker", help="Broker", choices=("kafka", "rabbitmq"), de
 TOY = Catalog(
     capabilities=(
         Capability(name="alpha", title="Alpha", help="a", available=True),
-        Capability(name="beta", title="Beta", help="b", requires=frozenset({"alpha"}), available=True),
-        Capability(name="gamma", title="Gamma", help="g", conflicts=frozenset({"delta"}), available=True),
+        Capability(name="beta", title="Beta", help="b", requires=frozenset({"alpha"}),
+                   available=True),
+        Capability(name="gamma", title="Gamma", help="g", conflicts=frozenset({"delta"}),
+                   available=True),
         Capability(name="delta", title="Delta", help="d", available=True),
         Capability(name="queue", title="Queue", help="q", variants=(BROKER,), available=True),
         Capability(name="later", title="Later", help="l"),

@@ -1,4 +1,4 @@
-"""The template's ``copier.yml``, derived from the catalog so plain Copier asks the same questions."""
+"""The template's ``copier.yml``, derived from the catalog: plain Copier asks the same questions."""
 
 from __future__ import annotations
 

@@ -11,7 +11,9 @@ from scaffold.errors import InvalidProjectName
 MAX_LENGTH = 50
 PATTERN = re.compile(r"[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*")
 # Names that would shadow what the generated service imports.
-_RESERVED = frozenset({"scaffold", "fastapi", "sqlalchemy", "alembic", "pydantic", "uvicorn", "tests"})
+_RESERVED = frozenset(
+    {"scaffold", "fastapi", "sqlalchemy", "alembic", "pydantic", "uvicorn", "tests"}
+)
 
 
 def package_name(project_name: str) -> str:

@@ -155,7 +155,9 @@ def _resolve_variants(
             )
         if capability.name not in chosen:
             if value is not None:
-                raise InvalidVariant(f"{variant.flag} {value} needs the {capability.name} capability")
+                raise InvalidVariant(
+                    f"{variant.flag} {value} needs the {capability.name} capability"
+                )
             continue
         resolved[key] = value or variant.default
     unknown = sorted(set(given) - {c.answer_key(v) for c, v in catalog.variants()})

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import yaml
 
+from scaffold import __version__
+from scaffold.catalog import CATALOG
 from scaffold.git import PRISTINE_BRANCH
 from tests.support.cli import run_cli
 from tests.support.disk import snapshot
@@ -89,12 +91,8 @@ def test_a_projects_answers_file_reproduces_it(workdir: Path) -> None:
 
 
 def test_version_and_list() -> None:
-    from scaffold import __version__
-
     assert run_cli("--version").stdout.strip() == f"scaffold {__version__}"
     listing = run_cli("list").stdout
-    from scaffold.catalog import CATALOG
-
     for capability in CATALOG:
         assert capability.name in listing
     data = json.loads(run_cli("list", "--json").stdout)
