@@ -1,0 +1,68 @@
+"""PostgreSQL through SQLAlchemy 2 (async): the engine, sessions, and the readiness check.
+
+The engine is created in the app's lifespan (see `main.py`) and kept on `app.state`, so every
+app instance, including each test's, owns its own connection pool.
+"""
+
+from collections.abc import AsyncIterator
+from typing import Annotated, cast
+
+from fastapi import Depends, Request
+from sqlalchemy import MetaData, text
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import DeclarativeBase
+
+from .config import Settings
+from .health.checks import ReadinessCheck
+
+# Deterministic constraint names, so Alembic can drop and rename them in later migrations.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """The declarative base of every table; Alembic compares migrations against its metadata."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def build_engine(settings: Settings) -> AsyncEngine:
+    return create_async_engine(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+        pool_pre_ping=True,  # survive database restarts and failovers without a failed request
+    )
+
+
+def build_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    # Objects stay readable after commit, so an endpoint can return what it just saved.
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def database_readiness_check(engine: AsyncEngine) -> ReadinessCheck:
+    async def select_one() -> None:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    return ReadinessCheck(name="database", probe=select_one)
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session per request; services commit explicitly, anything uncommitted rolls back."""
+    sessionmaker = cast(async_sessionmaker[AsyncSession], request.app.state.sessionmaker)
+    async with sessionmaker() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]

@@ -1,0 +1,41 @@
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from .models import DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+
+ItemName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX_LENGTH)
+]
+
+
+class ItemCreate(BaseModel):
+    """What a client sends to create an item; unknown fields are refused, not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: ItemName
+    description: str | None = Field(default=None, max_length=DESCRIPTION_MAX_LENGTH)
+
+
+class ItemRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    description: str | None
+    created_at: datetime
+
+
+class ItemPage(BaseModel):
+    """One page of items, oldest first, with the total so clients can page to the end."""
+
+    items: list[ItemRead]
+    total: int
+    limit: int
+    offset: int

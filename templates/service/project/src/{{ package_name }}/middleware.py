@@ -1,0 +1,81 @@
+"""The request middleware: request id, one access log line per request, last-resort 500.
+
+A pure ASGI middleware rather than `BaseHTTPMiddleware`, so the request id's context variable
+is set around the whole request (dependencies, endpoint, exception handlers) and streaming
+responses are not buffered.
+"""
+
+import logging
+import time
+from http import HTTPStatus
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .problems import problem_response
+from .request_context import (
+    REQUEST_ID_HEADER,
+    bind_request_id,
+    resolve_request_id,
+    unbind_request_id,
+)
+
+logger = logging.getLogger(__name__)
+# Probes hit these every few seconds; their access lines are DEBUG so they don't drown the rest.
+QUIET_PATH_PREFIXES = ("/health/",)
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        request_id = resolve_request_id(Headers(scope=scope).get(REQUEST_ID_HEADER))
+        token = bind_request_id(request_id)
+        started = time.perf_counter()
+        status = HTTPStatus.INTERNAL_SERVER_ERROR.value
+        response_started = False
+
+        async def send_with_request_id(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                status = message["status"]
+                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_request_id)
+        except Exception:
+            logger.exception("unhandled error")
+            if response_started:
+                raise
+            response = problem_response(HTTPStatus.INTERNAL_SERVER_ERROR)
+            await response(scope, receive, send_with_request_id)
+        finally:
+            _log_access(scope, status, time.perf_counter() - started)
+            unbind_request_id(token)
+
+
+def _log_access(scope: Scope, status: int, elapsed_seconds: float) -> None:
+    path: str = scope["path"]
+    route = scope.get("route")
+    level = logging.DEBUG if path.startswith(QUIET_PATH_PREFIXES) else logging.INFO
+    logger.log(
+        level,
+        "%s %s %s",
+        scope["method"],
+        path,
+        status,
+        extra={
+            "method": scope["method"],
+            "path": path,
+            "route": getattr(route, "path", None),
+            "status": status,
+            "duration_ms": round(elapsed_seconds * 1000, 2),
+        },
+    )
