@@ -51,11 +51,24 @@ def main() -> None:
         runs,
         lambda d, i: [scaffold, "new", f"s{i}", "--yes", "--no-git"],
     )
-    measure("scaffold new (with git init + commit)", runs, lambda d, i: [scaffold, "new", f"g{i}", "--yes"])
+    measure(
+        "scaffold new (with git init + commit)",
+        runs,
+        lambda d, i: [scaffold, "new", f"g{i}", "--yes"],
+    )
     measure(
         "copier copy (same template and answers)",
         runs,
-        lambda d, i: [copier, "copy", "--quiet", "--defaults", "-d", f"project_name=c{i}", template, str(d / f"c{i}")],
+        lambda d, i: [
+            copier,
+            "copy",
+            "--quiet",
+            "--defaults",
+            "-d",
+            f"project_name=c{i}",
+            template,
+            str(d / f"c{i}"),
+        ],
     )
 
 

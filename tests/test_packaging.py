@@ -34,10 +34,13 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return built
 
 
-def test_the_wheel_ships_the_template(wheel: Path) -> None:
-    names = zipfile.ZipFile(wheel).namelist()
-    assert "scaffold/templates/service/copier.yml" in names
-    assert any(n.startswith("scaffold/templates/service/project/") for n in names)
+def test_the_wheel_ships_every_template_file(wheel: Path) -> None:
+    shipped = {n for n in zipfile.ZipFile(wheel).namelist() if n.startswith("scaffold/templates/")}
+    tracked = subprocess.run(
+        ["git", "ls-files", "-z", "templates"], cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout.split("\0")[:-1]
+    assert tracked, "no template files tracked"
+    assert {f"scaffold/{path}" for path in tracked} <= shipped
 
 
 def test_the_installed_wheel_generates_without_the_checkout(wheel: Path, tmp_path: Path) -> None:

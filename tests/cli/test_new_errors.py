@@ -46,7 +46,10 @@ def test_target_exists_and_is_not_empty(workdir: Path) -> None:
 
 @pytest.mark.usefixtures("unchanged")
 def test_unknown_capability_suggests_nearest() -> None:
-    refused(run_cli("new", "demo", "--with", "cachin"), "unknown capability 'cachin'; did you mean 'caching'?")
+    refused(
+        run_cli("new", "demo", "--with", "cachin"),
+        "unknown capability 'cachin'; did you mean 'caching'?",
+    )
 
 
 @pytest.mark.usefixtures("unchanged")
@@ -59,12 +62,18 @@ def test_forbidden_combination_names_the_rule() -> None:
 
 @pytest.mark.usefixtures("unchanged")
 def test_unknown_preset() -> None:
-    refused(run_cli("new", "demo", "--preset", "everything"), "unknown preset 'everything'; known presets: minimal, full")
+    refused(
+        run_cli("new", "demo", "--preset", "everything"),
+        "unknown preset 'everything'; known presets: minimal, full",
+    )
 
 
 @pytest.mark.usefixtures("unchanged")
 def test_bad_variant_value() -> None:
-    refused(run_cli("new", "demo", "--with", "messaging", "--broker", "nats"), "--broker must be one of kafka, rabbitmq")
+    refused(
+        run_cli("new", "demo", "--with", "messaging", "--broker", "nats"),
+        "--broker must be one of kafka, rabbitmq",
+    )
 
 
 def test_malformed_answers_file(workdir: Path) -> None:
@@ -101,7 +110,9 @@ def test_output_folder_under_a_file(workdir: Path) -> None:
 
 @pytest.mark.usefixtures("unchanged")
 def test_output_folder_on_a_read_only_filesystem() -> None:
-    refused(run_cli("new", "demo", "--yes", "--output-dir", "/proc/scaffold"), "cannot write into /proc")
+    refused(
+        run_cli("new", "demo", "--yes", "--output-dir", "/proc/scaffold"), "cannot write into /proc"
+    )
 
 
 @pytest.mark.usefixtures("unchanged")
@@ -116,5 +127,8 @@ def test_broken_template_leaves_nothing(workdir: Path, tmp_path: Path) -> None:
     (template / "project" / "ok.txt").write_text("fine")
     (template / "project" / "bad.txt.jinja").write_text("{% if %}")
     before = snapshot(workdir)
-    refused(run_cli("new", "demo", "--yes", "--template", str(template)), "the template could not be rendered")
+    refused(
+        run_cli("new", "demo", "--yes", "--template", str(template)),
+        "the template could not be rendered",
+    )
     assert snapshot(workdir) == before
