@@ -17,5 +17,6 @@ def test_copier_questions_cover_exactly_the_available_capabilities() -> None:
     expected = {c.name for c in CATALOG.available} | {
         c.answer_key(v) for c in CATALOG.available for v in c.variants
     }
+    computed = {f"needs_{service}" for service in CATALOG.services()}
     assert expected <= asked
-    assert not (asked - expected) - {"project_name", "package_name", "description"}
+    assert asked - expected == {"project_name", "package_name", "description"} | computed

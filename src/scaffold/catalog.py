@@ -33,6 +33,8 @@ class Capability:
     requires: frozenset[str] = frozenset()
     conflicts: frozenset[str] = frozenset()
     variants: tuple[Variant, ...] = ()
+    services: frozenset[str] = frozenset()
+    """Backing services it needs (e.g. redis): compose, CI and Terraform are wired per service."""
     available: bool = False
     """False while the template does not implement it yet: `new` refuses it."""
 
@@ -77,6 +79,14 @@ class Catalog:
             return frozenset(c.name for c in self.available)
         return preset.capabilities
 
+    def services(self) -> dict[str, tuple[Capability, ...]]:
+        """Each backing service, with the capabilities that need it."""
+        found: dict[str, list[Capability]] = {}
+        for capability in self.capabilities:
+            for service in sorted(capability.services):
+                found.setdefault(service, []).append(capability)
+        return {service: tuple(users) for service, users in sorted(found.items())}
+
     def variants(self) -> Iterator[tuple[Capability, Variant]]:
         for capability in self.capabilities:
             for variant in capability.variants:
@@ -96,6 +106,7 @@ CATALOG = Catalog(
             title="Redis caching",
             help="Cache-aside with TTL jitter, stampede protection, invalidation on write, "
             "and a trending feed on sorted sets.",
+            services=frozenset({"redis"}),
         ),
         Capability(
             name="messaging",
@@ -116,6 +127,7 @@ CATALOG = Catalog(
             title="Rate limiting",
             help="Atomic Redis GCRA limiter, 429 with Retry-After and RateLimit headers, "
             "and an NGINX edge.",
+            services=frozenset({"redis"}),
         ),
         Capability(
             name="observability",

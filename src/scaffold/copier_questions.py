@@ -55,6 +55,14 @@ def questions(catalog: Catalog = CATALOG) -> dict[str, object]:
                 "default": variant.default,
                 "when": "{{ " + capability.name + " }}",
             }
+    # Computed after the capabilities they depend on; Copier evaluates questions in order.
+    for service, users in catalog.services().items():
+        offered = [c.name for c in users if c.available]
+        result[f"needs_{service}"] = {
+            "type": "bool",
+            "default": "{{ " + " or ".join(offered) + " }}" if offered else False,
+            "when": False,
+        }
     return result
 
 
