@@ -30,3 +30,15 @@ def unchanged(workdir: Path) -> Iterator[None]:
     before = snapshot(workdir)
     yield
     assert snapshot(workdir) == before
+
+
+@pytest.fixture(scope="session")
+def admin_database_url() -> str:
+    """The loopback PostgreSQL of scripts/services; its role may create databases."""
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        pytest.fail(
+            "DATABASE_URL is not set: start the services with `scripts/services up` and "
+            '`eval "$(scripts/services env)"` (scripts/test does both)'
+        )
+    return url

@@ -46,16 +46,5 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 
 @pytest.fixture(scope="session")
-def admin_database_url() -> str:
-    url = os.environ.get("DATABASE_URL")
-    if not url:
-        pytest.fail(
-            "DATABASE_URL is not set: start the services with `scripts/services up` "
-            'and `eval "$(scripts/services env)"` (scripts/test does both)'
-        )
-    return url
-
-
-@pytest.fixture(scope="session")
 def renders(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     yield tmp_path_factory.mktemp("combinations")

@@ -1,0 +1,58 @@
+"""Drive `scaffold new` through a real pseudo-terminal, as a person would."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pexpect
+
+from scaffold.catalog import CATALOG
+from tests.support.cli import run_cli
+from tests.support.disk import snapshot
+
+DOWN = "\x1b[B"
+SPACE = " "
+ENTER = "\r"
+
+
+def test_ticking_with_arrows_and_space_equals_the_flags(workdir: Path) -> None:
+    available = [c for c in CATALOG if c.available]
+    ticked = available[:: max(1, len(available) // 2)][:2]  # the first, and one further on
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "scaffold", "new", "demo", "--output-dir", "typed", "--no-git"],
+        cwd=str(workdir),
+        env={**os.environ, "TERM": "xterm", "COLUMNS": "120", "LINES": "40"},
+        encoding="utf-8",
+        timeout=30,
+        dimensions=(40, 120),
+    )
+    child.expect("Capabilities")
+    position = 0
+    for capability in ticked:
+        target = available.index(capability)
+        child.send(DOWN * (target - position))
+        child.send(SPACE)
+        position = target
+    child.send(ENTER)
+    chosen_variants: list[str] = []
+    for capability, variant in CATALOG.variants():
+        if capability in ticked:
+            child.expect(variant.help)
+            child.send(DOWN + ENTER)  # the second choice: not the default
+            chosen_variants += [variant.flag, variant.choices[1]]
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.before
+
+    names = ",".join(c.name for c in ticked)
+    flags = ["--with", names] if names else ["--yes"]
+    outcome = run_cli(
+        "new", "demo", "--output-dir", "flagged", "--no-git", *flags, *chosen_variants
+    )
+    assert outcome.exit_code == 0, outcome.stderr
+    typed, flagged = workdir / "typed" / "demo", workdir / "flagged" / "demo"
+    assert snapshot(typed) == snapshot(flagged)
+    assert snapshot(typed)  # the project was written
