@@ -1,4 +1,5 @@
-"""Render the Copier template into a staging folder; move it into place only on full success.
+"""Render the Copier template: into a staging folder moved into place only on full success
+(``render_project``), or into a folder of the caller's (``render_tree``, for updates).
 
 A failed or interrupted render leaves the disk as it was: the staging folder is always removed,
 and the target is created by a single rename at the very end.
@@ -13,11 +14,20 @@ import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
+import yaml
+
 from scaffold.errors import Interrupted, OutputNotWritable, TemplateError
+from scaffold.template_source import TemplateSource
+
+ANSWERS_FILE = ".copier-answers.yml"
 
 
 def render_project(
-    template: str, target: Path, data: Mapping[str, object], *, dry_run: bool = False
+    source: TemplateSource,
+    target: Path,
+    data: Mapping[str, object],
+    *,
+    dry_run: bool = False,
 ) -> list[str]:
     """Render into ``target`` (which must be absent or empty) and return the files written."""
     stage_in = Path(tempfile.gettempdir()) if dry_run else _nearest_existing(target.parent)
@@ -27,8 +37,7 @@ def render_project(
         raise OutputNotWritable(str(target.parent), error.strerror or str(error)) from None
     try:
         rendered = staging / target.name
-        _run_copier(template, rendered, data)
-        files = sorted(str(p.relative_to(rendered)) for p in rendered.rglob("*") if not p.is_dir())
+        files = render_tree(source, rendered, data)
         if not dry_run:
             _move_into_place(rendered, target)
         return files
@@ -38,7 +47,23 @@ def render_project(
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _run_copier(template: str, destination: Path, data: Mapping[str, object]) -> None:
+def render_tree(
+    source: TemplateSource,
+    destination: Path,
+    data: Mapping[str, object],
+    vcs_ref: str | None = None,
+) -> list[str]:
+    """Render into ``destination`` and record the source portably; return the files."""
+    _run_copier(source.location, destination, data, vcs_ref)
+    _record_source(destination / ANSWERS_FILE, source)
+    return sorted(
+        str(p.relative_to(destination)) for p in destination.rglob("*") if not p.is_dir()
+    )
+
+
+def _run_copier(
+    template: str, destination: Path, data: Mapping[str, object], vcs_ref: str | None
+) -> None:
     import copier  # deferred: importing Copier costs more than the rest of the CLI
     import jinja2
     from copier.errors import CopierError
@@ -50,6 +75,7 @@ def _run_copier(template: str, destination: Path, data: Mapping[str, object]) ->
                 template,
                 destination,
                 data=dict(data),
+                vcs_ref=vcs_ref,
                 defaults=True,
                 quiet=True,
                 unsafe=False,
@@ -57,6 +83,20 @@ def _run_copier(template: str, destination: Path, data: Mapping[str, object]) ->
             )
     except (CopierError, jinja2.TemplateError, ValueError) as error:
         raise TemplateError(_first_line(error)) from None
+
+
+def _record_source(answers_file: Path, source: TemplateSource) -> None:
+    """Replace Copier's machine-specific ``_src_path`` with one that resolves anywhere."""
+    if not answers_file.is_file():
+        return
+    text = answers_file.read_text(encoding="utf-8")
+    header = "".join(line for line in text.splitlines(keepends=True) if line.startswith("#"))
+    answers = yaml.safe_load(text) or {}
+    answers["_src_path"] = source.recorded
+    if source.packaged_version is not None:
+        answers["_commit"] = source.packaged_version
+    ordered = dict(sorted(answers.items()))
+    answers_file.write_text(header + yaml.safe_dump(ordered, sort_keys=False), encoding="utf-8")
 
 
 def _move_into_place(rendered: Path, target: Path) -> None:

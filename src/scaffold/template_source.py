@@ -1,14 +1,39 @@
-"""Where the template comes from: the one shipped in the package, a folder, or a git URL."""
+"""Where the template comes from, and how that is recorded so any clone can find it again.
+
+Three kinds: the template shipped inside the package (recorded as ``scaffold:service`` with the
+tool's version as ``_commit``, so it resolves on any machine with scaffold installed), a folder
+(recorded by absolute path), or a git URL (recorded as given; Copier records the tag).
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
+from scaffold import __version__
 from scaffold.errors import ScaffoldError
 
-_GIT_URL = re.compile(r"^(?:git\+|https?://|ssh://|git://|git@|file://)|\.git$")
+PACKAGED = "scaffold:service"
+_GIT_URL = re.compile(r"^(?:git\+|https?://|ssh://|git://|git@|file://|gh:|gl:)|\.git/?$")
 _QUESTIONS_FILES = ("copier.yml", "copier.yaml")
+
+
+@dataclass(frozen=True)
+class TemplateSource:
+    location: str
+    """What Copier is given: an absolute folder or a git URL."""
+    recorded: str
+    """What `.copier-answers.yml` keeps as `_src_path`."""
+    packaged: bool = False
+
+    @property
+    def is_git(self) -> bool:
+        return bool(_GIT_URL.search(self.location)) or (Path(self.location) / ".git").exists()
+
+    @property
+    def packaged_version(self) -> str | None:
+        return __version__ if self.packaged else None
 
 
 def packaged_template() -> Path:
@@ -20,18 +45,18 @@ def packaged_template() -> Path:
     raise ScaffoldError("the packaged template is missing; reinstall scaffold")
 
 
-def resolve_template(given: str | None) -> str:
-    """A source Copier accepts: an absolute folder path or a git URL."""
-    if given is None:
-        return str(packaged_template())
+def resolve_template(given: str | None) -> TemplateSource:
+    if given is None or given == PACKAGED:
+        return TemplateSource(str(packaged_template()), PACKAGED, packaged=True)
     if _GIT_URL.search(given):
-        return given
+        return TemplateSource(given, given)
     path = Path(given).expanduser()
     if not path.is_dir():
         raise ScaffoldError(f"template {given} is not a folder or a git URL")
     if not _is_template(path):
         raise ScaffoldError(f"template {given} has no copier.yml")
-    return str(path.resolve())
+    absolute = str(path.resolve())
+    return TemplateSource(absolute, absolute)
 
 
 def _is_template(folder: Path) -> bool:

@@ -14,7 +14,7 @@ from scaffold.git import init_with_first_generation, require_git
 from scaffold.names import package_name, validate_project_name
 from scaffold.render import render_project
 from scaffold.selection import Request, Selection, resolve
-from scaffold.template_source import resolve_template
+from scaffold.template_source import TemplateSource, resolve_template
 
 Ask = Callable[[Request], Request]
 
@@ -35,7 +35,7 @@ class NewOptions:
 class NewResult:
     name: str
     target: Path
-    template: str
+    source: TemplateSource
     selection: Selection
     files: list[str]
     commit: str | None
@@ -54,7 +54,8 @@ class NewResult:
         return {
             "name": self.name,
             "path": str(self.target),
-            "template": self.template,
+            "template": self.source.recorded,
+            "template_location": self.source.location,
             "capabilities": sorted(self.selection.capabilities),
             "variants": dict(self.selection.variants),
             "added_as_required": dict(self.selection.added),
@@ -73,17 +74,17 @@ def create_project(options: NewOptions, ask: Ask | None = None) -> NewResult:
     if ask is not None:
         request = ask(request)
     selection = resolve(request)
-    template = resolve_template(options.template)
+    source = resolve_template(options.template)
     if options.git and not options.dry_run:
         require_git()
     data: dict[str, object] = {**text, "project_name": name, **selection.copier_data()}
     if options.description is not None:
         data["description"] = options.description
-    files = render_project(template, target, data, dry_run=options.dry_run)
+    files = render_project(source, target, data, dry_run=options.dry_run)
     commit = None
     if options.git and not options.dry_run:
         commit = init_with_first_generation(target, _commit_message(name, selection))
-    return NewResult(name, target, template, selection, files, commit, options.dry_run)
+    return NewResult(name, target, source, selection, files, commit, options.dry_run)
 
 
 def _require_empty(target: Path) -> None:
