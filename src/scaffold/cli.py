@@ -162,6 +162,135 @@ def _print_new_result(result: Any) -> None:
         typer.echo(f"  {step}")
 
 
+ProjectOption = Annotated[
+    Path, typer.Option("--project", "-C", help="The project folder (default: here).")
+]
+DryRunOption = Annotated[
+    bool, typer.Option("--dry-run", help="Print the full diff it would make; touch nothing.")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+
+
+@app.command()
+def update(
+    project: ProjectOption = Path(),
+    to: Annotated[
+        str | None, typer.Option("--to", help="A tag of a git template (default: the latest).")
+    ] = None,
+    dry_run: DryRunOption = False,
+    rebuild_pristine: Annotated[
+        bool,
+        typer.Option(
+            "--rebuild-pristine",
+            help="Recreate a lost scaffold/pristine branch from the recorded answers.",
+        ),
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Bring the project to the current template, keeping every change you made."""
+    from scaffold.commands import update as updating
+
+    try:
+        if rebuild_pristine:
+            commit = updating.rebuild_pristine(project)
+            typer.echo(
+                f"Rebuilt scaffold/pristine at {commit[:12]}; `scaffold update` works again."
+            )
+            return
+        result = updating.update_project(project, to=to, dry_run=dry_run)
+    except ScaffoldError as error:
+        raise _fail(error) from None
+    _finish_update(result, as_json)
+
+
+@app.command()
+def add(
+    capabilities: Annotated[list[str], typer.Argument(help="Capabilities to add.")],
+    project: ProjectOption = Path(),
+    dry_run: DryRunOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Add capabilities to an existing project, through the update merge."""
+    from scaffold.commands.change import add_capabilities
+    from scaffold.selection import parse_names
+
+    try:
+        result = add_capabilities(project, parse_names(capabilities), dry_run=dry_run)
+    except ScaffoldError as error:
+        raise _fail(error) from None
+    _finish_update(result, as_json)
+
+
+@app.command()
+def remove(
+    capabilities: Annotated[list[str], typer.Argument(help="Capabilities to remove.")],
+    project: ProjectOption = Path(),
+    dry_run: DryRunOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Remove capabilities; files you edited are reported as conflicts, never lost."""
+    from scaffold.commands.change import remove_capabilities
+    from scaffold.selection import parse_names
+
+    try:
+        result = remove_capabilities(project, parse_names(capabilities), dry_run=dry_run)
+    except ScaffoldError as error:
+        raise _fail(error) from None
+    _finish_update(result, as_json)
+
+
+@app.command()
+def check(project: ProjectOption = Path(), as_json: JsonOption = False) -> None:
+    """For CI: exit 0 when the project is on the current template with no drift, else 1."""
+    from scaffold.commands.check import check_project
+
+    try:
+        report = check_project(project)
+    except ScaffoldError as error:
+        raise _fail(error) from None
+    if as_json:
+        typer.echo(json.dumps(report.to_json(), indent=2))
+    else:
+        versions = f"{report.recorded_version or '?'} (current {report.current_version or '?'})"
+        typer.echo(f"{report.project}: template {report.template} {versions}")
+        for problem in report.problems:
+            typer.echo(f"  {problem.code}: {problem.message}")
+        typer.echo("  up to date" if report.ok else f"  {len(report.problems)} problem(s)")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _finish_update(result: Any, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(result.to_json(), indent=2))
+    elif result.status == "up-to-date":
+        typer.echo(f"Already up to date (template {result.to_version or 'unversioned'}).")
+    elif result.status == "dry-run":
+        typer.echo(result.diff, nl=False)
+        typer.echo(f"{len(result.changed)} file(s) would change; nothing was touched (--dry-run).")
+        for path in result.conflicts:
+            typer.echo(f"  would conflict: {path}")
+    elif result.status == "merged":
+        typer.echo(
+            f"Merged the template ({result.from_version} -> {result.to_version}): "
+            f"{len(result.changed)} file(s) changed, committed."
+        )
+    else:
+        typer.echo(
+            f"The template ({result.from_version} -> {result.to_version}) conflicts with "
+            "your changes in:",
+            err=True,
+        )
+        for path in result.conflicts:
+            typer.echo(f"  {path}", err=True)
+        typer.echo(
+            "Resolve the markers, `git add` the files and `git commit`; "
+            "or undo everything with `git merge --abort`.",
+            err=True,
+        )
+        raise typer.Exit(1)
+
+
 def _with_variant_flags(command: Any) -> Any:
     """Give `new` one option per catalog variant (e.g. --broker), derived from the catalog."""
     signature = inspect.signature(command, eval_str=True)

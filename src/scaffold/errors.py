@@ -88,3 +88,38 @@ class Interrupted(ScaffoldError):
 
     def __init__(self) -> None:
         super().__init__("interrupted; nothing was written")
+
+
+class NotAGitRepository(ScaffoldError):
+    def __init__(self, folder: str) -> None:
+        super().__init__(f"{folder} is not inside a git repository; scaffold keeps history in git")
+
+
+class NotAScaffoldProject(ScaffoldError):
+    def __init__(self, folder: str) -> None:
+        super().__init__(f"{folder} is not a scaffold project: no .copier-answers.yml at its root")
+
+
+class DirtyWorkingTree(ScaffoldError):
+    def __init__(self, files: list[str]) -> None:
+        shown = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
+        super().__init__(
+            f"uncommitted changes ({shown}); commit or stash them first (git stash), then retry"
+        )
+
+
+class MergeInProgress(ScaffoldError):
+    def __init__(self) -> None:
+        super().__init__(
+            "a merge is in progress; finish it (resolve, git add, git commit) "
+            "or undo it (git merge --abort) first"
+        )
+
+
+class PristineMissing(ScaffoldError):
+    def __init__(self) -> None:
+        super().__init__(
+            "the scaffold/pristine branch is missing (fetch it with "
+            "`git fetch origin scaffold/pristine:scaffold/pristine`), or rebuild it from the "
+            "recorded answers with `scaffold update --rebuild-pristine`"
+        )

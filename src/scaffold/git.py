@@ -5,12 +5,11 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from scaffold.errors import GitError, ScaffoldError
-
-PRISTINE_BRANCH = "scaffold/pristine"
-"""Holds only generated trees, one commit per generation; updates merge from it."""
 
 _FALLBACK_IDENTITY = {
     "GIT_AUTHOR_NAME": "scaffold",
@@ -20,49 +19,46 @@ _FALLBACK_IDENTITY = {
 }
 
 
+@dataclass(frozen=True)
+class Completed:
+    code: int
+    out: str
+    err: str
+
+
 def require_git() -> None:
     if shutil.which("git") is None:
         raise ScaffoldError("git is not installed; install it or pass --no-git")
 
 
-def run_git(repo: Path, *args: str, env: dict[str, str] | None = None) -> str:
-    try:
-        completed = subprocess.run(
-            ["git", *args],
-            cwd=repo,
-            env={**os.environ, **(env or {})},
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-    except subprocess.CalledProcessError as error:
-        detail = (error.stderr or error.stdout or "").strip().splitlines()
-        raise GitError(args[0], detail[-1] if detail else f"exit {error.returncode}") from None
-    return completed.stdout.strip()
-
-
-def _identity_env(repo: Path) -> dict[str, str]:
-    """Use the user's identity when git has one; otherwise commit as scaffold."""
-    probe = subprocess.run(
-        ["git", "config", "user.email"], cwd=repo, capture_output=True, text=True, check=False
-    )
-    return {} if probe.stdout.strip() else dict(_FALLBACK_IDENTITY)
-
-
-def init_with_first_generation(repo: Path, message: str) -> str:
-    """``git init``, commit everything, and mark that commit as the first pristine generation."""
-    require_git()
-    default_branch = subprocess.run(
-        ["git", "config", "--get", "init.defaultBranch"],
+def git_status(repo: Path, *args: str, env: Mapping[str, str] | None = None) -> Completed:
+    """Run git and return its exit code and output; for commands where non-zero is an answer."""
+    done = subprocess.run(
+        ["git", *args],
         cwd=repo,
+        env={**os.environ, "GIT_TERMINAL_PROMPT": "0", **(env or {})},
         capture_output=True,
         text=True,
         check=False,
-    ).stdout.strip()
+    )
+    return Completed(done.returncode, done.stdout.strip(), done.stderr.strip())
+
+
+def run_git(repo: Path, *args: str, env: Mapping[str, str] | None = None) -> str:
+    done = git_status(repo, *args, env=env)
+    if done.code != 0:
+        detail = (done.err or done.out).splitlines()
+        raise GitError(args[0], detail[-1] if detail else f"exit {done.code}")
+    return done.out
+
+
+def identity_env(repo: Path) -> dict[str, str]:
+    """Use the user's identity when git has one; otherwise commit as scaffold."""
+    configured = git_status(repo, "config", "user.email").out
+    return {} if configured else dict(_FALLBACK_IDENTITY)
+
+
+def init_repository(repo: Path) -> None:
+    require_git()
+    default_branch = git_status(repo, "config", "--get", "init.defaultBranch").out
     run_git(repo, "init", "--quiet", f"--initial-branch={default_branch or 'main'}")
-    run_git(repo, "add", "--all")
-    env = _identity_env(repo)
-    run_git(repo, "commit", "--quiet", "--no-verify", "--message", message, env=env)
-    commit = run_git(repo, "rev-parse", "HEAD")
-    run_git(repo, "branch", PRISTINE_BRANCH, commit)
-    return commit

@@ -56,9 +56,7 @@ def render_tree(
     """Render into ``destination`` and record the source portably; return the files."""
     _run_copier(source.location, destination, data, vcs_ref)
     _record_source(destination / ANSWERS_FILE, source)
-    return sorted(
-        str(p.relative_to(destination)) for p in destination.rglob("*") if not p.is_dir()
-    )
+    return sorted(str(p.relative_to(destination)) for p in destination.rglob("*") if not p.is_dir())
 
 
 def _run_copier(

@@ -10,8 +10,9 @@ from scaffold import __version__
 from scaffold.answers_file import load_answers
 from scaffold.catalog import CATALOG
 from scaffold.errors import OutputNotWritable, TargetNotEmpty
-from scaffold.git import init_with_first_generation, require_git
+from scaffold.git import require_git
 from scaffold.names import package_name, validate_project_name
+from scaffold.pristine import start_history
 from scaffold.render import render_project
 from scaffold.selection import Request, Selection, resolve
 from scaffold.template_source import TemplateSource, resolve_template
@@ -83,7 +84,7 @@ def create_project(options: NewOptions, ask: Ask | None = None) -> NewResult:
     files = render_project(source, target, data, dry_run=options.dry_run)
     commit = None
     if options.git and not options.dry_run:
-        commit = init_with_first_generation(target, _commit_message(name, selection))
+        commit = start_history(target, _commit_message(name, selection))
     return NewResult(name, target, source, selection, files, commit, options.dry_run)
 
 
