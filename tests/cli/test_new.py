@@ -8,7 +8,7 @@ import yaml
 
 from scaffold import __version__
 from scaffold.catalog import CATALOG
-from scaffold.git import PRISTINE_BRANCH
+from scaffold.pristine import BRANCH as PRISTINE_BRANCH
 from tests.support.cli import run_cli
 from tests.support.disk import snapshot
 
