@@ -37,6 +37,17 @@ def _show_version(value: bool) -> None:
         raise typer.Exit()
 
 
+def _complete_capabilities(incomplete: str) -> list[str]:
+    """Complete the last name of a comma-separated list, from the catalog."""
+    done, _, last = incomplete.rpartition(",")
+    prefix = f"{done}," if done else ""
+    return [prefix + c.name for c in CATALOG.available if c.name.startswith(last)]
+
+
+def _complete_presets(incomplete: str) -> list[str]:
+    return [p.name for p in CATALOG.presets if p.name.startswith(incomplete)]
+
+
 @app.callback()
 def _root(
     version: Annotated[
@@ -70,16 +81,29 @@ def new(
     name: Annotated[str, typer.Argument(help="Project name; also the folder created.")],
     with_: Annotated[
         list[str] | None,
-        typer.Option("--with", help="Capabilities to add, comma-separated.", metavar="CAP,..."),
+        typer.Option(
+            "--with",
+            help="Capabilities to add, comma-separated.",
+            metavar="CAP,...",
+            autocompletion=_complete_capabilities,
+        ),
     ] = None,
     without: Annotated[
         list[str] | None,
-        typer.Option("--without", help="Capabilities to leave out.", metavar="CAP,..."),
+        typer.Option(
+            "--without",
+            help="Capabilities to leave out.",
+            metavar="CAP,...",
+            autocompletion=_complete_capabilities,
+        ),
     ] = None,
     preset: Annotated[
         str | None,
         typer.Option(
-            "--preset", help="Start from a preset: " + ", ".join(p.name for p in CATALOG.presets)
+            "--preset",
+            metavar="NAME",
+            help="Start from a preset: " + ", ".join(p.name for p in CATALOG.presets),
+            autocompletion=_complete_presets,
         ),
     ] = None,
     answers_file: Annotated[
@@ -205,7 +229,10 @@ def update(
 
 @app.command()
 def add(
-    capabilities: Annotated[list[str], typer.Argument(help="Capabilities to add.")],
+    capabilities: Annotated[
+        list[str],
+        typer.Argument(help="Capabilities to add.", autocompletion=_complete_capabilities),
+    ],
     project: ProjectOption = Path(),
     dry_run: DryRunOption = False,
     as_json: JsonOption = False,
@@ -223,7 +250,10 @@ def add(
 
 @app.command()
 def remove(
-    capabilities: Annotated[list[str], typer.Argument(help="Capabilities to remove.")],
+    capabilities: Annotated[
+        list[str],
+        typer.Argument(help="Capabilities to remove.", autocompletion=_complete_capabilities),
+    ],
     project: ProjectOption = Path(),
     dry_run: DryRunOption = False,
     as_json: JsonOption = False,
@@ -291,6 +321,10 @@ def _finish_update(result: Any, as_json: bool) -> None:
         raise typer.Exit(1)
 
 
+def _choices_completer(choices: tuple[str, ...]) -> Any:
+    return lambda incomplete: [c for c in choices if c.startswith(incomplete)]
+
+
 def _with_variant_flags(command: Any) -> Any:
     """Give `new` one option per catalog variant (e.g. --broker), derived from the catalog."""
     signature = inspect.signature(command, eval_str=True)
@@ -299,6 +333,7 @@ def _with_variant_flags(command: Any) -> Any:
         option = typer.Option(
             variant.flag,
             metavar="|".join(variant.choices),
+            autocompletion=_choices_completer(variant.choices),
             help=f"{capability.title}: {variant.help} ({' | '.join(variant.choices)}; "
             f"default {variant.default}).",
         )

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -11,6 +13,8 @@ from scaffold.catalog import CATALOG
 from scaffold.pristine import BRANCH as PRISTINE_BRANCH
 from tests.support.cli import run_cli
 from tests.support.disk import snapshot
+
+SCAFFOLD = str(Path(sys.executable).parent / "scaffold")
 
 
 def git(repo: Path, *args: str) -> str:
@@ -97,3 +101,18 @@ def test_version_and_list() -> None:
         assert capability.name in listing
     data = json.loads(run_cli("list", "--json").stdout)
     assert [c["name"] for c in data["capabilities"]] == list(CATALOG.names)
+
+
+def complete(words: str) -> list[str]:
+    """Ask the installed `scaffold` for bash completions of ``words``, as the shell would."""
+    parts = words.split(" ")
+    env = {**os.environ, "_SCAFFOLD_COMPLETE": "complete_bash", "COMP_WORDS": words,
+           "COMP_CWORD": str(len(parts) - 1)}  # fmt: skip
+    done = subprocess.run([SCAFFOLD], env=env, capture_output=True, text=True, check=True)
+    return done.stdout.split()
+
+
+def test_shell_completion_offers_commands_presets_and_variants() -> None:
+    assert "new" in complete("scaffold ne")
+    assert complete("scaffold new x --preset f") == ["full"]
+    assert complete("scaffold new x --broker r") == ["rabbitmq"]
