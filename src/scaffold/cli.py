@@ -227,43 +227,41 @@ def update(
     _finish_update(result, as_json)
 
 
+CapabilitiesArgument = Annotated[
+    list[str], typer.Argument(help="Capability names.", autocompletion=_complete_capabilities)
+]
+
+
 @app.command()
 def add(
-    capabilities: Annotated[
-        list[str],
-        typer.Argument(help="Capabilities to add.", autocompletion=_complete_capabilities),
-    ],
+    capabilities: CapabilitiesArgument,
     project: ProjectOption = Path(),
     dry_run: DryRunOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Add capabilities to an existing project, through the update merge."""
-    from scaffold.commands.change import add_capabilities
-    from scaffold.selection import parse_names
-
-    try:
-        result = add_capabilities(project, parse_names(capabilities), dry_run=dry_run)
-    except ScaffoldError as error:
-        raise _fail(error) from None
-    _finish_update(result, as_json)
+    _change("add_capabilities", capabilities, project, dry_run, as_json)
 
 
 @app.command()
 def remove(
-    capabilities: Annotated[
-        list[str],
-        typer.Argument(help="Capabilities to remove.", autocompletion=_complete_capabilities),
-    ],
+    capabilities: CapabilitiesArgument,
     project: ProjectOption = Path(),
     dry_run: DryRunOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Remove capabilities; files you edited are reported as conflicts, never lost."""
-    from scaffold.commands.change import remove_capabilities
+    _change("remove_capabilities", capabilities, project, dry_run, as_json)
+
+
+def _change(
+    operation: str, capabilities: list[str], project: Path, dry_run: bool, as_json: bool
+) -> None:
+    from scaffold.commands import change
     from scaffold.selection import parse_names
 
     try:
-        result = remove_capabilities(project, parse_names(capabilities), dry_run=dry_run)
+        result = getattr(change, operation)(project, parse_names(capabilities), dry_run=dry_run)
     except ScaffoldError as error:
         raise _fail(error) from None
     _finish_update(result, as_json)
