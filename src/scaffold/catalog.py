@@ -107,6 +107,7 @@ CATALOG = Catalog(
             help="Cache-aside with TTL jitter, stampede protection, invalidation on write, "
             "and a trending feed on sorted sets.",
             services=frozenset({"redis"}),
+            available=True,
         ),
         Capability(
             name="messaging",
@@ -128,6 +129,7 @@ CATALOG = Catalog(
             help="Atomic Redis GCRA limiter, 429 with Retry-After and RateLimit headers, "
             "and an NGINX edge.",
             services=frozenset({"redis"}),
+            available=True,
         ),
         Capability(
             name="observability",

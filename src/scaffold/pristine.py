@@ -35,11 +35,17 @@ class PristineBranch:
         return git_status(self.repo, "merge-base", "--is-ancestor", tip, "HEAD").code == 0
 
     def commit_tree(self, tree: Path, message: str, parent: str | None) -> str:
-        """Commit the folder ``tree`` as a generation; returns the commit, moves no ref."""
+        """Commit the folder ``tree`` as a generation; returns the commit, moves no ref.
+
+        A tree equal to the parent's returns the parent: an update with nothing to do writes
+        not even an unreachable commit.
+        """
         with tempfile.TemporaryDirectory(prefix="scaffold-index-") as scratch:
             env = {**self.env, "GIT_INDEX_FILE": str(Path(scratch) / "index")}
             run_git(self.repo, "--work-tree", str(tree), "add", "--all", ".", env=env)
             tree_id = run_git(self.repo, "write-tree", env=env)
+        if parent and tree_id == self.tree_of(parent):
+            return parent
         parents = ["-p", parent] if parent else []
         env = {**self.env, **identity_env(self.repo)}
         return run_git(self.repo, "commit-tree", tree_id, *parents, "-m", message, env=env)

@@ -62,11 +62,18 @@ def parse_answers(text: str, shown: str) -> dict[str, object]:
 
 
 def require_clean(project: Project) -> None:
-    """Refuse while a merge is under way or tracked files have uncommitted changes."""
+    """Refuse while a merge is under way or tracked files have uncommitted changes.
+
+    `git status` without optional locks looks past a stale stat cache (a copied or restored
+    checkout) without rewriting .git/index, so a dry run writes nothing at all.
+    """
     merge_head = run_git(project.root, "rev-parse", "--git-path", "MERGE_HEAD")
     if (project.root / merge_head).exists():
         raise MergeInProgress()
-    git_status(project.root, "update-index", "-q", "--refresh")
-    changed = run_git(project.root, "diff-index", "--name-only", "HEAD", "--")
+    status = run_git(
+        project.root, "status", "--porcelain=v2", "--untracked-files=no", "--no-renames", "-z",
+        env={"GIT_OPTIONAL_LOCKS": "0"},
+    )  # fmt: skip
+    changed = [e.split(" ", 10 if e[0] == "u" else 8)[-1] for e in status.split("\0") if e]
     if changed:
-        raise DirtyWorkingTree(changed.splitlines())
+        raise DirtyWorkingTree(changed)

@@ -6,12 +6,15 @@ import json
 import re
 import shutil
 import subprocess
+import tempfile
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
 import hcl2
 import yaml
+
+from tests.support import nginx
 
 # `${{ }}` is GitHub Actions syntax, not Jinja; anything else that looks like Jinja is a leftover.
 UNRENDERED = re.compile(r"(?<!\$)\{\{|\{%|%\}|\{#")
@@ -100,3 +103,16 @@ def dockerfile_lint(root: Path) -> None:
 def terraform_formatted(root: Path) -> None:
     terraform = require_tool("terraform", "the machine image ships it in /usr/local/bin")
     run([terraform, "fmt", "-check", "-recursive", "-diff", "deploy/terraform"], root)
+
+
+def nginx_config_valid(project: Path) -> None:
+    """`nginx -t` on the edge config, rendered for loopback upstreams (see tests/support/nginx)."""
+    if not (project / nginx.EDGE_DIR).is_dir():
+        return
+    with tempfile.TemporaryDirectory(prefix="nginx-t-") as prefix:
+        main = nginx.render_edge(project, Path(prefix))
+        nginx.check_config(main)
+    edge = "\n".join(
+        p.read_text(encoding="utf-8") for p in (project / nginx.EDGE_DIR).rglob("*") if p.is_file()
+    )
+    assert "limit_req_status 429;" in edge, "the edge must answer 429 (limit_req's default is 503)"

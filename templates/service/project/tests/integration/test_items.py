@@ -131,3 +131,57 @@ async def test_an_unknown_path_is_a_404_problem(client: AsyncClient) -> None:
 
     assert response.status_code == 404
     assert response.headers["content-type"] == PROBLEM_JSON
+
+
+async def test_a_patch_changes_only_the_fields_sent(client: AsyncClient) -> None:
+    created = await create_item(client, "Lamp", description="red")
+
+    response = await client.patch(f"/items/{created['id']}", json={"name": " Desk lamp "})
+
+    assert response.status_code == 200
+    assert response.json() == {**created, "name": "Desk lamp"}
+    assert (await client.get(f"/items/{created['id']}")).json() == response.json()
+
+
+async def test_a_patch_with_a_null_description_clears_it(client: AsyncClient) -> None:
+    created = await create_item(client, "Lamp", description="red")
+
+    response = await client.patch(f"/items/{created['id']}", json={"description": None})
+
+    assert response.status_code == 200
+    assert response.json()["description"] is None
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"), [({"name": None}, "name"), ({"name": ""}, "name"), ({"id": "x"}, "id")]
+)
+async def test_invalid_patches_are_422_problems(
+    client: AsyncClient, payload: dict[str, object], field: str
+) -> None:
+    created = await create_item(client, "Lamp")
+
+    response = await client.patch(f"/items/{created['id']}", json=payload)
+
+    assert response.status_code == 422
+    assert [error["loc"] for error in response.json()["errors"]] == [["body", field]]
+
+
+async def test_a_deleted_item_is_gone(client: AsyncClient) -> None:
+    created = await create_item(client, "Lamp")
+
+    response = await client.delete(f"/items/{created['id']}")
+
+    assert response.status_code == 204
+    assert response.content == b""
+    assert (await client.get(f"/items/{created['id']}")).status_code == 404
+    assert (await client.delete(f"/items/{created['id']}")).status_code == 404
+
+
+async def test_writes_to_an_unknown_item_are_404_problems(client: AsyncClient) -> None:
+    missing = uuid.uuid4()
+
+    patched = await client.patch(f"/items/{missing}", json={"name": "x"})
+    deleted = await client.delete(f"/items/{missing}")
+
+    assert (patched.status_code, deleted.status_code) == (404, 404)
+    assert patched.headers["content-type"] == PROBLEM_JSON

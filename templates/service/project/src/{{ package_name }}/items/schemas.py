@@ -2,7 +2,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from .models import DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH
 
@@ -21,6 +21,22 @@ class ItemCreate(BaseModel):
 
     name: ItemName
     description: str | None = Field(default=None, max_length=DESCRIPTION_MAX_LENGTH)
+
+
+class ItemUpdate(BaseModel):
+    """A partial update: only the fields sent change; `description: null` clears it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: ItemName | None = None
+    description: str | None = Field(default=None, max_length=DESCRIPTION_MAX_LENGTH)
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_not_null(cls, value: str | None) -> str:
+        if value is None:
+            raise ValueError("name cannot be null; leave it out to keep it")
+        return value
 
 
 class ItemRead(BaseModel):

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .models import Item
-from .schemas import ItemCreate
+from .schemas import ItemCreate, ItemUpdate
 
 
 async def create(*, db_session: AsyncSession, item_in: ItemCreate) -> Item:
@@ -20,6 +20,18 @@ async def create(*, db_session: AsyncSession, item_in: ItemCreate) -> Item:
 
 async def get(*, db_session: AsyncSession, item_id: uuid.UUID) -> Item | None:
     return await db_session.get(Item, item_id)
+
+
+async def update(*, db_session: AsyncSession, item: Item, item_in: ItemUpdate) -> Item:
+    for field, value in item_in.model_dump(exclude_unset=True).items():
+        setattr(item, field, value)
+    await db_session.commit()
+    return item
+
+
+async def delete(*, db_session: AsyncSession, item: Item) -> None:
+    await db_session.delete(item)
+    await db_session.commit()
 
 
 async def get_page(*, db_session: AsyncSession, limit: int, offset: int) -> tuple[list[Item], int]:

@@ -1,0 +1,260 @@
+"""Print GET /items/{id} latency (p50/p95/p99) and requests/s with the cache on and off, same run.
+
+Run (services up: `scripts/services up`, `eval "$(scripts/services env)"`; wrk from Debian:
+`apt-get install -y wrk`):
+
+    .venv/bin/python benchmarks/cache_latency.py [--duration 10] [--connections 8]
+        [--items 1000] [--rounds 3]
+
+A project with `caching` is rendered through `scaffold new`'s own code path and run with the
+matrix's shared environment (`.cache/generated-venv`). On a fresh database of the PostgreSQL at
+DATABASE_URL it is migrated and seeded with `--items` items; then two uvicorn servers of it run
+on loopback against the Redis at REDIS_URL (keys under a random prefix, deleted afterwards):
+one with CACHE_ENABLED=true (its cache filled first by reading every item once) and one with
+CACHE_ENABLED=false. wrk loads each in turn, `--rounds` times in alternating order, requesting
+random items. Both servers log at WARNING, so neither pays for a line per request. Target: p95
+at least 50% lower with the cache. Numbers only; nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from scaffold.commands.new import NewOptions, create_project  # noqa: E402
+from scaffold.matrix import pairwise  # noqa: E402
+from scaffold.selection import Request  # noqa: E402
+from tests.matrix.runtime_checks import free_port, fresh_database  # noqa: E402
+from tests.matrix.shared_env import shared_python  # noqa: E402
+
+PROJECT = "bench-svc"
+PACKAGE = "bench_svc"
+SERVICES_HINT = 'run `scripts/services up` and `eval "$(scripts/services env)"`'
+
+# wrk calls `request` for every request (a random seeded item) and `done` once at the end.
+WRK_SCRIPT = """
+local ids = {}
+for line in io.lines(os.getenv("BENCH_IDS_FILE")) do ids[#ids + 1] = line end
+math.randomseed(os.time())
+request = function()
+  return wrk.format("GET", "/items/" .. ids[math.random(#ids)])
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("RESULT %d %d %d %d %d %d %d\\n", summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99),
+    e.connect + e.read + e.write + e.timeout, e.status))
+end
+"""
+
+
+@dataclass(frozen=True)
+class Result:
+    requests: int
+    seconds: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    socket_errors: int
+    non_2xx: int
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
+    parser.add_argument("--connections", type=int, default=8, help="wrk connections")
+    parser.add_argument("--items", type=int, default=1000, help="items seeded and requested")
+    parser.add_argument("--rounds", type=int, default=3, help="measurements of each mode")
+    options = parser.parse_args()
+    for name in ("DATABASE_URL", "REDIS_URL"):
+        if not os.environ.get(name):
+            sys.exit(f"{name} is not set: {SERVICES_HINT}")
+    wrk = shutil.which("wrk") or sys.exit("wrk is not installed: apt-get install -y wrk")
+
+    with tempfile.TemporaryDirectory(prefix="cache-bench-") as scratch_dir:
+        scratch = Path(scratch_dir)
+        project, python = render(scratch)
+        database = f"cache_bench_{secrets.token_hex(4)}"
+        with fresh_database(os.environ["DATABASE_URL"], database) as database_url:
+            prefix = f"cache_bench_{secrets.token_hex(4)}"
+            env = {
+                **os.environ,
+                "DATABASE_URL": database_url,
+                "REDIS_KEY_PREFIX": prefix,
+                "LOG_LEVEL": "WARNING",
+                "PYTHONPATH": str(project / "src"),
+                "PYTHONDONTWRITEBYTECODE": "1",
+            }
+            env.pop("VIRTUAL_ENV", None)
+            subprocess.run(
+                [str(python), "-m", "alembic", "upgrade", "head"], cwd=project, env=env, check=True
+            )
+            ids = seed(database_url, options.items)
+            ids_file = scratch / "ids.txt"
+            ids_file.write_text("\n".join(ids) + "\n")
+            script = scratch / "random-item.lua"
+            script.write_text(WRK_SCRIPT)
+            try:
+                with (
+                    server(python, project, {**env, "CACHE_ENABLED": "true"}) as cached,
+                    server(python, project, {**env, "CACHE_ENABLED": "false"}) as uncached,
+                ):
+                    for item_id in ids:  # fill the cache: every measured read is a hit
+                        get(f"{cached}/items/{item_id}")
+                    bases = {"cache on": cached, "cache off": uncached}
+                    results: dict[str, list[Result]] = {mode: [] for mode in bases}
+                    for base in bases.values():  # warm up both: pools, connections
+                        load(wrk, base, script, ids_file, options.connections, seconds=3)
+                    for round_number in range(options.rounds):
+                        order = list(bases) if round_number % 2 == 0 else list(reversed(bases))
+                        for mode in order:
+                            result = load(
+                                wrk, bases[mode], script, ids_file, options.connections,
+                                seconds=options.duration,
+                            )  # fmt: skip
+                            results[mode].append(result)
+                            print(f"round {round_number + 1} {mode:<9} {describe(result)}")
+                    stats = json.loads(get(f"{cached}/cache/stats"))
+            finally:
+                delete_keys(python, env, prefix)
+    report(results, stats, options)
+
+
+def render(scratch: Path) -> tuple[Path, Path]:
+    """The project, and the matrix's shared interpreter (built from the same samples)."""
+
+    def new(name: str, folder: Path, capabilities: tuple[str, ...]) -> Path:
+        request = Request(with_=capabilities)
+        return create_project(NewOptions(name, folder, request, git=False)).target
+
+    samples = [
+        new("matrix-svc", scratch / "deps" / str(index), tuple(sorted(selection.capabilities)))
+        for index, selection in enumerate(pairwise())
+    ]
+    return new(PROJECT, scratch, ("caching",)), shared_python(samples)
+
+
+def seed(database_url: str, count: int) -> list[str]:
+    """Insert `count` items in one statement; return their ids."""
+    statement = (
+        "INSERT INTO items (id, name, description) "
+        f"SELECT gen_random_uuid(), 'item ' || n, 'seeded for the benchmark' "
+        f"FROM generate_series(1, {int(count)}) AS n RETURNING id"
+    )
+    done = subprocess.run(
+        ["psql", database_url, "-v", "ON_ERROR_STOP=1", "-qAt", "-c", statement],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    return [line for line in done.stdout.splitlines() if line.strip()]
+
+
+@contextmanager
+def server(python: Path, project: Path, env: dict[str, str]) -> Iterator[str]:
+    """A uvicorn of the project on a free loopback port; yields its base URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [str(python), "-m", "uvicorn", "--factory", f"{PACKAGE}.main:create_app",
+         "--host", "127.0.0.1", "--port", str(port), "--no-access-log"],
+        cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                output = process.stderr.read() if process.stderr else ""
+                sys.exit(f"uvicorn exited with {process.returncode}:\n{output}")
+            try:
+                get(f"{base}/health/ready")
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return str(response.read().decode())
+
+
+def load(wrk: str, base: str, script: Path, ids: Path, connections: int, seconds: int) -> Result:
+    done = subprocess.run(
+        [wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "-s", str(script), base],
+        env={**os.environ, "BENCH_IDS_FILE": str(ids)}, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    line = next(line for line in done.stdout.splitlines() if line.startswith("RESULT "))
+    count, micros, p50, p95, p99, socket_errors, non_2xx = (int(v) for v in line.split()[1:])
+    return Result(count, micros / 1e6, p50 / 1000, p95 / 1000, p99 / 1000, socket_errors, non_2xx)
+
+
+def describe(result: Result) -> str:
+    errors = ""
+    if result.socket_errors or result.non_2xx:
+        errors = f"  ERRORS: {result.socket_errors} socket, {result.non_2xx} non-2xx"
+    return (
+        f"p50 {result.p50_ms:6.2f} ms  p95 {result.p95_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms"
+        f"  {result.per_second:8.0f} req/s{errors}"
+    )
+
+
+def delete_keys(python: Path, env: dict[str, str], prefix: str) -> None:
+    code = (
+        "import os, redis; r = redis.Redis.from_url(os.environ['REDIS_URL']); "
+        f"keys = list(r.scan_iter(match='{prefix}:*', count=1000)); keys and r.unlink(*keys)"
+    )
+    subprocess.run([str(python), "-c", code], env=env, check=False)
+
+
+def report(
+    results: dict[str, list[Result]], stats: dict[str, int], options: argparse.Namespace
+) -> None:
+    def median(mode: str, field: str) -> float:
+        return statistics.median(getattr(result, field) for result in results[mode])
+
+    print(
+        f"\nGET /items/{{id}}, {options.items} random items, wrk 1 thread {options.connections}"
+        f" connections, {options.duration} s x {options.rounds} rounds per mode (medians):"
+    )
+    print(f"{'':<10}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'req/s':>10}")
+    for mode in results:
+        print(
+            f"{mode:<10}{median(mode, 'p50_ms'):9.2f}{median(mode, 'p95_ms'):9.2f}"
+            f"{median(mode, 'p99_ms'):9.2f}{median(mode, 'per_second'):10.0f}"
+        )
+    on, off = median("cache on", "p95_ms"), median("cache off", "p95_ms")
+    print(f"p95 with the cache is {100 * (1 - on / off):.0f}% lower (target: at least 50%)")
+    print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+    total = stats["hits"] + stats["misses"]
+    print(
+        f"cache-on server: {stats['hits']} hits, {stats['misses']} misses "
+        f"({100 * stats['hits'] / max(total, 1):.1f}% hits), {stats['fallbacks']} fallbacks"
+    )
+
+
+if __name__ == "__main__":
+    main()

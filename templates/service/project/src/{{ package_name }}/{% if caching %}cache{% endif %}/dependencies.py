@@ -1,0 +1,61 @@
+"""The caching capability's objects, built once per app in the lifespan (`main.py`), kept on
+`app.state.caches`, and handed to endpoints as dependencies."""
+
+from dataclasses import dataclass
+from typing import Annotated, cast
+
+from fastapi import Depends, Request
+from redis.asyncio import Redis
+
+from ..config import Settings
+from ..items.schemas import ItemRead
+from ..redis_client import redis_key
+from .aside import CacheAside, CachePolicy
+from .stats import CacheStats
+from .trending import TrendingFeed
+
+# Part of every key: bump it when the cached shape (ItemRead) changes, and the new code never
+# reads what the old code wrote (the old keys simply expire).
+ITEM_KEY_VERSION = "v1"
+TRENDING_KEY_VERSION = "v1"
+
+
+@dataclass(frozen=True, slots=True)
+class Caches:
+    stats: CacheStats
+    items: CacheAside[ItemRead]
+    trending: TrendingFeed
+
+
+def build_caches(redis: Redis, settings: Settings) -> Caches:
+    stats = CacheStats()
+    policy = CachePolicy(
+        enabled=settings.cache_enabled,
+        ttl_seconds=settings.cache_ttl_seconds,
+        negative_ttl_seconds=settings.cache_negative_ttl_seconds,
+        jitter=settings.cache_ttl_jitter,
+        lock_ttl_seconds=settings.cache_lock_ttl_seconds,
+    )
+    return Caches(
+        stats=stats,
+        items=CacheAside(
+            redis,
+            namespace=redis_key(settings, "cache", ITEM_KEY_VERSION, "item"),
+            model=ItemRead,
+            policy=policy,
+            stats=stats,
+        ),
+        trending=TrendingFeed(
+            redis,
+            namespace=redis_key(settings, "trending", TRENDING_KEY_VERSION, "items"),
+            bucket_seconds=settings.trending_bucket_seconds,
+            window_buckets=settings.trending_window_buckets,
+        ),
+    )
+
+
+def get_caches(request: Request) -> Caches:
+    return cast(Caches, request.app.state.caches)
+
+
+CachesDep = Annotated[Caches, Depends(get_caches)]

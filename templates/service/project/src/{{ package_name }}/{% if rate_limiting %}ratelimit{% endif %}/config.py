@@ -1,0 +1,93 @@
+"""Rate-limit policies and the route groups that use them, as settings (see `config.Settings`).
+
+A policy is "`limit` requests per `window_seconds`, at most `burst` of them back to back", for
+one client. The service-wide `Settings` holds the policies by name, which path prefixes use which
+policy, and which proxies may name the client in `X-Forwarded-For`; all of it can be set from
+the environment as JSON (see `.env.example`).
+"""
+
+import re
+from typing import Annotated, Self
+
+from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, model_validator
+from pydantic_settings import NoDecode
+
+# Policy names appear in Redis keys and, quoted, in the RateLimit headers.
+POLICY_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+DEFAULT_POLICY = "default"
+SENSITIVE_POLICY = "sensitive"
+
+# `RATE_LIMIT_TRUSTED_PROXIES=10.0.0.0/8,192.168.1.7` (a plain list, not JSON).
+TrustedProxies = Annotated[list[IPvAnyNetwork], NoDecode]
+
+
+class RateLimitPolicy(BaseModel):
+    """One quota: `limit` per `window_seconds`, with `burst` of it usable at once."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    limit: int = Field(ge=1, le=1_000_000)
+    window_seconds: int = Field(ge=1, le=86_400)
+    burst: int | None = Field(default=None, ge=1)
+    """How many requests may arrive back to back; defaults to `limit` (the whole quota)."""
+    fail_open: bool = True
+    """When Redis cannot be asked: admit (general traffic) or refuse with 503 (sensitive)."""
+
+    @model_validator(mode="after")
+    def _burst_within_limit(self) -> Self:
+        if self.burst is not None and self.burst > self.limit:
+            raise ValueError("burst cannot exceed limit (the quota it is part of)")
+        return self
+
+    @property
+    def capacity(self) -> int:
+        """The most requests admitted at once from an idle client."""
+        return self.burst if self.burst is not None else self.limit
+
+    @property
+    def emission_interval_us(self) -> int:
+        """GCRA's T: the steady-state gap between two admitted requests, in microseconds."""
+        return max(1, round(self.window_seconds * 1_000_000 / self.limit))
+
+
+def default_policies() -> dict[str, RateLimitPolicy]:
+    return {
+        # General API traffic: 100 a minute per client, 20 of them at once; fails open.
+        DEFAULT_POLICY: RateLimitPolicy(limit=100, window_seconds=60, burst=20),
+        # Login, password reset, OTP and the like: 5 a minute, fails closed.
+        SENSITIVE_POLICY: RateLimitPolicy(limit=5, window_seconds=60, burst=5, fail_open=False),
+    }
+
+
+def default_routes() -> dict[str, str]:
+    """Path prefix -> policy; the longest matching prefix wins, anything else is `default`.
+
+    The `auth` capability adds its login and token paths here, mapped to `sensitive`.
+    """
+    return {"/rate-limit/sensitive-example": SENSITIVE_POLICY}
+
+
+def default_exempt_paths() -> list[str]:
+    """Prefixes never limited: probes must reach every instance whatever a client does."""
+    return ["/health/"]
+
+
+def split_addresses(value: object) -> object:
+    """`"a, b"` -> `["a", "b"]`; anything else is left for pydantic to validate."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+def check_policy_names(policies: dict[str, RateLimitPolicy], routes: dict[str, str]) -> None:
+    """Called by `Settings`: a typo in a policy name must stop the service at start-up."""
+    for name in policies:
+        if not POLICY_NAME.fullmatch(name):
+            raise ValueError(f"rate-limit policy name {name!r} must match {POLICY_NAME.pattern}")
+    if DEFAULT_POLICY not in policies:
+        raise ValueError(f"RATE_LIMIT_POLICIES must define the {DEFAULT_POLICY!r} policy")
+    for prefix, name in routes.items():
+        if not prefix.startswith("/"):
+            raise ValueError(f"rate-limit route {prefix!r} must be a path starting with '/'")
+        if name not in policies:
+            raise ValueError(f"rate-limit route {prefix!r} names unknown policy {name!r}")

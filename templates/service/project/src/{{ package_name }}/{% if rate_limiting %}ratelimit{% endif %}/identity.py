@@ -1,0 +1,84 @@
+"""Who is asking: the identity a request is counted against, most specific first.
+
+1. the authenticated user, when an authentication middleware outside this one has set
+   `scope["user"]` (Starlette's convention: `is_authenticated`, `identity`). Hook for the `auth`
+   capability: install its middleware after (so, outside) `RateLimitMiddleware`;
+2. the API key header (hashed: keys never reach Redis). Until keys are validated, a client can
+   mint new ones; the per-IP edge limits (NGINX, the WAF) bound that. Set
+   `RATE_LIMIT_API_KEY_HEADER=""` to count by address only;
+3. the client's address. `X-Forwarded-For` is believed only when the connection comes from a
+   proxy in `RATE_LIMIT_TRUSTED_PROXIES`, read right to left up to the first address that is not
+   a trusted proxy, so a client cannot pick its own bucket by sending the header. IPv6 clients
+   are counted per /64, the block one host usually holds.
+"""
+
+import hashlib
+from collections.abc import Sequence
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
+
+from starlette.datastructures import Headers
+from starlette.types import Scope
+
+TrustedProxies = Sequence[IPv4Network | IPv6Network]
+IPV6_CLIENT_PREFIX = 64
+
+
+def client_identity(scope: Scope, *, api_key_header: str, trusted_proxies: TrustedProxies) -> str:
+    user = authenticated_user(scope)
+    if user:
+        return f"user:{user}"
+    headers = Headers(scope=scope)
+    api_key = headers.get(api_key_header) if api_key_header else None
+    if api_key:
+        return f"key:{hashlib.sha256(api_key.encode()).hexdigest()[:32]}"
+    return f"ip:{client_address(scope, headers, trusted_proxies)}"
+
+
+def authenticated_user(scope: Scope) -> str | None:
+    user = scope.get("user")
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    identity = getattr(user, "identity", None)
+    return str(identity) if identity else None
+
+
+def client_address(scope: Scope, headers: Headers, trusted_proxies: TrustedProxies) -> str:
+    peer = scope.get("client")
+    address = parse_address(peer[0]) if peer else None
+    if address is None:
+        return peer[0] if peer else "unknown"
+    if is_trusted(address, trusted_proxies):
+        hops = [hop for value in headers.getlist("x-forwarded-for") for hop in value.split(",")]
+        for hop in reversed(hops):
+            forwarded = parse_address(hop)
+            if forwarded is None:
+                break  # garbage can only come from the client side of the chain
+            address = forwarded
+            if not is_trusted(forwarded, trusted_proxies):
+                break
+    return bucket_of(address)
+
+
+def parse_address(text: str) -> IPv4Address | IPv6Address | None:
+    """An address as proxies write it: bare, `1.2.3.4:port` or `[v6]:port`."""
+    candidate = text.strip()
+    if candidate.startswith("["):
+        candidate = candidate[1 : candidate.find("]")]
+    elif candidate.count(":") == 1:
+        candidate = candidate.split(":", 1)[0]
+    try:
+        return ip_address(candidate)
+    except ValueError:
+        return None
+
+
+def is_trusted(address: IPv4Address | IPv6Address, trusted_proxies: TrustedProxies) -> bool:
+    return any(address in network for network in trusted_proxies)
+
+
+def bucket_of(address: IPv4Address | IPv6Address) -> str:
+    if isinstance(address, IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ip_network(f"{address}/{IPV6_CLIENT_PREFIX}", strict=False))
+    return str(address)

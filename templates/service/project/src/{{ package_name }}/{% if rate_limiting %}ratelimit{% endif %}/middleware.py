@@ -1,0 +1,85 @@
+"""The rate-limit middleware: one limiter check per request, before routing.
+
+A pure ASGI middleware (like `RequestContextMiddleware`, which stays outside it so refusals are
+logged with their request id): it answers 429 without reaching the endpoint, and adds the
+RateLimit header fields to every response of a limited route, whatever produced the response.
+The policy is chosen by path prefix from settings, so a route group is limited without
+touching its code.
+"""
+
+from typing import cast
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..config import Settings
+from .config import DEFAULT_POLICY, RateLimitPolicy
+from .identity import client_identity
+from .limiter import RateLimitBackendError, RateLimiter
+from .responses import limiter_unavailable, policy_header, quota_exceeded, rate_limit_headers
+
+
+class RouteTable:
+    """Which policy limits a path: exempt prefixes first, then the longest mapped prefix."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.enabled = settings.rate_limit_enabled
+        self.policies = settings.rate_limit_policies
+        self._exempt = tuple(settings.rate_limit_exempt_paths)
+        self._routes = sorted(settings.rate_limit_routes.items(), key=lambda kv: -len(kv[0]))
+
+    def policy_for(self, path: str) -> tuple[str, RateLimitPolicy] | None:
+        if not self.enabled or any(_under(path, prefix) for prefix in self._exempt):
+            return None
+        name = next((name for prefix, name in self._routes if _under(path, prefix)), DEFAULT_POLICY)
+        return name, self.policies[name]
+
+
+def _under(path: str, prefix: str) -> bool:
+    """`/a/b` is under `/a` and `/a/`, but `/ab` is not under `/a`."""
+    base = prefix.rstrip("/")
+    return path == base or path.startswith(base + "/")
+
+
+class RateLimitMiddleware:
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.routes = RouteTable(settings)
+        self.api_key_header = settings.rate_limit_api_key_header
+        self.trusted_proxies = settings.rate_limit_trusted_proxies
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        match = self.routes.policy_for(scope["path"]) if scope["type"] == "http" else None
+        if match is None:
+            await self.app(scope, receive, send)
+            return
+        policy_name, policy = match
+        limiter = cast(RateLimiter, scope["app"].state.rate_limiter)
+        identity = client_identity(
+            scope, api_key_header=self.api_key_header, trusted_proxies=self.trusted_proxies
+        )
+        try:
+            decision = await limiter.acquire(policy_name, policy, identity)
+        except RateLimitBackendError:
+            if not policy.fail_open:
+                await limiter_unavailable(policy_name, policy)(scope, receive, send)
+                return
+            # Fail open: served uncounted (the limiter has counted and logged the failure).
+            only_policy = [policy_header(policy_name, policy)]
+            await self.app(scope, receive, _adding_headers(send, only_policy))
+            return
+        if not decision.allowed:
+            await quota_exceeded(policy, decision)(scope, receive, send)
+            return
+        await self.app(scope, receive, _adding_headers(send, rate_limit_headers(policy, decision)))
+
+
+def _adding_headers(send: Send, headers: list[tuple[str, str]]) -> Send:
+    async def send_with_headers(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            response_headers = MutableHeaders(scope=message)
+            for name, value in headers:
+                response_headers.append(name, value)
+        await send(message)
+
+    return send_with_headers

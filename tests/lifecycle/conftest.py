@@ -1,0 +1,90 @@
+"""A team template built from the packaged one, with three releases, and a project made at v1.
+
+Built once per module; each test gets its own copy of the v1 project, so a test costs one or
+two renders. The releases:
+- v2 appends a `clean` target to the Makefile, deletes `.github/dependabot.yml`, renames
+  `migrations/script.py.mako` to `migrations/revision.py.mako` and adds `CHANGELOG.md`;
+- v3 appends a section to the README.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.support.cli import Outcome, run_cli
+from tests.support.disk import snapshot
+from tests.support.team_template import make_template_repo, release
+
+MAKEFILE_V2 = "\nclean: ## Remove the caches the tools leave behind\n\trm -rf .pytest_cache\n"
+DELETED = ".github/dependabot.yml"
+RENAMED, RENAMED_TO = "migrations/script.py.mako", "migrations/revision.py.mako"
+ADDED = "CHANGELOG.md"
+README_V3 = "\n## Changelog\n\nSee CHANGELOG.md.\n"
+
+
+def release_v2(project: Path) -> None:
+    with (project / "Makefile.jinja").open("a", encoding="utf-8") as makefile:
+        makefile.write(MAKEFILE_V2)
+    (project / DELETED).unlink()
+    (project / RENAMED).rename(project / RENAMED_TO)
+    (project / ADDED).write_text("# Changelog\n\n## v2\n\n- make clean\n", encoding="utf-8")
+
+
+def release_v3(project: Path) -> None:
+    with (project / "README.md.jinja").open("a", encoding="utf-8") as readme:
+        readme.write(README_V3)
+
+
+@dataclass(frozen=True)
+class Team:
+    template: Path
+    project_at_v1: Path
+
+
+@pytest.fixture(scope="module")
+def team(tmp_path_factory: pytest.TempPathFactory) -> Team:
+    root = tmp_path_factory.mktemp("team")
+    template = make_template_repo(root / "template")
+    made = run_cli("new", "demo", "--yes", "--template", str(template), "--output-dir", str(root))
+    assert made.exit_code == 0, made.stderr
+    release(template, "v2", release_v2)
+    release(template, "v3", release_v3)
+    return Team(template, root / "demo")
+
+
+@pytest.fixture
+def project(team: Team, workdir: Path) -> Path:
+    """A fresh copy of the project generated at v1, in the test's work folder."""
+    copy = workdir / "demo"
+    shutil.copytree(team.project_at_v1, copy, symlinks=True)
+    return copy
+
+
+def git(repo: Path, *args: str) -> str:
+    command = ["git", "-c", "user.name=test", "-c", "user.email=test@localhost", *args]
+    return subprocess.run(command, cwd=repo, check=True, capture_output=True, text=True).stdout
+
+
+def commit_all(repo: Path, message: str = "my changes") -> None:
+    git(repo, "add", "--all")
+    git(repo, "commit", "--quiet", "-m", message)
+
+
+def worktree(root: Path) -> dict[str, str]:
+    """``snapshot`` without the .git folder."""
+    return {k: v for k, v in snapshot(root).items() if k != ".git" and not k.startswith(".git/")}
+
+
+def refused(outcome: Outcome, message: str) -> None:
+    """One line on stderr, exit 2, nothing on stdout."""
+    assert outcome.exit_code == 2, outcome
+    assert outcome.stdout == ""
+    lines = outcome.stderr.splitlines()
+    assert len(lines) == 1, outcome.stderr
+    assert lines[0].startswith("scaffold: error: ")
+    assert message in lines[0], lines[0]

@@ -1,0 +1,120 @@
+"""What `scaffold update` refuses: one line on stderr, exit 2, and nothing touched."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scaffold.catalog import CATALOG
+from scaffold.pristine import BRANCH
+from tests.lifecycle.conftest import MAKEFILE_V2, commit_all, git, refused
+from tests.support.cli import run_cli
+from tests.support.disk import snapshot
+
+
+def test_not_a_git_repository(workdir: Path) -> None:
+    folder = workdir / "plain"
+    folder.mkdir()
+    (folder / ".copier-answers.yml").write_text("_src_path: scaffold:service\n")
+    before = snapshot(workdir)
+    refused(run_cli("update", "-C", str(folder)), "is not inside a git repository")
+    assert snapshot(workdir) == before
+
+
+def test_a_missing_folder_is_not_a_git_repository(workdir: Path) -> None:
+    refused(run_cli("update", "-C", str(workdir / "nowhere")), "is not inside a git repository")
+
+
+def test_not_a_scaffold_project(workdir: Path) -> None:
+    git(workdir, "init", "--quiet")
+    before = snapshot(workdir)
+    refused(run_cli("update", "-C", str(workdir)), "is not a scaffold project")
+    assert snapshot(workdir) == before
+
+
+ADD = [["add", c.name] for c in CATALOG.available[:1]]
+
+
+@pytest.mark.parametrize("command", [["update"], ["update", "--dry-run"], *ADD])
+def test_a_dirty_tree_is_refused_with_what_to_do(project: Path, command: list[str]) -> None:
+    with (project / "Makefile").open("a") as makefile:
+        makefile.write("# not committed\n")
+    before = snapshot(project)
+    outcome = run_cli(*command, "-C", str(project))
+    refused(outcome, "uncommitted changes (Makefile)")
+    assert "commit or stash them first" in outcome.stderr
+    assert snapshot(project) == before
+
+
+def test_a_staged_change_is_refused_too(project: Path) -> None:
+    (project / "NEW.md").write_text("staged\n")
+    git(project, "add", "NEW.md")
+    before = snapshot(project)
+    refused(run_cli("update", "-C", str(project)), "uncommitted changes (NEW.md)")
+    assert snapshot(project) == before
+
+
+def test_untracked_files_are_no_reason_to_refuse(project: Path) -> None:
+    (project / "scratch.txt").write_text("mine, untracked\n")
+    outcome = run_cli("update", "--to", "v2", "-C", str(project))
+    assert outcome.exit_code == 0, outcome.stderr
+    assert (project / "scratch.txt").read_text() == "mine, untracked\n"
+
+
+def test_a_merge_in_progress_is_refused(project: Path) -> None:
+    with (project / "Makefile").open("a") as makefile:
+        makefile.write("\ndeploy: ## ours\n")
+    commit_all(project)
+    assert run_cli("update", "--to", "v2", "-C", str(project)).exit_code == 1
+    before = snapshot(project)
+    outcome = run_cli("update", "-C", str(project))
+    refused(outcome, "a merge is in progress")
+    assert "git merge --abort" in outcome.stderr
+    assert snapshot(project) == before
+
+
+def test_a_missing_pristine_branch_is_refused_and_can_be_rebuilt(project: Path) -> None:
+    makefile = project / "Makefile"
+    makefile.write_text("# ours, far from the template's change\n" + makefile.read_text())
+    commit_all(project)
+    git(project, "branch", "--quiet", "-D", BRANCH)
+    before = snapshot(project)
+    outcome = run_cli("update", "-C", str(project))
+    refused(outcome, "the scaffold/pristine branch is missing")
+    assert "scaffold update --rebuild-pristine" in outcome.stderr
+    assert "git fetch origin scaffold/pristine:scaffold/pristine" in outcome.stderr
+    assert snapshot(project) == before
+
+    rebuilt = run_cli("update", "--rebuild-pristine", "-C", str(project))
+    assert rebuilt.exit_code == 0, rebuilt.stderr
+    assert "Rebuilt scaffold/pristine" in rebuilt.stdout
+    assert git(project, "status", "--porcelain") == ""
+    assert "# ours, far from the template's change" in (project / "Makefile").read_text()
+
+    updated = run_cli("update", "--to", "v2", "-C", str(project))
+    assert updated.exit_code == 0, updated.stderr
+    makefile = (project / "Makefile").read_text()
+    assert "# ours, far from the template's change" in makefile
+    assert makefile.endswith(MAKEFILE_V2)
+
+
+def test_rebuilding_an_existing_pristine_branch_is_refused(project: Path) -> None:
+    before = snapshot(project)
+    refused(run_cli("update", "--rebuild-pristine", "-C", str(project)), "exists already")
+    assert snapshot(project) == before
+
+
+def test_to_needs_a_git_template(workdir: Path) -> None:
+    assert run_cli("new", "demo", "--yes").exit_code == 0
+    before = snapshot(workdir)
+    refused(run_cli("update", "--to", "v2", "-C", "demo"), "--to takes a tag of a git template")
+    assert snapshot(workdir) == before
+
+
+def test_an_unknown_tag_is_refused(project: Path) -> None:
+    before = snapshot(project)
+    outcome = run_cli("update", "--to", "v9", "-C", str(project))
+    refused(outcome, "the template could not be rendered")
+    assert "v9" in outcome.stderr
+    assert snapshot(project) == before
