@@ -291,6 +291,8 @@ def check(project: ProjectOption = Path(), as_json: JsonOption = False) -> None:
 def _finish_update(result: Any, as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps(result.to_json(), indent=2))
+        if result.status == "conflicts":
+            raise typer.Exit(1)  # the same exit code as without --json
     elif result.status == "up-to-date":
         typer.echo(f"Already up to date (template {result.to_version or 'unversioned'}).")
     elif result.status == "dry-run":

@@ -70,6 +70,11 @@ def git(repo: Path, *args: str) -> str:
     return subprocess.run(command, cwd=repo, check=True, capture_output=True, text=True).stdout
 
 
+def append(path: Path, text: str) -> None:
+    with path.open("a", encoding="utf-8") as file:
+        file.write(text)
+
+
 def commit_all(repo: Path, message: str = "my changes") -> None:
     git(repo, "add", "--all")
     git(repo, "commit", "--quiet", "-m", message)

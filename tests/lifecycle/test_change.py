@@ -14,7 +14,7 @@ import yaml
 from scaffold.catalog import CATALOG, Catalog
 from scaffold.commands import change
 from scaffold.template_source import packaged_template
-from tests.lifecycle.conftest import commit_all, git, refused, worktree
+from tests.lifecycle.conftest import append, commit_all, git, refused, worktree
 from tests.support.cli import run_cli
 from tests.support.disk import snapshot
 
@@ -70,8 +70,7 @@ def test_removing_keeps_the_files_the_user_edited_as_conflicts(workdir: Path) ->
     assert run_cli("new", "demo", "--yes", "--with", name).exit_code == 0
     project = workdir / "demo"
     edited, *untouched = own_files(project, name)
-    with edited.open("a") as file:
-        file.write("# our tweak\n")
+    append(edited, "# our tweak\n")
     commit_all(project)
     before = worktree(project)
 

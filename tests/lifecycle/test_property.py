@@ -286,9 +286,11 @@ def assert_nothing_lost(sides: Sides, result: Tree, conflicts: list[str]) -> Non
         _assert_user_lines_kept(
             sides, path, result, conflicted=bool(sides.related(path) & in_conflict)
         )
+    moved_away = {o for p, o in sides.user_origin.items() if o not in (None, p)}
     for path in by_user - sides.user.keys():
-        if path not in in_conflict and path not in sides.user_origin.values():
-            assert path not in result or path in by_template, f"{path}: the user deleted it"
+        assert path not in result or path in in_conflict, f"{path}: the user deleted it"
+        if path in by_template and path in sides.template and path not in moved_away:
+            assert path in in_conflict, f"{path}: changed by the template, deleted by the user"
 
 
 def _assert_user_lines_kept(sides: Sides, path: str, result: Tree, conflicted: bool) -> None:
@@ -303,7 +305,7 @@ def _assert_user_lines_kept(sides: Sides, path: str, result: Tree, conflicted: b
         return
     merged = lines_of(result[kept[0]])
     assert not removed & merged, f"{path}: lines the user deleted came back"
-    for new, old in ((p, o) for p, o in _template_versions(sides, origin)):
+    for new, old in _template_versions(sides, origin):
         template_added = lines_of(sides.template[new]) - lines_of(sides.base[old])
         template_removed = lines_of(sides.base[old]) - lines_of(sides.template[new])
         assert template_added <= merged, f"{path}: the template's new lines are missing"

@@ -8,7 +8,7 @@ import pytest
 
 from scaffold.catalog import CATALOG
 from scaffold.pristine import BRANCH
-from tests.lifecycle.conftest import MAKEFILE_V2, commit_all, git, refused
+from tests.lifecycle.conftest import MAKEFILE_V2, append, commit_all, git, refused
 from tests.support.cli import run_cli
 from tests.support.disk import snapshot
 
@@ -38,8 +38,7 @@ ADD = [["add", c.name] for c in CATALOG.available[:1]]
 
 @pytest.mark.parametrize("command", [["update"], ["update", "--dry-run"], *ADD])
 def test_a_dirty_tree_is_refused_with_what_to_do(project: Path, command: list[str]) -> None:
-    with (project / "Makefile").open("a") as makefile:
-        makefile.write("# not committed\n")
+    append(project / "Makefile", "# not committed\n")
     before = snapshot(project)
     outcome = run_cli(*command, "-C", str(project))
     refused(outcome, "uncommitted changes (Makefile)")
@@ -63,8 +62,7 @@ def test_untracked_files_are_no_reason_to_refuse(project: Path) -> None:
 
 
 def test_a_merge_in_progress_is_refused(project: Path) -> None:
-    with (project / "Makefile").open("a") as makefile:
-        makefile.write("\ndeploy: ## ours\n")
+    append(project / "Makefile", "\ndeploy: ## ours\n")
     commit_all(project)
     assert run_cli("update", "--to", "v2", "-C", str(project)).exit_code == 1
     before = snapshot(project)
@@ -90,13 +88,13 @@ def test_a_missing_pristine_branch_is_refused_and_can_be_rebuilt(project: Path) 
     assert rebuilt.exit_code == 0, rebuilt.stderr
     assert "Rebuilt scaffold/pristine" in rebuilt.stdout
     assert git(project, "status", "--porcelain") == ""
-    assert "# ours, far from the template's change" in (project / "Makefile").read_text()
+    assert makefile.read_text().startswith("# ours, far from the template's change\n")
 
     updated = run_cli("update", "--to", "v2", "-C", str(project))
     assert updated.exit_code == 0, updated.stderr
-    makefile = (project / "Makefile").read_text()
-    assert "# ours, far from the template's change" in makefile
-    assert makefile.endswith(MAKEFILE_V2)
+    merged = makefile.read_text()
+    assert merged.startswith("# ours, far from the template's change\n")
+    assert merged.endswith(MAKEFILE_V2)
 
 
 def test_rebuilding_an_existing_pristine_branch_is_refused(project: Path) -> None:

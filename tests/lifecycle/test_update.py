@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -15,12 +16,15 @@ from tests.lifecycle.conftest import (
     README_V3,
     RENAMED,
     RENAMED_TO,
+    append,
     commit_all,
     git,
     worktree,
 )
 from tests.support.cli import run_cli
 from tests.support.disk import snapshot
+
+MARKERS = ("<<<<<<<", "=======", ">>>>>>>")
 
 
 def recorded_version(project: Path) -> str:
@@ -34,8 +38,7 @@ def edit_first_line(path: Path, new: str) -> None:
 
 def test_update_merges_the_template_and_keeps_user_changes(project: Path) -> None:
     edit_first_line(project / "Makefile", "# Our everyday commands")
-    with (project / ".gitignore").open("a") as ignore:
-        ignore.write("# ours\n*.sqlite\n")
+    append(project / ".gitignore", "# ours\n*.sqlite\n")
     (project / "NOTES.md").write_text("our notes\n")
     commit_all(project)
     mine = git(project, "rev-parse", "HEAD").strip()
@@ -86,8 +89,7 @@ def test_updating_to_the_recorded_tag_is_up_to_date(project: Path) -> None:
 
 
 def test_a_conflict_lists_the_files_and_abort_restores_the_tree(project: Path) -> None:
-    with (project / "Makefile").open("a") as makefile:
-        makefile.write("\ndeploy: ## our own target\n\t./deploy.sh\n")
+    append(project / "Makefile", "\ndeploy: ## our own target\n\t./deploy.sh\n")
     commit_all(project)
     head = git(project, "rev-parse", "HEAD")
     before = worktree(project)
@@ -111,8 +113,7 @@ def test_a_conflict_lists_the_files_and_abort_restores_the_tree(project: Path) -
 
 
 def test_resolving_a_conflict_and_committing_finishes_the_update(project: Path) -> None:
-    with (project / "Makefile").open("a") as makefile:
-        makefile.write("\ndeploy: ## our own target\n\t./deploy.sh\n")
+    append(project / "Makefile", "\ndeploy: ## our own target\n\t./deploy.sh\n")
     commit_all(project)
     assert run_cli("update", "--to", "v2", "-C", str(project)).exit_code == 1
     makefile = project / "Makefile"
@@ -124,9 +125,6 @@ def test_resolving_a_conflict_and_committing_finishes_the_update(project: Path) 
     assert run_cli("update", "--to", "v2", "-C", str(project)).stdout.startswith("Already up")
     assert "\t./deploy.sh" in makefile.read_text()
     assert "clean: ## Remove the caches" in makefile.read_text()
-
-
-MARKERS = ("<<<<<<<", "=======", ">>>>>>>")
 
 
 def test_dry_run_prints_the_diff_and_touches_nothing(project: Path) -> None:
@@ -152,8 +150,7 @@ def test_dry_run_of_a_copied_checkout_does_not_even_refresh_the_index(
 
 
 def test_dry_run_names_the_files_that_would_conflict(project: Path) -> None:
-    with (project / "Makefile").open("a") as makefile:
-        makefile.write("\ndeploy: ## our own target\n")
+    append(project / "Makefile", "\ndeploy: ## our own target\n")
     commit_all(project)
     before = snapshot(project)
     outcome = run_cli("update", "--to", "v2", "--dry-run", "-C", str(project))
@@ -182,8 +179,7 @@ def test_a_deleted_file_the_template_changed_is_a_conflict(project: Path) -> Non
 
 
 def test_template_renames_carry_the_user_edits(project: Path) -> None:
-    with (project / RENAMED).open("a") as mako:
-        mako.write("# our house style\n")
+    append(project / RENAMED, "# our house style\n")
     commit_all(project)
     outcome = run_cli("update", "--to", "v2", "-C", str(project))
     assert outcome.exit_code == 0, outcome.stderr
@@ -192,8 +188,7 @@ def test_template_renames_carry_the_user_edits(project: Path) -> None:
 
 
 def test_an_aborted_update_is_merged_by_the_next_one(project: Path) -> None:
-    with (project / "Makefile").open("a") as makefile:
-        makefile.write("\ndeploy: ## our own target\n")
+    append(project / "Makefile", "\ndeploy: ## our own target\n")
     commit_all(project)
     assert run_cli("update", "--to", "v2", "-C", str(project)).exit_code == 1
     git(project, "merge", "--abort")
@@ -203,3 +198,22 @@ def test_an_aborted_update_is_merged_by_the_next_one(project: Path) -> None:
     assert outcome.exit_code == 0, outcome.stderr
     assert "Merged the template" in outcome.stdout
     assert (project / "Makefile").read_text().endswith(MAKEFILE_V2)
+
+
+def test_json_reports_the_conflicts_and_exits_1(project: Path) -> None:
+    append(project / "Makefile", "\ndeploy: ## our own target\n")
+    commit_all(project)
+    outcome = run_cli("update", "--to", "v2", "--json", "-C", str(project))
+    assert outcome.exit_code == 1
+    result = json.loads(outcome.stdout)
+    assert result["status"] == "conflicts"
+    assert result["conflicts"] == ["Makefile"]
+    assert (result["from_version"], result["to_version"]) == ("v1", "v2")
+
+
+def test_json_of_a_merged_update(project: Path) -> None:
+    outcome = run_cli("update", "--to", "v2", "--json", "-C", str(project))
+    assert outcome.exit_code == 0, outcome.stderr
+    result = json.loads(outcome.stdout)
+    assert result["status"] == "merged"
+    assert {"Makefile", ADDED, DELETED, RENAMED_TO} <= set(result["changed"])

@@ -58,9 +58,15 @@ def database_readiness_check(engine: AsyncEngine) -> ReadinessCheck:
     return ReadinessCheck(name="database", probe=select_one)
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+async def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
+    return cast(async_sessionmaker[AsyncSession], request.app.state.sessionmaker)
+
+
+SessionmakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]
+
+
+async def get_session(sessionmaker: SessionmakerDep) -> AsyncIterator[AsyncSession]:
     """One session per request; services commit explicitly, anything uncommitted rolls back."""
-    sessionmaker = cast(async_sessionmaker[AsyncSession], request.app.state.sessionmaker)
     async with sessionmaker() as session:
         yield session
 

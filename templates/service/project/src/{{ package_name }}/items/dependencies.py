@@ -47,7 +47,7 @@ async def _nothing_to_refresh(item_id: uuid.UUID) -> None:
     return None
 
 
-def item_change_hook() -> ItemChangeHook:
+async def item_change_hook() -> ItemChangeHook:
     """Called by every write endpoint after its commit; the base service keeps no copies."""
     return _nothing_to_refresh
 

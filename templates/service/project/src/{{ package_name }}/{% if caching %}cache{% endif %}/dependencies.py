@@ -54,7 +54,7 @@ def build_caches(redis: Redis, settings: Settings) -> Caches:
     )
 
 
-def get_caches(request: Request) -> Caches:
+async def get_caches(request: Request) -> Caches:  # async: FastAPI runs sync ones in threads
     return cast(Caches, request.app.state.caches)
 
 

@@ -12,7 +12,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from ..database import SessionDep
+from ..database import SessionmakerDep
 from ..items import service
 from ..items.dependencies import ItemChangeHook
 from ..items.exceptions import ItemNotFoundError
@@ -20,10 +20,11 @@ from ..items.schemas import ItemRead
 from .dependencies import CachesDep
 
 
-async def item_view(item_id: uuid.UUID, session: SessionDep, caches: CachesDep) -> ItemRead:
-    async def load() -> ItemRead | None:
-        item = await service.get(db_session=session, item_id=item_id)
-        return None if item is None else ItemRead.model_validate(item)
+async def item_view(item_id: uuid.UUID, sessions: SessionmakerDep, caches: CachesDep) -> ItemRead:
+    async def load() -> ItemRead | None:  # a session only on a miss: a hit touches no database
+        async with sessions() as session:
+            item = await service.get(db_session=session, item_id=item_id)
+            return None if item is None else ItemRead.model_validate(item)
 
     item = await caches.items.get_or_load(str(item_id), load)
     if item is None:
@@ -34,7 +35,7 @@ async def item_view(item_id: uuid.UUID, session: SessionDep, caches: CachesDep) 
 ItemView = Annotated[ItemRead, Depends(item_view)]
 
 
-def item_change_hook(caches: CachesDep) -> ItemChangeHook:
+async def item_change_hook(caches: CachesDep) -> ItemChangeHook:
     async def invalidate(item_id: uuid.UUID) -> None:
         await caches.items.invalidate(str(item_id))
 
