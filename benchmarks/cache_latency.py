@@ -42,11 +42,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from scaffold.commands.new import NewOptions, create_project  # noqa: E402
-from scaffold.matrix import pairwise  # noqa: E402
-from scaffold.selection import Request  # noqa: E402
 from tests.matrix.runtime_checks import free_port, fresh_database  # noqa: E402
-from tests.matrix.shared_env import shared_python  # noqa: E402
+from tests.support.render import project_and_python  # noqa: E402
 
 PROJECT = "bench-svc"
 PACKAGE = "bench_svc"
@@ -153,15 +150,7 @@ def main() -> None:
 def render(scratch: Path) -> tuple[Path, Path]:
     """The project, and the matrix's shared interpreter (built from the same samples)."""
 
-    def new(name: str, folder: Path, capabilities: tuple[str, ...]) -> Path:
-        request = Request(with_=capabilities)
-        return create_project(NewOptions(name, folder, request, git=False)).target
-
-    samples = [
-        new("matrix-svc", scratch / "deps" / str(index), tuple(sorted(selection.capabilities)))
-        for index, selection in enumerate(pairwise())
-    ]
-    return new(PROJECT, scratch, ("caching",)), shared_python(samples)
+    return project_and_python(scratch, PROJECT, ("caching",))
 
 
 def seed(database_url: str, count: int) -> list[str]:

@@ -53,20 +53,9 @@ def main() -> None:
 def render(scratch: Path) -> tuple[Path, Path]:
     """The project, and the matrix's shared interpreter (built from the same samples)."""
     sys.path.insert(0, str(ROOT))
-    from scaffold.commands.new import NewOptions, create_project
-    from scaffold.matrix import pairwise
-    from scaffold.selection import Request
-    from tests.matrix.shared_env import shared_python
+    from tests.support.render import project_and_python
 
-    def new(name: str, folder: Path, capabilities: tuple[str, ...]) -> Path:
-        request = Request(with_=capabilities)
-        return create_project(NewOptions(name, folder, request, git=False)).target
-
-    samples = [
-        new("matrix-svc", scratch / "deps" / str(index), tuple(sorted(selection.capabilities)))
-        for index, selection in enumerate(pairwise())
-    ]
-    return new(PROJECT, scratch, ("rate_limiting",)), shared_python(samples)
+    return project_and_python(scratch, PROJECT, ("rate_limiting",))
 
 
 WARM_UP = 500

@@ -6,17 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cli import Outcome, run_cli
+from tests.support.cli import refused, run_cli
 from tests.support.disk import snapshot
-
-
-def refused(outcome: Outcome, message: str) -> None:
-    assert outcome.exit_code == 2, outcome
-    assert outcome.stdout == ""
-    lines = outcome.stderr.splitlines()
-    assert len(lines) == 1, outcome.stderr
-    assert lines[0].startswith("scaffold: error: ")
-    assert message in lines[0]
 
 
 @pytest.mark.usefixtures("unchanged")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cli import Outcome, run_cli
+from tests.support.cli import run_cli
 from tests.support.disk import snapshot
 from tests.support.team_template import make_template_repo, release
 
@@ -83,13 +83,3 @@ def commit_all(repo: Path, message: str = "my changes") -> None:
 def worktree(root: Path) -> dict[str, str]:
     """``snapshot`` without the .git folder."""
     return {k: v for k, v in snapshot(root).items() if k != ".git" and not k.startswith(".git/")}
-
-
-def refused(outcome: Outcome, message: str) -> None:
-    """One line on stderr, exit 2, nothing on stdout."""
-    assert outcome.exit_code == 2, outcome
-    assert outcome.stdout == ""
-    lines = outcome.stderr.splitlines()
-    assert len(lines) == 1, outcome.stderr
-    assert lines[0].startswith("scaffold: error: ")
-    assert message in lines[0], lines[0]

@@ -14,8 +14,8 @@ import yaml
 from scaffold.catalog import CATALOG, Catalog
 from scaffold.commands import change
 from scaffold.template_source import packaged_template
-from tests.lifecycle.conftest import append, commit_all, git, refused, worktree
-from tests.support.cli import run_cli
+from tests.lifecycle.conftest import append, commit_all, git, worktree
+from tests.support.cli import refused, run_cli
 from tests.support.disk import snapshot
 
 AVAILABLE = [c.name for c in CATALOG.available]

@@ -8,8 +8,8 @@ import pytest
 
 from scaffold.catalog import CATALOG
 from scaffold.pristine import BRANCH
-from tests.lifecycle.conftest import MAKEFILE_V2, append, commit_all, git, refused
-from tests.support.cli import run_cli
+from tests.lifecycle.conftest import MAKEFILE_V2, append, commit_all, git
+from tests.support.cli import refused, run_cli
 from tests.support.disk import snapshot
 
 

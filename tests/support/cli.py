@@ -21,3 +21,13 @@ def run_cli(*args: str) -> Outcome:
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     return Outcome(result.exit_code, result.stdout, result.stderr)
+
+
+def refused(outcome: Outcome, message: str) -> None:
+    """One line on stderr naming the problem, exit 2, nothing on stdout."""
+    assert outcome.exit_code == 2, outcome
+    assert outcome.stdout == ""
+    lines = outcome.stderr.splitlines()
+    assert len(lines) == 1, outcome.stderr
+    assert lines[0].startswith("scaffold: error: ")
+    assert message in lines[0], lines[0]

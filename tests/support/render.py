@@ -1,0 +1,27 @@
+"""Render generated projects for benchmarks and end-to-end tests, with the matrix's shared env."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scaffold.commands.new import NewOptions, create_project
+from scaffold.matrix import pairwise
+from scaffold.selection import Request
+from tests.matrix.shared_env import shared_python
+
+
+def render(name: str, folder: Path, capabilities: tuple[str, ...]) -> Path:
+    """A project rendered through `scaffold new`'s code path, without git."""
+    request = Request(with_=capabilities)
+    return create_project(NewOptions(name, folder, request, git=False)).target
+
+
+def project_and_python(
+    scratch: Path, name: str, capabilities: tuple[str, ...]
+) -> tuple[Path, Path]:
+    """The project, and the shared interpreter holding every combination's dependencies."""
+    samples = [
+        render("matrix-svc", scratch / "deps" / str(index), tuple(sorted(s.capabilities)))
+        for index, s in enumerate(pairwise())
+    ]
+    return render(name, scratch, capabilities), shared_python(samples)
