@@ -9,6 +9,8 @@ import pytest
 
 from tests.support.disk import snapshot
 
+pytest_plugins = ["tests.matrix.plugin"]
+
 
 @pytest.fixture
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import os
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,15 +7,7 @@ import pytest
 
 from scaffold.matrix import combinations, pairwise
 from scaffold.selection import Selection
-from tests.matrix import report
-
-_started = time.monotonic()
-
-
-def matrix_mode() -> str:
-    mode = os.environ.get("SCAFFOLD_MATRIX") or ("full" if os.environ.get("CI") else "pairwise")
-    assert mode in {"full", "pairwise"}, f"SCAFFOLD_MATRIX must be full or pairwise, not {mode}"
-    return mode
+from tests.matrix.mode import matrix_mode
 
 
 def selected() -> list[Selection]:
@@ -28,21 +18,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "combination" in metafunc.fixturenames:
         chosen = selected()
         metafunc.parametrize("combination", chosen, ids=[s.label() for s in chosen])
-
-
-def pytest_sessionstart(session: pytest.Session) -> None:
-    if not hasattr(session.config, "workerinput"):
-        report.reset()
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if hasattr(terminalreporter.config, "workerinput"):
-        return
-    markdown = report.merge(time.monotonic() - _started)
-    if markdown:
-        terminalreporter.write_sep("-", f"combination matrix ({matrix_mode()})")
-        terminalreporter.write_line(markdown.splitlines()[-1])
-        terminalreporter.write_line(f"report: {report.OUT / 'report.md'}")
 
 
 @pytest.fixture(scope="session")
