@@ -27,7 +27,8 @@ app = typer.Typer(
 
 
 def _fail(error: ScaffoldError) -> typer.Exit:
-    typer.echo(f"scaffold: error: {error.message}", err=True)
+    for line in error.message.splitlines():  # one line per problem
+        typer.echo(f"scaffold: error: {line}", err=True)
     return typer.Exit(error.exit_code)
 
 
@@ -202,24 +203,23 @@ def update(
         str | None, typer.Option("--to", help="A tag of a git template (default: the latest).")
     ] = None,
     dry_run: DryRunOption = False,
-    rebuild_pristine: Annotated[
+    rebuild_generation: Annotated[
         bool,
         typer.Option(
-            "--rebuild-pristine",
-            help="Recreate a lost scaffold/pristine branch from the recorded answers.",
+            "--rebuild-generation",
+            help="Record the generation again from the answers, when it is gone for good.",
         ),
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Bring the project to the current template, keeping every change you made."""
     from scaffold.commands import update as updating
+    from scaffold.lifecycle.rebuild import rebuild_generation as rebuild
 
     try:
-        if rebuild_pristine:
-            commit = updating.rebuild_pristine(project)
-            typer.echo(
-                f"Rebuilt scaffold/pristine at {commit[:12]}; `scaffold update` works again."
-            )
+        if rebuild_generation:
+            commit = rebuild(project)
+            typer.echo(f"Recorded generation {commit[:12]}; `scaffold update` works again.")
             return
         result = updating.update_project(project, to=to, dry_run=dry_run)
     except ScaffoldError as error:
@@ -248,20 +248,29 @@ def remove(
     capabilities: CapabilitiesArgument,
     project: ProjectOption = Path(),
     dry_run: DryRunOption = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Remove even what your own code still imports.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Remove capabilities; files you edited are reported as conflicts, never lost."""
-    _change("remove_capabilities", capabilities, project, dry_run, as_json)
+    _change("remove_capabilities", capabilities, project, dry_run, as_json, force=force)
 
 
 def _change(
-    operation: str, capabilities: list[str], project: Path, dry_run: bool, as_json: bool
+    operation: str,
+    capabilities: list[str],
+    project: Path,
+    dry_run: bool,
+    as_json: bool,
+    **options: bool,
 ) -> None:
     from scaffold.commands import change
     from scaffold.selection import parse_names
 
     try:
-        result = getattr(change, operation)(project, parse_names(capabilities), dry_run=dry_run)
+        names = parse_names(capabilities)
+        result = getattr(change, operation)(project, names, dry_run=dry_run, **options)
     except ScaffoldError as error:
         raise _fail(error) from None
     _finish_update(result, as_json)
@@ -281,6 +290,8 @@ def check(project: ProjectOption = Path(), as_json: JsonOption = False) -> None:
     else:
         versions = f"{report.recorded_version or '?'} (current {report.current_version or '?'})"
         typer.echo(f"{report.project}: template {report.template} {versions}")
+        for note in report.notes:
+            typer.echo(f"  note: {note}")
         for problem in report.problems:
             typer.echo(f"  {problem.code}: {problem.message}")
         typer.echo("  up to date" if report.ok else f"  {len(report.problems)} problem(s)")
@@ -289,35 +300,17 @@ def check(project: ProjectOption = Path(), as_json: JsonOption = False) -> None:
 
 
 def _finish_update(result: Any, as_json: bool) -> None:
+    from scaffold.commands.report import describe
+
     if as_json:
         typer.echo(json.dumps(result.to_json(), indent=2))
-        if result.status == "conflicts":
-            raise typer.Exit(1)  # the same exit code as without --json
-    elif result.status == "up-to-date":
-        typer.echo(f"Already up to date (template {result.to_version or 'unversioned'}).")
-    elif result.status == "dry-run":
-        typer.echo(result.diff, nl=False)
-        typer.echo(f"{len(result.changed)} file(s) would change; nothing was touched (--dry-run).")
-        for path in result.conflicts:
-            typer.echo(f"  would conflict: {path}")
-    elif result.status == "merged":
-        typer.echo(
-            f"Merged the template ({result.from_version} -> {result.to_version}): "
-            f"{len(result.changed)} file(s) changed, committed."
-        )
     else:
-        typer.echo(
-            f"The template ({result.from_version} -> {result.to_version}) conflicts with "
-            "your changes in:",
-            err=True,
-        )
-        for path in result.conflicts:
-            typer.echo(f"  {path}", err=True)
-        typer.echo(
-            "Resolve the markers, `git add` the files and `git commit`; "
-            "or undo everything with `git merge --abort`.",
-            err=True,
-        )
+        report = describe(result)
+        for line in report.out:
+            typer.echo(line, nl=not line.endswith("\n"))
+        for line in report.err:
+            typer.echo(line, err=True)
+    if result.status in ("conflicts", "not-committed"):
         raise typer.Exit(1)
 
 

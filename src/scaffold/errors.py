@@ -97,7 +97,10 @@ class NotAGitRepository(ScaffoldError):
 
 class NotAScaffoldProject(ScaffoldError):
     def __init__(self, folder: str) -> None:
-        super().__init__(f"{folder} is not a scaffold project: no .copier-answers.yml at its root")
+        super().__init__(
+            f"{folder} is not a scaffold project: no .copier-answers.yml or .scaffold/ in it "
+            "or in a folder above it in its repository"
+        )
 
 
 class DirtyWorkingTree(ScaffoldError):
@@ -113,13 +116,4 @@ class MergeInProgress(ScaffoldError):
         super().__init__(
             "a merge is in progress; finish it (resolve, git add, git commit) "
             "or undo it (git merge --abort) first"
-        )
-
-
-class PristineMissing(ScaffoldError):
-    def __init__(self) -> None:
-        super().__init__(
-            "the scaffold/pristine branch is missing (fetch it with "
-            "`git fetch origin scaffold/pristine:scaffold/pristine`), or rebuild it from the "
-            "recorded answers with `scaffold update --rebuild-pristine`"
         )

@@ -17,6 +17,8 @@ _FALLBACK_IDENTITY = {
     "GIT_COMMITTER_NAME": "scaffold",
     "GIT_COMMITTER_EMAIL": "scaffold@localhost",
 }
+READ_ONLY = {"GIT_OPTIONAL_LOCKS": "0"}
+"""For commands that only look: `git status` and friends then never rewrite .git/index."""
 
 
 @dataclass(frozen=True)
@@ -31,12 +33,15 @@ def require_git() -> None:
         raise ScaffoldError("git is not installed; install it or pass --no-git")
 
 
-def git_status(repo: Path, *args: str, env: Mapping[str, str] | None = None) -> Completed:
+def git_status(
+    repo: Path, *args: str, env: Mapping[str, str] | None = None, stdin: str | None = None
+) -> Completed:
     """Run git and return its exit code and output; for commands where non-zero is an answer."""
     done = subprocess.run(
         ["git", *args],
         cwd=repo,
         env={**os.environ, "GIT_TERMINAL_PROMPT": "0", **(env or {})},
+        input=stdin,
         capture_output=True,
         text=True,
         check=False,
@@ -44,12 +49,23 @@ def git_status(repo: Path, *args: str, env: Mapping[str, str] | None = None) -> 
     return Completed(done.returncode, done.stdout.strip(), done.stderr.strip())
 
 
-def run_git(repo: Path, *args: str, env: Mapping[str, str] | None = None) -> str:
-    done = git_status(repo, *args, env=env)
+def run_git(
+    repo: Path, *args: str, env: Mapping[str, str] | None = None, stdin: str | None = None
+) -> str:
+    done = git_status(repo, *args, env=env, stdin=stdin)
     if done.code != 0:
-        detail = (done.err or done.out).splitlines()
-        raise GitError(args[0], detail[-1] if detail else f"exit {done.code}")
+        raise GitError(args[0], last_line(done))
     return done.out
+
+
+def last_line(done: Completed) -> str:
+    """The line of git's output that says what went wrong (hints and progress come first)."""
+    lines = [
+        line.strip()
+        for line in (done.err or done.out).splitlines()
+        if line.strip() and not line.startswith("hint:")
+    ]
+    return lines[-1] if lines else f"exit {done.code}"
 
 
 def identity_env(repo: Path) -> dict[str, str]:
@@ -62,3 +78,11 @@ def init_repository(repo: Path) -> None:
     require_git()
     default_branch = git_status(repo, "config", "--get", "init.defaultBranch").out
     run_git(repo, "init", "--quiet", f"--initial-branch={default_branch or 'main'}")
+
+
+def enclosing_work_tree(folder: Path) -> Path | None:
+    """The top of the git work tree that contains ``folder``, or None outside any."""
+    if shutil.which("git") is None or not folder.is_dir():
+        return None
+    found = git_status(folder, "rev-parse", "--show-toplevel")
+    return Path(found.out) if found.code == 0 and found.out else None

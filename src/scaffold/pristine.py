@@ -1,86 +1,160 @@
-"""The pristine branch: one commit per generation, each holding only the generated tree.
+"""Pristine generations: commits that hold exactly what the template rendered, nothing else.
 
-Updates render the new generation as a child of the last one and let git's three-way merge
-bring it into the user's branch; the last pristine generation merged is the merge base.
-Commits are built with a private index, so the user's index and working tree are never touched.
+A generation's tree is the rendered folder byte for byte; its parents are the generations the
+branch had recorded before (two or more after git merged branches that each made one); its
+author, date and message are fixed, so the same render from the same parents is the same commit
+on every machine, and two branches that make the same update record the same generation.
+`refs/scaffold/generations/<commit>` keeps each one reachable through `git gc`; they travel
+with `git push origin 'refs/scaffold/*'`, and scaffold fetches one it lacks from the remotes.
 """
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from scaffold.git import git_status, identity_env, init_repository, run_git
+import yaml
 
-BRANCH = "scaffold/pristine"
-REF = f"refs/heads/{BRANCH}"
+from scaffold.git import (
+    enclosing_work_tree,
+    git_status,
+    identity_env,
+    init_repository,
+    run_git,
+)
+from scaffold.lifecycle.records import (
+    FOLDER,
+    README,
+    README_TEXT,
+    RECORDS,
+    Record,
+    folder_tree,
+    record_text,
+)
+from scaffold.lifecycle.trees import Trees
+from scaffold.render import answers_file_in
+
+REF_PREFIX = "refs/scaffold/generations/"
+_FIXED_DATE = "946684800 +0000"  # 2000-01-01: generations are identified by content alone
+GENERATOR = {
+    "GIT_AUTHOR_NAME": "scaffold",
+    "GIT_AUTHOR_EMAIL": "scaffold@localhost",
+    "GIT_AUTHOR_DATE": _FIXED_DATE,
+    "GIT_COMMITTER_NAME": "scaffold",
+    "GIT_COMMITTER_EMAIL": "scaffold@localhost",
+    "GIT_COMMITTER_DATE": _FIXED_DATE,
+}
 
 
-class PristineBranch:
+class Generations:
     def __init__(self, repo: Path, env: Mapping[str, str] | None = None) -> None:
         self.repo = repo
         self.env = dict(env or {})
+        self.trees = Trees(repo, self.env)
 
-    def tip(self) -> str | None:
-        found = git_status(self.repo, "rev-parse", "--verify", "--quiet", REF, env=self.env)
-        return found.out if found.code == 0 else None
+    def create(self, folder: Path, parents: Sequence[str], message: str) -> str:
+        """Commit the rendered ``folder`` as a generation; moves no ref."""
+        return self.trees.commit(self.trees.from_folder(folder), parents, message, GENERATOR)
 
-    def is_merged(self) -> bool:
-        """True when the last generation is part of the current branch's history."""
-        tip = self.tip()
-        if tip is None:
-            return False
-        return git_status(self.repo, "merge-base", "--is-ancestor", tip, "HEAD").code == 0
+    def keep(self, commits: Iterable[str]) -> None:
+        for commit in commits:
+            run_git(self.repo, "update-ref", REF_PREFIX + commit, commit, env=self.env)
 
-    def commit_tree(self, tree: Path, message: str, parent: str | None) -> str:
-        """Commit the folder ``tree`` as a generation; returns the commit, moves no ref.
+    def missing(self, commits: Iterable[str]) -> list[str]:
+        return [c for c in commits if not self.has(c)]
 
-        A tree equal to the parent's returns the parent: an update with nothing to do writes
-        not even an unreachable commit.
+    def has(self, commit: str) -> bool:
+        found = git_status(self.repo, "cat-file", "-e", f"{commit}^{{commit}}", env=self.env)
+        return found.code == 0
+
+    def fetch(self, commits: Sequence[str]) -> str | None:
+        """Fetch the generations from the first remote that has them all; returns its name.
+
+        Objects only: no ref, no FETCH_HEAD, no maintenance, so with a scratch object store
+        (dry runs, checks) nothing in the repository changes.
         """
-        with tempfile.TemporaryDirectory(prefix="scaffold-index-") as scratch:
-            env = {**self.env, "GIT_INDEX_FILE": str(Path(scratch) / "index")}
-            run_git(self.repo, "--work-tree", str(tree), "add", "--all", ".", env=env)
-            tree_id = run_git(self.repo, "write-tree", env=env)
-        if parent and tree_id == self.tree_of(parent):
-            return parent
-        parents = ["-p", parent] if parent else []
-        env = {**self.env, **identity_env(self.repo)}
-        return run_git(self.repo, "commit-tree", tree_id, *parents, "-m", message, env=env)
+        remotes = git_status(self.repo, "remote", env=self.env).out.split()
+        for remote in sorted(remotes, key=lambda name: name != "origin"):
+            for commit in self.missing(commits):
+                git_status(
+                    self.repo, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head",
+                    "--no-auto-maintenance", "--no-write-commit-graph", "--no-recurse-submodules",
+                    remote, REF_PREFIX + commit, env=self.env,
+                )  # fmt: skip
+            if not self.missing(commits):
+                return remote
+        return None
 
-    def advance(self, new: str, old: str | None) -> None:
-        """Move the branch from ``old`` to ``new``, refusing if someone else moved it."""
-        run_git(self.repo, "update-ref", REF, new, old or "", env=self.env)
+    def independent(self, commits: Sequence[str]) -> list[str]:
+        """The generations none of the others descends from."""
+        if len(commits) < 2:
+            return list(commits)
+        found = run_git(self.repo, "merge-base", "--independent", *commits, env=self.env)
+        return sorted(found.split())
 
-    def same_tree(self, first: str, second: str) -> bool:
-        return self.tree_of(first) == self.tree_of(second)
+    def merged(self, commits: Sequence[str]) -> str:
+        """A commit whose tree is git's merge of the generations' trees (markers included where
+        they conflict): what git's merge of the branches took from the template."""
+        merged = commits[0]
+        for other in commits[1:]:
+            done = git_status(
+                self.repo, "merge-tree", "--write-tree", "--allow-unrelated-histories",
+                merged, other, env=self.env,
+            )  # fmt: skip
+            if done.code not in (0, 1):
+                run_git(self.repo, "merge-tree", "--write-tree", merged, other, env=self.env)
+            tree = done.out.splitlines()[0]
+            merged = self.trees.commit(tree, (merged, other), "merged generations", GENERATOR)
+        return merged
 
-    def tree_of(self, commit: str) -> str:
-        return run_git(self.repo, "rev-parse", f"{commit}^{{tree}}", env=self.env)
-
-    def read(self, commit: str, path: str) -> str | None:
-        found = git_status(self.repo, "show", f"{commit}:{path}", env=self.env)
-        return found.out if found.code == 0 else None
-
-
-@contextmanager
-def scratch_objects(repo: Path) -> Iterator[dict[str, str]]:
-    """Git environment whose new objects go to a temporary store: for dry runs and checks."""
-    objects = run_git(repo, "rev-parse", "--git-path", "objects")
-    with tempfile.TemporaryDirectory(prefix="scaffold-objects-") as scratch:
-        yield {
-            "GIT_OBJECT_DIRECTORY": scratch,
-            "GIT_ALTERNATE_OBJECT_DIRECTORIES": str((repo / objects).resolve()),
-        }
+    def answers(self, commit: str, answers_file: str) -> dict[str, object] | None:
+        shown = git_status(self.repo, "show", f"{commit}:{answers_file}", env=self.env)
+        if shown.code != 0:
+            return None
+        try:
+            loaded = yaml.safe_load(shown.out)
+        except yaml.YAMLError:
+            return None
+        return {str(k): v for k, v in loaded.items()} if isinstance(loaded, dict) else None
 
 
-def start_history(repo: Path, message: str) -> str:
-    """First commit of a new project, which is also its first pristine generation."""
-    init_repository(repo)
-    run_git(repo, "add", "--all")
-    run_git(repo, "commit", "--quiet", "--no-verify", "-m", message, env=identity_env(repo))
-    commit = run_git(repo, "rev-parse", "HEAD")
-    PristineBranch(repo).advance(commit, None)
-    return commit
+def generation_message(answers: Mapping[str, object]) -> str:
+    template = f"{answers.get('_src_path', '?')} {answers.get('_commit', '')}".strip()
+    return f"scaffold generation of {answers.get('project_name', '?')} from {template}"
+
+
+def start_history(target: Path, message: str) -> str:
+    """The first commit of a new project: exactly its first generation, plus the record of it.
+
+    Inside an existing repository (a monorepo), the service's folder is committed there, alone;
+    otherwise `target` becomes a new repository.
+    """
+    repo = enclosing_work_tree(target)
+    if repo is None:
+        init_repository(target)
+        repo = target
+    relative = target.resolve().relative_to(repo.resolve()).as_posix()
+    prefix = "" if relative == "." else relative
+    answers_file = answers_file_in(target)
+    store = Generations(repo)
+    answers = read_answers(target / answers_file)
+    generation = store.create(target, (), generation_message(answers))
+    store.keep([generation])
+    record = Record(generation, answers_file)
+    tree = store.trees.replace(
+        f"{generation}^{{tree}}", FOLDER, folder_tree(store.trees, None, [record])
+    )
+    (target / RECORDS).mkdir(parents=True, exist_ok=True)
+    (target / RECORDS / generation).write_text(record_text(record), encoding="utf-8")
+    (target / README).write_text(README_TEXT, encoding="utf-8")
+    run_git(repo, "read-tree", *([f"--prefix={prefix}/"] if prefix else []), tree)
+    git_status(repo, "update-index", "-q", "--refresh")
+    only = ["--", prefix] if prefix else []
+    run_git(repo, "commit", "--quiet", "--no-verify", "-m", message, *only, env=identity_env(repo))
+    return run_git(repo, "rev-parse", "HEAD")
+
+
+def read_answers(path: Path) -> dict[str, object]:
+    """A rendered answers file (Copier wrote it, so it is valid YAML)."""
+    loaded = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
+    return {str(k): v for k, v in loaded.items()} if isinstance(loaded, dict) else {}

@@ -52,16 +52,41 @@ def render_tree(
     destination: Path,
     data: Mapping[str, object],
     vcs_ref: str | None = None,
+    answers_file: str | None = None,
 ) -> list[str]:
-    """Render into ``destination`` and record the source portably; return the files."""
-    _run_copier(source.location, destination, data, vcs_ref)
-    _record_source(destination / ANSWERS_FILE, source)
+    """Render into ``destination`` and record the source portably; return the files.
+
+    ``answers_file`` is where the answers go (default: where the template says).
+    """
+    written = _run_copier(source.location, destination, data, vcs_ref, answers_file)
+    _record_source(destination / written, source)
     return sorted(str(p.relative_to(destination)) for p in destination.rglob("*") if not p.is_dir())
 
 
+def answers_file_in(folder: Path) -> str:
+    """The answers file of a rendered folder: Copier's default name, or the YAML file that
+    records a `_src_path` (a template may choose another name with `_answers_file`)."""
+    if (folder / ANSWERS_FILE).is_file():
+        return ANSWERS_FILE
+    for path in sorted(folder.rglob("*.y*ml")):
+        if ".git" in path.relative_to(folder).parts or not path.is_file():
+            continue
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (yaml.YAMLError, UnicodeDecodeError):
+            continue
+        if isinstance(loaded, dict) and "_src_path" in loaded:
+            return path.relative_to(folder).as_posix()
+    return ANSWERS_FILE
+
+
 def _run_copier(
-    template: str, destination: Path, data: Mapping[str, object], vcs_ref: str | None
-) -> None:
+    template: str,
+    destination: Path,
+    data: Mapping[str, object],
+    vcs_ref: str | None,
+    answers_file: str | None,
+) -> str:
     import copier  # deferred: importing Copier costs more than the rest of the CLI
     import jinja2
     from copier.errors import CopierError
@@ -69,18 +94,23 @@ def _run_copier(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # Copier's DirtyLocalWarning etc.; we report errors
-            copier.run_copy(
+            worker = copier.run_copy(
                 template,
                 destination,
                 data=dict(data),
+                answers_file=answers_file,
                 vcs_ref=vcs_ref,
                 defaults=True,
                 quiet=True,
                 unsafe=False,
                 cleanup_on_error=True,
             )
+            return worker.answers_relpath.as_posix()
     except (CopierError, jinja2.TemplateError, ValueError) as error:
         raise TemplateError(_first_line(error)) from None
+    except OSError as error:  # e.g. a dangling symlink in the template
+        where = f" ({error.filename})" if error.filename else ""
+        raise TemplateError(f"{error.strerror or type(error).__name__}{where}") from None
 
 
 def _record_source(answers_file: Path, source: TemplateSource) -> None:

@@ -10,7 +10,8 @@ import yaml
 
 from scaffold import __version__
 from scaffold.catalog import CATALOG
-from scaffold.pristine import BRANCH as PRISTINE_BRANCH
+from scaffold.lifecycle.records import RECORDS
+from scaffold.pristine import REF_PREFIX
 from tests.support.cli import run_cli
 from tests.support.disk import snapshot
 
@@ -32,8 +33,8 @@ def test_new_on_defaults_writes_a_committed_project(workdir: Path) -> None:
     assert "Created" in outcome.stdout
     assert f"cd {project}" in outcome.stdout
     assert git(project, "status", "--porcelain") == ""
-    head = git(project, "rev-parse", "HEAD")
-    assert git(project, "rev-parse", PRISTINE_BRANCH) == head
+    (record,) = (project / RECORDS).iterdir()  # the first generation, kept under a ref
+    assert git(project, "rev-parse", REF_PREFIX + record.name) == record.name
     assert git(project, "rev-list", "--count", "HEAD") == "1"
     assert "Generate demo with scaffold" in git(project, "log", "-1", "--format=%B")
 

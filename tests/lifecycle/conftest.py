@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from scaffold.lifecycle.records import RECORDS
+from scaffold.pristine import REF_PREFIX
 from tests.support.cli import run_cli
 from tests.support.disk import snapshot
 from tests.support.team_template import make_template_repo, release
@@ -78,6 +80,20 @@ def append(path: Path, text: str) -> None:
 def commit_all(repo: Path, message: str = "my changes") -> None:
     git(repo, "add", "--all")
     git(repo, "commit", "--quiet", "-m", message)
+
+
+def recorded(project: Path) -> list[str]:
+    """The generations the project's working tree records."""
+    folder = project / RECORDS
+    return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+
+
+def forget_generations(repo: Path) -> None:
+    """Lose every generation, as a clone does whose teammate never pushed refs/scaffold/*."""
+    for ref in git(repo, "for-each-ref", "--format=%(refname)", REF_PREFIX).split():
+        git(repo, "update-ref", "-d", ref)
+    git(repo, "reflog", "expire", "--expire=now", "--all")
+    git(repo, "gc", "--quiet", "--prune=now")
 
 
 def worktree(root: Path) -> dict[str, str]:

@@ -78,10 +78,12 @@ def test_removing_keeps_the_files_the_user_edited_as_conflicts(workdir: Path) ->
     outcome = run_cli("remove", name, "-C", str(project))
 
     assert outcome.exit_code == 1
-    assert f"  {edited.relative_to(project)}\n" in outcome.stderr
+    assert f"  {edited.relative_to(project)}: deleted by the template, changed by you\n" in (
+        outcome.stderr
+    )
     assert edited.read_text().endswith("# our tweak\n"), "the user's work is still there"
     assert not any(f.exists() for f in untouched)
-    git(project, "merge", "--abort")
+    git(project, "cherry-pick", "--abort")
     assert worktree(project) == before
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from scaffold.pristine import BRANCH
-from tests.lifecycle.conftest import commit_all, git
+from tests.lifecycle.conftest import commit_all, forget_generations, git
 from tests.support.cli import Outcome, run_cli
 from tests.support.disk import snapshot
 
@@ -34,6 +33,7 @@ def test_a_project_on_the_latest_tag_is_ok(project: Path) -> None:
         "current_version": "v3",
         "ok": True,
         "problems": [],
+        "notes": [],
     }
     assert Path(report["template"]).is_dir()
     assert snapshot(project) == before, "check writes nothing"
@@ -64,21 +64,22 @@ def test_answers_changed(project: Path) -> None:
     assert run_cli("check", "-C", str(project)).exit_code == 0
 
 
-def test_update_not_merged(project: Path) -> None:
+def test_an_undone_update_is_only_template_behind(project: Path) -> None:
     assert run_cli("update", "--to", "v2", "-C", str(project)).exit_code == 0
-    git(project, "reset", "--quiet", "--hard", "HEAD^1")  # the user undoes the update's merge
+    git(project, "reset", "--quiet", "--hard", "HEAD^1")  # the user undoes the update
     outcome = run_cli("check", "--json", "-C", str(project))
     assert outcome.exit_code == 1
-    assert codes(outcome) == ["update-not-merged", "template-behind"]
+    assert codes(outcome) == ["template-behind"]
 
 
-def test_pristine_missing(project: Path) -> None:
-    git(project, "branch", "--quiet", "-D", BRANCH)
+def test_generation_unavailable(project: Path) -> None:
+    forget_generations(project)
     outcome = run_cli("check", "--json", "-C", str(project))
     assert outcome.exit_code == 1
-    assert codes(outcome) == ["pristine-missing"]
+    assert codes(outcome) == ["generation-unavailable"]
     text = run_cli("check", "-C", str(project)).stdout
-    assert "run `scaffold update --rebuild-pristine`" in text
+    assert "git push origin 'refs/scaffold/*'" in text
+    assert "scaffold update --rebuild-generation" in text
 
 
 def test_check_outside_a_project_is_refused(workdir: Path) -> None:

@@ -373,8 +373,8 @@ def test_every_user_edit_survives_or_is_a_reported_conflict(
             event(f"conflict on {path}")
 
         if outcome.conflicts:
-            git(project, "merge", "--abort")
-            assert worktree(project) == before, "git merge --abort did not restore the tree"
+            git(project, "cherry-pick", "--abort")
+            assert worktree(project) == before, "git cherry-pick --abort did not restore the tree"
             assert git(project, "rev-parse", "HEAD") == head
         else:
             assert outcome.status == "merged"

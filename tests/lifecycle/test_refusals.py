@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 
 from scaffold.catalog import CATALOG
-from scaffold.pristine import BRANCH
-from tests.lifecycle.conftest import MAKEFILE_V2, append, commit_all, git
+from tests.lifecycle.conftest import MAKEFILE_V2, append, commit_all, forget_generations, git
 from tests.support.cli import refused, run_cli
 from tests.support.disk import snapshot
 
@@ -67,26 +66,26 @@ def test_a_merge_in_progress_is_refused(project: Path) -> None:
     assert run_cli("update", "--to", "v2", "-C", str(project)).exit_code == 1
     before = snapshot(project)
     outcome = run_cli("update", "-C", str(project))
-    refused(outcome, "a merge is in progress")
-    assert "git merge --abort" in outcome.stderr
+    refused(outcome, "an update or a cherry-pick is in progress")
+    assert "git cherry-pick --abort" in outcome.stderr
     assert snapshot(project) == before
 
 
-def test_a_missing_pristine_branch_is_refused_and_can_be_rebuilt(project: Path) -> None:
+def test_a_lost_generation_is_refused_and_can_be_rebuilt(project: Path) -> None:
     makefile = project / "Makefile"
     makefile.write_text("# ours, far from the template's change\n" + makefile.read_text())
     commit_all(project)
-    git(project, "branch", "--quiet", "-D", BRANCH)
+    forget_generations(project)
     before = snapshot(project)
     outcome = run_cli("update", "-C", str(project))
-    refused(outcome, "the scaffold/pristine branch is missing")
-    assert "scaffold update --rebuild-pristine" in outcome.stderr
-    assert "git fetch origin scaffold/pristine:scaffold/pristine" in outcome.stderr
+    refused(outcome, "is neither here")
+    assert "scaffold update --rebuild-generation" in outcome.stderr
+    assert "git push origin 'refs/scaffold/*'" in outcome.stderr
     assert snapshot(project) == before
 
-    rebuilt = run_cli("update", "--rebuild-pristine", "-C", str(project))
+    rebuilt = run_cli("update", "--rebuild-generation", "-C", str(project))
     assert rebuilt.exit_code == 0, rebuilt.stderr
-    assert "Rebuilt scaffold/pristine" in rebuilt.stdout
+    assert "Recorded generation" in rebuilt.stdout
     assert git(project, "status", "--porcelain") == ""
     assert makefile.read_text().startswith("# ours, far from the template's change\n")
 
@@ -97,9 +96,9 @@ def test_a_missing_pristine_branch_is_refused_and_can_be_rebuilt(project: Path) 
     assert merged.endswith(MAKEFILE_V2)
 
 
-def test_rebuilding_an_existing_pristine_branch_is_refused(project: Path) -> None:
+def test_rebuilding_an_available_generation_is_refused(project: Path) -> None:
     before = snapshot(project)
-    refused(run_cli("update", "--rebuild-pristine", "-C", str(project)), "exists already")
+    refused(run_cli("update", "--rebuild-generation", "-C", str(project)), "nothing to rebuild")
     assert snapshot(project) == before
 
 

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import yaml
 
-from scaffold.pristine import BRANCH
 from tests.lifecycle.conftest import (
     ADDED,
     DELETED,
@@ -19,6 +18,7 @@ from tests.lifecycle.conftest import (
     append,
     commit_all,
     git,
+    recorded,
     worktree,
 )
 from tests.support.cli import run_cli
@@ -42,6 +42,7 @@ def test_update_merges_the_template_and_keeps_user_changes(project: Path) -> Non
     (project / "NOTES.md").write_text("our notes\n")
     commit_all(project)
     mine = git(project, "rev-parse", "HEAD").strip()
+    recorded_at_v1 = recorded(project)
 
     outcome = run_cli("update", "--to", "v2", "--project", str(project))
 
@@ -58,8 +59,8 @@ def test_update_merges_the_template_and_keeps_user_changes(project: Path) -> Non
     assert (project / ADDED).is_file()
     assert recorded_version(project) == "v2"
     assert git(project, "status", "--porcelain") == ""
-    parents = git(project, "log", "-1", "--format=%P").split()
-    assert parents == [mine, git(project, "rev-parse", BRANCH).strip()]
+    assert git(project, "log", "-1", "--format=%P").split() == [mine]
+    assert len(recorded(project)) == 1 and recorded(project) != recorded_at_v1
 
 
 def test_without_to_the_latest_tag_and_then_up_to_date(project: Path) -> None:
@@ -97,16 +98,16 @@ def test_a_conflict_lists_the_files_and_abort_restores_the_tree(project: Path) -
     outcome = run_cli("update", "--to", "v2", "-C", str(project))
 
     assert outcome.exit_code == 1
-    assert "conflicts with your changes in:\n  Makefile\n" in outcome.stderr
-    assert "git merge --abort" in outcome.stderr
-    assert "`git add` the files and `git commit`" in outcome.stderr
+    assert "conflicts with your changes in:\n  Makefile: changed by you and by" in outcome.stderr
+    assert "git cherry-pick --abort" in outcome.stderr
+    assert "Resolve the markers in those files, `git add` them and `git commit`" in outcome.stderr
     makefile = (project / "Makefile").read_text()
     assert "<<<<<<<" in makefile
     assert "\t./deploy.sh" in makefile
     assert "clean: ## Remove the caches" in makefile
     assert (project / ADDED).is_file(), "the rest of the update is applied, waiting to commit"
 
-    git(project, "merge", "--abort")
+    git(project, "cherry-pick", "--abort")
     assert worktree(project) == before
     assert git(project, "rev-parse", "HEAD") == head
     assert git(project, "status", "--porcelain") == ""
@@ -155,7 +156,7 @@ def test_dry_run_names_the_files_that_would_conflict(project: Path) -> None:
     before = snapshot(project)
     outcome = run_cli("update", "--to", "v2", "--dry-run", "-C", str(project))
     assert outcome.exit_code == 0
-    assert "  would conflict: Makefile\n" in outcome.stdout
+    assert "  would conflict: Makefile (changed by you and by the template)\n" in outcome.stdout
     assert snapshot(project) == before
 
 
@@ -174,7 +175,7 @@ def test_a_deleted_file_the_template_changed_is_a_conflict(project: Path) -> Non
     commit_all(project)
     outcome = run_cli("update", "--to", "v2", "-C", str(project))
     assert outcome.exit_code == 1
-    assert "  Makefile\n" in outcome.stderr
+    assert "  Makefile: deleted by you, changed by the template\n" in outcome.stderr
     assert (project / "Makefile").read_text().endswith(MAKEFILE_V2), "shown for the user to decide"
 
 
@@ -191,7 +192,7 @@ def test_an_aborted_update_is_merged_by_the_next_one(project: Path) -> None:
     append(project / "Makefile", "\ndeploy: ## our own target\n")
     commit_all(project)
     assert run_cli("update", "--to", "v2", "-C", str(project)).exit_code == 1
-    git(project, "merge", "--abort")
+    git(project, "cherry-pick", "--abort")
     git(project, "revert", "--no-edit", "HEAD")  # the user gives up their own target
 
     outcome = run_cli("update", "--to", "v2", "-C", str(project))

@@ -1,22 +1,29 @@
 """`scaffold check`: is this project on the current template, with the answers it was built from?
 
-For CI across many repositories: exit 0 when nothing drifted, 1 with a report otherwise.
+For CI across many repositories: exit 0 when nothing drifted, 1 with a report otherwise. It
+renders and compares in a scratch object store (fetching a missing generation there too), so it
+writes nothing into the project.
 """
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scaffold.pristine import PristineBranch, scratch_objects
-from scaffold.project import open_project, parse_answers
-from scaffold.render import ANSWERS_FILE, render_tree
+from scaffold.errors import ScaffoldError
+from scaffold.lifecycle.objects import scratch_objects
+from scaffold.lifecycle.plan import render_generation
+from scaffold.lifecycle.recorded import Recorded, load_recorded, require_valid_answers
+from scaffold.lifecycle.refusals import BadProjectAnswers, GenerationUnavailable, NoGeneration
+from scaffold.pristine import Generations
+from scaffold.project import Project, open_project
 
-PRISTINE_MISSING = "scaffold/pristine is missing; run `scaffold update --rebuild-pristine`"
-NOT_MERGED = "the last generation is not merged (an aborted update?); run `scaffold update`"
 ANSWERS_CHANGED = "answers changed since the last generation ({}); run `scaffold update`"
 TEMPLATE_BEHIND = "the template changed since the last generation; run `scaffold update`"
+BRANCHES_MERGED = (
+    "git merged {} generations made on different branches; run `scaffold update` to turn them "
+    "into one, rendered from the merged answers"
+)
 
 
 @dataclass(frozen=True)
@@ -32,6 +39,7 @@ class CheckReport:
     recorded_version: str | None
     current_version: str | None
     problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -45,43 +53,55 @@ class CheckReport:
             "current_version": self.current_version,
             "ok": self.ok,
             "problems": [{"code": p.code, "message": p.message} for p in self.problems],
+            "notes": self.notes,
         }
 
 
 def check_project(folder: Path) -> CheckReport:
     project = open_project(folder)
-    branch = PristineBranch(project.root)
-    tip = branch.tip()
-    problems: list[Problem] = []
-    with tempfile.TemporaryDirectory(prefix="scaffold-check-") as scratch:
-        tree = Path(scratch) / "tree"
-        render_tree(project.source, tree, project.copier_data())
-        current = parse_answers((tree / ANSWERS_FILE).read_text(encoding="utf-8"), ANSWERS_FILE)
-        current_version = None if current.get("_commit") is None else str(current["_commit"])
-        if tip is None:
-            problems.append(Problem("pristine-missing", PRISTINE_MISSING))
+    template = str(project.answers.get("_src_path") or "?")
+    current, problems, notes = None, [], []
+    with scratch_objects(project.repo) as env:
+        store = Generations(project.repo, env)
+        try:
+            recorded = load_recorded(project, store)
+            require_valid_answers(project, recorded)
+        except NoGeneration as error:
+            problems.append(Problem("generation-missing", error.message))
+        except GenerationUnavailable as error:
+            problems.append(Problem("generation-unavailable", error.message))
+        except BadProjectAnswers as error:
+            problems += [Problem("answers-invalid", line) for line in error.message.splitlines()]
         else:
-            problems += _drift(project.root, branch, tip, tree, project.copier_data())
-    return CheckReport(
-        str(project.root), project.source.recorded, project.version, current_version, problems
-    )
+            if recorded.fetched_from:
+                notes.append(f"read the recorded generation from {recorded.fetched_from}")
+            current, drift = _drift(project, store, recorded)
+            problems += drift
+    return CheckReport(str(project.root), template, project.version, current, problems, notes)
 
 
 def _drift(
-    root: Path, branch: PristineBranch, tip: str, tree: Path, answers: dict[str, object]
-) -> list[Problem]:
-    problems: list[Problem] = []
-    if not branch.is_merged():
-        problems.append(Problem("update-not-merged", NOT_MERGED))
-    generated = branch.read(tip, ANSWERS_FILE)
-    if generated is not None:
-        was = {k: v for k, v in parse_answers(generated, ANSWERS_FILE).items() if k[0] != "_"}
-        if was != answers:
-            changed = sorted(k for k in was.keys() | answers.keys() if was.get(k) != answers.get(k))
-            problems.append(Problem("answers-changed", ANSWERS_CHANGED.format(", ".join(changed))))
-    with scratch_objects(root) as env:
-        scratch = PristineBranch(root, env)
-        rendered = scratch.commit_tree(tree, "check", tip)
-        if not scratch.same_tree(rendered, tip):
-            problems.append(Problem("template-behind", TEMPLATE_BEHIND))
-    return problems
+    project: Project, store: Generations, recorded: Recorded
+) -> tuple[str | None, list[Problem]]:
+    problems = []
+    if recorded.merged_branches:
+        merged = BRANCHES_MERGED.format(len(recorded.generations))
+        problems.append(Problem("branches-merged", merged))
+    was = {k: v for k, v in recorded.answers.items() if not k.startswith("_")}
+    now = project.copier_data()
+    changed = sorted(
+        k for k in (was.keys() | now.keys()) - recorded.undetermined if was.get(k) != now.get(k)
+    )
+    if changed:
+        problems.append(Problem("answers-changed", ANSWERS_CHANGED.format(", ".join(changed))))
+    try:
+        current = render_generation(project, store, was, None, recorded.generations)
+    except ScaffoldError as error:
+        return None, [*problems, Problem("template-unavailable", error.message)]
+    if not recorded.merged_branches and _tree(store, current.commit) != _tree(store, recorded.base):
+        problems.append(Problem("template-behind", TEMPLATE_BEHIND))
+    return current.version, problems
+
+
+def _tree(store: Generations, commit: str) -> str:
+    return store.trees.git("rev-parse", f"{commit}^{{tree}}")

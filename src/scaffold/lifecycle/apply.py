@@ -1,0 +1,62 @@
+"""Apply a plan: keep its objects, keep its generations' refs, then let git do the merge.
+
+The change is cherry-picked without committing, so git writes the merge into the working tree
+and the index as it always does (conflict markers, `git status`, `git cherry-pick --abort`),
+and then `git commit` makes the commit: the user's hooks run and signing applies, like any
+commit of theirs. When git refuses that commit, everything stays staged and the result says why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from scaffold.errors import ScaffoldError
+from scaffold.git import git_status, identity_env, last_line, run_git
+from scaffold.lifecycle.objects import promote
+from scaffold.lifecycle.plan import Plan
+from scaffold.pristine import REF_PREFIX, Generations
+
+
+@dataclass(frozen=True)
+class Applied:
+    status: str
+    """"merged" (committed), "conflicts" (left to resolve) or "not-committed"."""
+    changed: list[str]
+    conflicts: dict[str, str] = field(default_factory=dict)
+    reason: str = ""
+    """Why git would not commit, for "not-committed"."""
+
+
+def apply_plan(plan: Plan, message: str) -> Applied:
+    assert plan.merge is not None
+    repo = plan.project.repo
+    identity = identity_env(repo)
+    new_refs = [c for c in plan.keep if _missing_ref(plan, c)]
+    promote(repo, plan.env)
+    Generations(repo).keep(new_refs)
+    picked = git_status(repo, "cherry-pick", "--no-commit", plan.merge.change, env=identity)
+    unmerged = _unmerged(plan)
+    if picked.code != 0 and not unmerged:
+        for commit in new_refs:  # git changed nothing: neither does scaffold
+            git_status(repo, "update-ref", "-d", REF_PREFIX + commit)
+        raise ScaffoldError(f"git cherry-pick failed: {last_line(picked)}")
+    # the change under way, for `git status`, `git commit` and `git cherry-pick --abort`
+    run_git(repo, "update-ref", "CHERRY_PICK_HEAD", plan.merge.change)
+    changed = run_git(repo, "diff", "--cached", "--name-only", "HEAD").splitlines()
+    if unmerged:
+        kinds = plan.merge.conflicts
+        return Applied("conflicts", changed, {p: kinds.get(p, "in conflict") for p in unmerged})
+    committed = git_status(repo, "commit", "--quiet", "-m", message, env=identity)
+    if committed.code != 0:
+        return Applied("not-committed", changed, reason=last_line(committed))
+    return Applied("merged", changed)
+
+
+def _missing_ref(plan: Plan, commit: str) -> bool:
+    found = git_status(plan.project.repo, "rev-parse", "--verify", "--quiet", REF_PREFIX + commit)
+    return found.code != 0
+
+
+def _unmerged(plan: Plan) -> list[str]:
+    listed = run_git(plan.project.repo, "diff", "--name-only", "--diff-filter=U", "-z")
+    return sorted({p for p in listed.split("\0") if p})
