@@ -277,6 +277,23 @@ def _change(
 
 
 @app.command()
+def merge(
+    branch: Annotated[str, typer.Argument(help="The branch (or commit) to merge in.")],
+    project: ProjectOption = Path(),
+    dry_run: DryRunOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Merge a branch that made its own generation: the template rendered once for both."""
+    from scaffold.commands.merge import merge_branch
+
+    try:
+        result = merge_branch(project, branch, dry_run=dry_run)
+    except ScaffoldError as error:
+        raise _fail(error) from None
+    _finish_update(result, as_json)
+
+
+@app.command()
 def check(project: ProjectOption = Path(), as_json: JsonOption = False) -> None:
     """For CI: exit 0 when the project is on the current template with no drift, else 1."""
     from scaffold.commands.check import check_project

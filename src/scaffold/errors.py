@@ -109,11 +109,3 @@ class DirtyWorkingTree(ScaffoldError):
         super().__init__(
             f"uncommitted changes ({shown}); commit or stash them first (git stash), then retry"
         )
-
-
-class MergeInProgress(ScaffoldError):
-    def __init__(self) -> None:
-        super().__init__(
-            "a merge is in progress; finish it (resolve, git add, git commit) "
-            "or undo it (git merge --abort) first"
-        )

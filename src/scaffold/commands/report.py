@@ -11,7 +11,11 @@ _WITHOUT_MARKERS = {
     CONFLICT_KINDS[frozenset({1, 2})],
     CONFLICT_KINDS[frozenset({1, 3})],
 }
-UNDO = "Or undo everything with `git cherry-pick --abort`."
+
+
+def _undo(result: UpdateResult) -> str:
+    command = "merge" if result.action.startswith("merge ") else "cherry-pick"
+    return f"Or undo everything with `git {command} --abort`."
 
 
 @dataclass(frozen=True)
@@ -40,7 +44,7 @@ def describe(result: UpdateResult) -> Report:
     if result.status == "not-committed":
         return Report(notes, [
             f"{_what(result)} is applied and staged, but git did not commit it: {result.reason}",
-            "Fix that and run `git commit`. " + UNDO,
+            "Fix that and run `git commit`. " + _undo(result),
         ])  # fmt: skip
     return Report(notes, _conflicts(result))
 
@@ -51,6 +55,8 @@ def _done(result: UpdateResult) -> str:
         return f"Added {names} (template {result.to_version})"
     if verb == "remove":
         return f"Removed {names} (template {result.to_version})"
+    if verb == "merge":
+        return f"Merged {names} (template {result.to_version})"
     if result.from_version != result.to_version:
         return f"Merged the template ({result.from_version} -> {result.to_version})"
     return f"Regenerated from the template {result.to_version}"
@@ -58,8 +64,8 @@ def _done(result: UpdateResult) -> str:
 
 def _what(result: UpdateResult) -> str:
     verb, _, names = result.action.partition(" ")
-    if verb in ("add", "remove"):
-        return f"{'Adding' if verb == 'add' else 'Removing'} {names}"
+    if verb in ("add", "remove", "merge"):
+        return f"{verb.capitalize().removesuffix('e')}ing {names}"
     return f"The template ({result.from_version} -> {result.to_version})"
 
 
@@ -74,4 +80,4 @@ def _conflicts(result: UpdateResult) -> list[str]:
             "A file deleted on one side has no markers: keep it (`git add FILE`) or delete it "
             "(`git rm FILE`), then `git commit`."
         )
-    return [*lines, UNDO]
+    return [*lines, _undo(result)]

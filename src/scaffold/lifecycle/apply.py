@@ -9,9 +9,11 @@ commit of theirs. When git refuses that commit, everything stays staged and the 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from scaffold.errors import ScaffoldError
 from scaffold.git import git_status, identity_env, last_line, run_git
+from scaffold.lifecycle.branches import BranchPlan
 from scaffold.lifecycle.objects import promote
 from scaffold.lifecycle.plan import Plan
 from scaffold.pristine import REF_PREFIX, Generations
@@ -60,3 +62,35 @@ def _missing_ref(plan: Plan, commit: str) -> bool:
 def _unmerged(plan: Plan) -> list[str]:
     listed = run_git(plan.project.repo, "diff", "--name-only", "--diff-filter=U", "-z")
     return sorted({p for p in listed.split("\0") if p})
+
+
+def apply_branch_merge(plan: BranchPlan) -> Applied:
+    """git starts the merge (so MERGE_HEAD, `git merge --abort` and the message are git's own),
+    then the index and the working tree take the planned result, conflicts as unmerged stages."""
+    repo = plan.project.repo
+    identity = identity_env(repo)
+    before = run_git(repo, "rev-parse", "HEAD")
+    if plan.kind == "fast-forward":
+        run_git(repo, "merge", "--quiet", "--ff-only", plan.other_commit, env=identity)
+        return Applied("merged", _changed(repo, before, "HEAD"))
+    assert plan.merge is not None
+    promote(repo, plan.env)
+    Generations(repo).keep(plan.keep)
+    run_git(repo, "merge", "--quiet", "--no-commit", "--no-ff", "--strategy=ours", plan.other,
+            env=identity)  # fmt: skip
+    run_git(repo, "read-tree", "-m", "-u", "HEAD", plan.merge.tree)
+    if plan.merge.conflicts:
+        paths = sorted(plan.merge.conflicts)
+        rows = [f"0 {'0' * len(before)}\t{path}" for path in paths] + plan.merge.stages
+        run_git(repo, "update-index", "-z", "--index-info",
+                stdin="".join(f"{row}\0" for row in rows))  # fmt: skip
+        return Applied("conflicts", _changed(repo, before, None), dict(plan.merge.conflicts))
+    committed = git_status(repo, "commit", "--quiet", "--no-edit", env=identity)
+    if committed.code != 0:
+        return Applied("not-committed", _changed(repo, before, None), reason=last_line(committed))
+    return Applied("merged", _changed(repo, before, "HEAD"))
+
+
+def _changed(repo: Path, before: str, after: str | None) -> list[str]:
+    compared = [before, after] if after else ["--cached", before]
+    return run_git(repo, "diff", "--name-only", *compared).splitlines()

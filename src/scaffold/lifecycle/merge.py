@@ -39,6 +39,8 @@ class Merge:
     """The merge's result; files in conflict hold git's markers."""
     conflicts: dict[str, str] = field(default_factory=dict)
     """Path in the repository -> what conflicts (one of CONFLICT_KINDS' values)."""
+    stages: list[str] = field(default_factory=list)
+    """The conflicts as `git update-index --index-info` lines ("mode oid stage<TAB>path")."""
 
 
 def prepare_merge(
@@ -47,8 +49,11 @@ def prepare_merge(
     base: str,
     generation: str,
     message: str,
+    ours_tree: str | None = None,
 ) -> Merge:
-    head_tree = trees.git("rev-parse", "HEAD^{tree}")
+    """The merge into ``ours_tree`` (default: HEAD's) of the change from ``base`` (the
+    generation(s) it records) to ``generation``."""
+    head_tree = ours_tree or trees.git("rev-parse", "HEAD^{tree}")
     service = trees.at(head_tree, project.prefix)
     scaffold_folder = trees.at(service, FOLDER) if service else None
     new_folder = folder_tree(trees, scaffold_folder, [Record(generation, project.answers_file)])
@@ -56,27 +61,33 @@ def prepare_merge(
     theirs_service = trees.replace(f"{generation}^{{tree}}", FOLDER, new_folder)
     base_tree = trees.replace(head_tree, project.prefix, base_service)
     theirs_tree = trees.replace(head_tree, project.prefix, theirs_service)
+    return three_way(trees, base_tree, head_tree, theirs_tree, message)
 
-    base_commit = trees.commit(base_tree, (), "scaffold: merge base", GENERATOR)
-    ours = trees.commit(head_tree, (base_commit,), "scaffold: your branch", GENERATOR)
-    change = trees.commit(theirs_tree, (base_commit,), message, identity_env(project.repo))
-    merged = git_status(project.repo, "merge-tree", "--write-tree", "-z", ours, change,
+
+def three_way(trees: Trees, base: str, ours: str, theirs: str, message: str) -> Merge:
+    """git's merge of the trees ``ours`` and ``theirs`` from ``base``; ``Merge.change`` is
+    ``theirs`` as a commit whose parent is ``base``."""
+    base_commit = trees.commit(base, (), "scaffold: merge base", GENERATOR)
+    ours_commit = trees.commit(ours, (base_commit,), "scaffold: your side", GENERATOR)
+    change = trees.commit(theirs, (base_commit,), message, identity_env(trees.repo))
+    merged = git_status(trees.repo, "merge-tree", "--write-tree", "-z", ours_commit, change,
                         env=trees.env)  # fmt: skip
     if merged.code not in (0, 1):
         raise GitError("merge-tree", last_line(merged))
-    tree, conflicts = _parse_merge_tree(merged.out)
-    return Merge(head_tree, change, tree, conflicts)
+    return _merge_result(ours, change, merged.out)
 
 
-def _parse_merge_tree(output: str) -> tuple[str, dict[str, str]]:
-    """`git merge-tree --write-tree -z` prints the tree, then "mode oid stage<TAB>path" for
-    each conflicting stage, each ended by NUL, then an empty entry and the messages."""
+def _merge_result(ours_tree: str, change: str, output: str) -> Merge:
+    """Read `git merge-tree --write-tree -z`: the tree, then "mode oid stage<TAB>path" for each
+    conflicting stage, each ended by NUL, then an empty entry and the messages."""
     entries = output.split("\0")
     stages: dict[str, set[int]] = {}
+    lines = []
     for entry in entries[1:]:
         if not entry:
             break
         meta, path = entry.split("\t", 1)
         stages.setdefault(path, set()).add(int(meta.split()[2]))
+        lines.append(entry)
     kinds = {p: CONFLICT_KINDS.get(frozenset(s), "in conflict") for p, s in sorted(stages.items())}
-    return entries[0], kinds
+    return Merge(ours_tree, change, entries[0], kinds, lines)

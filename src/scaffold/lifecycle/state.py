@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scaffold.errors import DirtyWorkingTree, MergeInProgress
+from scaffold.errors import DirtyWorkingTree
 from scaffold.git import READ_ONLY, git_status, run_git
 from scaffold.lifecycle.refusals import GenerationCheckedOut, NoCommitYet, OperationInProgress
 from scaffold.pristine import REF_PREFIX
 
 _IN_PROGRESS = (
+    ("MERGE_HEAD", "a merge", "resolve, git add, git commit",
+     "git merge --abort; `scaffold merge BRANCH` merges a branch that made its own generation "
+     "without the template's lines colliding"),
     ("CHERRY_PICK_HEAD", "an update or a cherry-pick", "resolve, git add, git commit",
      "git cherry-pick --abort"),
     ("REVERT_HEAD", "a revert", "resolve, git add, git revert --continue", "git revert --abort"),
@@ -25,8 +28,6 @@ _IN_PROGRESS = (
 def require_ready(repo: Path) -> None:
     if git_status(repo, "rev-parse", "--verify", "--quiet", "HEAD").code != 0:
         raise NoCommitYet()
-    if _git_path(repo, "MERGE_HEAD").exists():
-        raise MergeInProgress()
     for marker, what, finish, undo in _IN_PROGRESS:
         if _git_path(repo, marker).exists():
             raise OperationInProgress(what, finish, undo)
