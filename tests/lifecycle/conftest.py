@@ -1,10 +1,12 @@
-"""A team template built from the packaged one, with three releases, and a project made at v1.
+"""Projects to run the lifecycle on, each built once per session and copied for every test.
 
-Built once per module; each test gets its own copy of the v1 project, so a test costs one or
-two renders. The releases:
-- v2 appends a `clean` target to the Makefile, deletes `.github/dependabot.yml`, renames
+- ``project``: made at v1 of a team template built from the packaged one, with three releases:
+  v2 appends a `clean` target to the Makefile, deletes `.github/dependabot.yml`, renames
   `migrations/script.py.mako` to `migrations/revision.py.mako` and adds `CHANGELOG.md`;
-- v3 appends a section to the README.
+  v3 appends a section to the README.
+- ``base_project``: `scaffold new demo --yes` from the packaged template.
+- ``toy_project``: made at v1 of the small template of tests/support/toy_template.py (v2
+  exists), for the tests that render many times.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from scaffold.pristine import REF_PREFIX
 from tests.support.cli import run_cli
 from tests.support.disk import snapshot
 from tests.support.team_template import make_template_repo, release
+from tests.support.toy_template import make_toy_template, release_toy_v2
 
 MAKEFILE_V2 = "\nclean: ## Remove the caches the tools leave behind\n\trm -rf .pytest_cache\n"
 DELETED = ".github/dependabot.yml"
@@ -48,7 +51,7 @@ class Team:
     project_at_v1: Path
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def team(tmp_path_factory: pytest.TempPathFactory) -> Team:
     root = tmp_path_factory.mktemp("team")
     template = make_template_repo(root / "template")
@@ -65,6 +68,57 @@ def project(team: Team, workdir: Path) -> Path:
     copy = workdir / "demo"
     shutil.copytree(team.project_at_v1, copy, symlinks=True)
     return copy
+
+
+@pytest.fixture(scope="session")
+def packaged_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("packaged")
+    made = run_cli("new", "demo", "--yes", "--output-dir", str(root))
+    assert made.exit_code == 0, made.stderr
+    return root / "demo"
+
+
+@pytest.fixture
+def base_project(packaged_base: Path, workdir: Path) -> Path:
+    copy = workdir / "demo"
+    shutil.copytree(packaged_base, copy, symlinks=True)
+    return copy
+
+
+@dataclass(frozen=True)
+class Toy:
+    template: Path
+    project_at_v1: Path
+
+
+@pytest.fixture(scope="session")
+def toy(tmp_path_factory: pytest.TempPathFactory) -> Toy:
+    root = tmp_path_factory.mktemp("toy")
+    template = make_toy_template(root / "template")
+    made = run_cli("new", "demo", "--yes", "--template", str(template), "--output-dir", str(root))
+    assert made.exit_code == 0, made.stderr
+    release_toy_v2(template)
+    return Toy(template, root / "demo")
+
+
+@pytest.fixture
+def toy_project(toy: Toy, workdir: Path) -> Path:
+    copy = workdir / "demo"
+    shutil.copytree(toy.project_at_v1, copy, symlinks=True)
+    git(copy, "config", "user.name", "test")
+    git(copy, "config", "user.email", "test@localhost")
+    return copy
+
+
+def repo_state(repo: Path) -> dict[str, object]:
+    """Everything a refusal must leave as it was: refs (HEAD, pseudo-refs), index, files."""
+    refs = git(repo, "for-each-ref", "--format=%(objectname) %(refname)")
+    head = subprocess.run(["git", "rev-parse", "--symbolic-full-name", "HEAD", "HEAD"],
+                          cwd=repo, capture_output=True, text=True, check=False).stdout  # fmt: skip
+    git_dir = Path(git(repo, "rev-parse", "--absolute-git-dir").strip())
+    pseudo = {p.name: p.read_bytes() for p in sorted(git_dir.glob("*HEAD")) if p.is_file()}
+    index = (git_dir / "index").read_bytes() if (git_dir / "index").exists() else b""
+    return {"refs": refs, "head": head, "pseudo": pseudo, "index": index, "tree": worktree(repo)}
 
 
 def git(repo: Path, *args: str) -> str:

@@ -43,12 +43,6 @@ def own_files(project: Path, capability: str) -> list[Path]:
     return sorted((project / "src" / "demo" / package).rglob("*.py"))
 
 
-@pytest.fixture
-def base_project(workdir: Path) -> Path:
-    assert run_cli("new", "demo", "--yes").exit_code == 0
-    return workdir / "demo"
-
-
 def test_add_then_remove_a_capability(base_project: Path) -> None:
     name = AVAILABLE[0]
     added = run_cli("add", name, "-C", str(base_project))

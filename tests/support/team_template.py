@@ -25,7 +25,7 @@ def make_template_repo(folder: Path, source: Path | None = None) -> Path:
     """Copy a template (the packaged one by default) into a new git repository, tagged v1."""
     shutil.copytree(source or packaged_template(), folder)
     git(folder, "init", "-q", "-b", "main")
-    git(folder, "add", "-A")
+    git(folder, "add", "--all", "--force")  # the template's own .gitignore is not for itself
     git(folder, "commit", "-qm", "v1")
     git(folder, "tag", "v1")
     return folder
@@ -34,7 +34,7 @@ def make_template_repo(folder: Path, source: Path | None = None) -> Path:
 def release(template: Path, tag: str, change: Change) -> None:
     """Apply ``change`` to the template's project files, commit and tag it."""
     change(template / "project")
-    git(template, "add", "-A")
+    git(template, "add", "--all", "--force")
     git(template, "commit", "-qm", tag)
     git(template, "tag", tag)
 
