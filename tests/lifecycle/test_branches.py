@@ -164,7 +164,8 @@ def test_failure_2_a_squash_merged_update_does_not_raise_its_conflict_again(
     git(project, "merge", "--quiet", "--squash", "update-v2")
     git(project, "commit", "--quiet", "-m", "Update the template to v2 (#12)")
 
-    assert "Already up to date (template v2)" in ok(scaffold(project, "update", "--to", "v2")).stdout
+    again = ok(scaffold(project, "update", "--to", "v2"))
+    assert "Already up to date (template v2)" in again.stdout
     ok(scaffold(project, "update"))  # to v3: the Makefile conflict stays resolved
     assert "\t./deploy.sh" in makefile.read_text()
     assert "<<<<<<<" not in makefile.read_text()
@@ -215,7 +216,8 @@ def test_worktrees_each_update_their_own_branch(toy_project: Path, workdir: Path
 
 def a_generation(project: Path) -> str:
     """A ref of scaffold's generations (a branch `scaffold/…` in older versions)."""
-    listed = git(project, "for-each-ref", "--format=%(refname)", "refs/scaffold", "refs/heads/scaffold")
+    places = ("refs/scaffold", "refs/heads/scaffold")
+    listed = git(project, "for-each-ref", "--format=%(refname)", *places)
     return listed.split()[0].removeprefix("refs/heads/")
 
 
