@@ -68,6 +68,13 @@ def last_line(done: Completed) -> str:
     return lines[-1] if lines else f"exit {done.code}"
 
 
+def what_git_said(done: Completed) -> str:
+    """git's (or a hook's) own words, on one line: for a failure the user has to act on."""
+    lines = [line.strip() for line in (done.err or done.out).splitlines()]
+    said = "; ".join(line for line in lines if line and not line.startswith("hint:"))
+    return said or f"exit {done.code}"
+
+
 def identity_env(repo: Path) -> dict[str, str]:
     """Use the user's identity when git has one; otherwise commit as scaffold."""
     configured = git_status(repo, "config", "user.email").out

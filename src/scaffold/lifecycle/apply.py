@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scaffold.errors import ScaffoldError
-from scaffold.git import git_status, identity_env, last_line, run_git
+from scaffold.git import git_status, identity_env, last_line, run_git, what_git_said
 from scaffold.lifecycle.branches import BranchPlan
 from scaffold.lifecycle.objects import promote
 from scaffold.lifecycle.plan import Plan
@@ -50,7 +50,7 @@ def apply_plan(plan: Plan, message: str) -> Applied:
         return Applied("conflicts", changed, {p: kinds.get(p, "in conflict") for p in unmerged})
     committed = git_status(repo, "commit", "--quiet", "-m", message, env=identity)
     if committed.code != 0:
-        return Applied("not-committed", changed, reason=last_line(committed))
+        return Applied("not-committed", changed, reason=what_git_said(committed))
     return Applied("merged", changed)
 
 
@@ -87,7 +87,9 @@ def apply_branch_merge(plan: BranchPlan) -> Applied:
         return Applied("conflicts", _changed(repo, before, None), dict(plan.merge.conflicts))
     committed = git_status(repo, "commit", "--quiet", "--no-edit", env=identity)
     if committed.code != 0:
-        return Applied("not-committed", _changed(repo, before, None), reason=last_line(committed))
+        return Applied(
+            "not-committed", _changed(repo, before, None), reason=what_git_said(committed)
+        )
     return Applied("merged", _changed(repo, before, "HEAD"))
 
 
