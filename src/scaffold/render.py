@@ -109,8 +109,15 @@ def _run_copier(
     except (CopierError, jinja2.TemplateError, ValueError) as error:
         raise TemplateError(_first_line(error)) from None
     except OSError as error:  # e.g. a dangling symlink in the template
-        where = f" ({error.filename})" if error.filename else ""
+        where = f": {_in_template(str(error.filename), template)}" if error.filename else ""
         raise TemplateError(f"{error.strerror or type(error).__name__}{where}") from None
+
+
+def _in_template(path: str, template: str) -> str:
+    """A path inside Copier's temporary clone of a git template, as a path of the template."""
+    parts = Path(path).parts
+    clone = next((i for i, part in enumerate(parts) if part.startswith("copier._vcs.clone")), None)
+    return path if clone is None else f"{'/'.join(parts[clone + 1 :])} in {template}"
 
 
 def _record_source(answers_file: Path, source: TemplateSource) -> None:

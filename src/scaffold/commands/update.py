@@ -51,7 +51,7 @@ class UpdateResult:
 
 def update_project(folder: Path, *, to: str | None = None, dry_run: bool = False) -> UpdateResult:
     project = open_project(folder)
-    if to is not None and not project.source.is_git:
+    if to is not None and project.answers.get("_src_path") and not project.source.is_git:
         raise ScaffoldError(f"--to takes a tag of a git template, not {project.source.recorded}")
     message = "Update from the scaffold template"
     return run_change(project, Change(project.copier_data(), message, to), "update", dry_run)
