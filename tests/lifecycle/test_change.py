@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from scaffold import __version__
 from scaffold.catalog import CATALOG, Catalog
 from scaffold.commands import change
 from scaffold.template_source import packaged_template
-from tests.lifecycle.conftest import append, commit_all, git, worktree
+from tests.lifecycle.conftest import append, commit_all, git, repo_state, worktree
 from tests.support.cli import refused, run_cli
 from tests.support.disk import snapshot
 
@@ -33,21 +34,25 @@ def answers(project: Path) -> dict[str, object]:
     return loaded
 
 
-def own_files(project: Path, capability: str) -> list[Path]:
-    """The files of the capability's own package: the template's `{% if NAME %}X{% endif %}`
-    folder under `src/{{ package_name }}/`, as rendered in ``project``."""
+def own_package(project: Path, capability: str) -> Path:
+    """The capability's own package: the template's `{% if NAME %}X{% endif %}` folder under
+    `src/{{ package_name }}/`, as rendered in ``project``."""
     named = "{% if " + capability + " %}"
     folders = (packaged_template() / "project" / "src" / "{{ package_name }}").iterdir()
     own = next(f.name for f in folders if f.is_dir() and f.name.startswith(named))
-    package = own.removeprefix(named).removesuffix("{% endif %}")
-    return sorted((project / "src" / "demo" / package).rglob("*.py"))
+    return project / "src" / "demo" / own.removeprefix(named).removesuffix("{% endif %}")
+
+
+def own_files(project: Path, capability: str) -> list[Path]:
+    return sorted(own_package(project, capability).rglob("*.py"))
 
 
 def test_add_then_remove_a_capability(base_project: Path) -> None:
     name = AVAILABLE[0]
     added = run_cli("add", name, "-C", str(base_project))
     assert added.exit_code == 0, added.stderr
-    assert "committed" in added.stdout
+    assert added.stdout.startswith(f"Added {name} (template {__version__}): ")  # failure 15
+    assert added.stdout.endswith(" file(s) changed, committed.\n")
     assert answers(base_project)[name] is True
     assert git(base_project, "status", "--porcelain") == ""
     files = own_files(base_project, name)
@@ -55,6 +60,7 @@ def test_add_then_remove_a_capability(base_project: Path) -> None:
 
     removed = run_cli("remove", name, "-C", str(base_project))
     assert removed.exit_code == 0, removed.stderr
+    assert removed.stdout.startswith(f"Removed {name} (template {__version__}): ")
     assert answers(base_project)[name] is False
     assert not any(f.exists() for f in files)
     assert git(base_project, "status", "--porcelain") == ""
@@ -75,6 +81,8 @@ def test_removing_keeps_the_files_the_user_edited_as_conflicts(workdir: Path) ->
     assert f"  {edited.relative_to(project)}: deleted by the template, changed by you\n" in (
         outcome.stderr
     )
+    assert "Resolve the markers" not in outcome.stderr, "a modify/delete conflict has none"
+    assert "keep it (`git add FILE`) or delete it (`git rm FILE`)" in outcome.stderr
     assert edited.read_text().endswith("# our tweak\n"), "the user's work is still there"
     assert not any(f.exists() for f in untouched)
     git(project, "cherry-pick", "--abort")
@@ -135,3 +143,25 @@ def test_removing_a_capability_another_requires_is_refused(
         f"cannot remove {needed}: {needing} requires it (remove {needing} as well)",
     )
     assert snapshot(workdir) == before
+
+
+def test_failure_12_remove_refuses_while_your_own_code_imports_its_package(
+    base_project: Path,
+) -> None:
+    name = AVAILABLE[0]
+    assert run_cli("add", name, "-C", str(base_project)).exit_code == 0
+    package = own_package(base_project, name)
+    module = f"demo.{package.name}"
+    mine = base_project / "src" / "demo" / "reports.py"
+    mine.write_text(f"from {module} import *  # noqa: F403\n")
+    commit_all(base_project, "reports use it")
+    before = repo_state(base_project)
+
+    refused(run_cli("remove", name, "-C", str(base_project)),
+            f"src/demo/reports.py still imports {module}")  # fmt: skip
+    assert repo_state(base_project) == before
+
+    forced = run_cli("remove", name, "--force", "-C", str(base_project))
+    assert forced.exit_code == 0, forced.stderr
+    assert not package.exists()
+    assert mine.is_file()

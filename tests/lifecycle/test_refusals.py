@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,9 @@ from scaffold.catalog import CATALOG
 from tests.lifecycle.conftest import MAKEFILE_V2, append, commit_all, forget_generations, git
 from tests.support.cli import refused, run_cli
 from tests.support.disk import snapshot
+from tests.support.toy_template import CAPABILITIES, package
+
+TOY_FIRST, TOY_SECOND = CAPABILITIES[0], CAPABILITIES[1]
 
 
 def test_not_a_git_repository(workdir: Path) -> None:
@@ -115,3 +119,53 @@ def test_an_unknown_tag_is_refused(project: Path) -> None:
     refused(outcome, "the template could not be rendered")
     assert "v9" in outcome.stderr
     assert snapshot(project) == before
+
+
+def test_failure_10_an_aborted_add_leaves_no_trace(toy_project: Path) -> None:
+    mine = toy_project / package(TOY_FIRST) / "client.py"
+    mine.parent.mkdir(parents=True)
+    mine.write_text("my own client, where the capability's would go\n")
+    commit_all(toy_project, "my client")
+    assert run_cli("add", TOY_FIRST, "-C", str(toy_project)).exit_code == 1
+    git(toy_project, "cherry-pick", "--abort")
+
+    checked = run_cli("check", "--json", "-C", str(toy_project))
+    assert [p["code"] for p in json.loads(checked.stdout)["problems"]] == ["template-behind"]
+    head = git(toy_project, "rev-parse", "HEAD")
+    again = run_cli("update", "--to", "v1", "-C", str(toy_project))
+    assert again.stdout == "Already up to date (template v1).\n"
+    assert git(toy_project, "rev-parse", "HEAD") == head
+
+
+@pytest.mark.parametrize(
+    "command", [["update"], ["add", TOY_SECOND], ["remove", TOY_FIRST], ["check"]]
+)
+def test_failure_11_hand_edited_answers_are_named_one_line_each(
+    toy_project: Path, command: list[str]
+) -> None:
+    answers = toy_project / ".copier-answers.yml"
+    edited = answers.read_text().replace(f"{TOY_FIRST}: false", f"{TOY_FIRST}: 'no'")
+    answers.write_text(edited + f"{TOY_FIRST[:-1]}: true\n")
+    commit_all(toy_project, "hand-edited answers")
+    before = snapshot(toy_project)
+
+    outcome = run_cli(*command, "-C", str(toy_project))
+
+    wrong_type = f".copier-answers.yml: {TOY_FIRST} must be true or false, not 'no'"
+    unknown = f".copier-answers.yml: unknown question '{TOY_FIRST[:-1]}'; did you mean"
+    if command == ["check"]:
+        assert outcome.exit_code == 1
+        assert f"answers-invalid: {wrong_type}" in outcome.stdout
+        assert f"answers-invalid: {unknown}" in outcome.stdout
+    else:
+        assert outcome.exit_code == 2
+        lines = outcome.stderr.splitlines()
+        assert f"scaffold: error: {wrong_type}" in lines
+        if command == ["update"]:
+            assert any(line.startswith(f"scaffold: error: {unknown}") for line in lines)
+    assert snapshot(toy_project) == before
+
+
+@pytest.mark.parametrize("command", ["add", "remove"])
+def test_failure_11_no_capability_named(toy_project: Path, command: str) -> None:
+    refused(run_cli(command, "", "-C", str(toy_project)), f"name the capabilities to {command}")
