@@ -57,8 +57,14 @@ class Generations:
         return self.trees.commit(self.trees.from_folder(folder), parents, message, GENERATOR)
 
     def keep(self, commits: Iterable[str]) -> None:
-        for commit in commits:
-            run_git(self.repo, "update-ref", REF_PREFIX + commit, commit, env=self.env)
+        lines = "".join(f"update {REF_PREFIX}{commit} {commit}\n" for commit in commits)
+        if lines:
+            run_git(self.repo, "update-ref", "--stdin", env=self.env, stdin=lines)
+
+    def kept(self) -> set[str]:
+        """The generations that have their ref here."""
+        listed = run_git(self.repo, "for-each-ref", "--format=%(objectname)", REF_PREFIX)
+        return set(listed.split())
 
     def missing(self, commits: Iterable[str]) -> list[str]:
         return [c for c in commits if not self.has(c)]

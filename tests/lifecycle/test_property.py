@@ -1,151 +1,77 @@
-"""Property: whatever a user changed, an update keeps it or reports it inside a conflict.
+"""Properties: whatever a user changed, on one branch or on several merged every way a team
+merges them, the lifecycle keeps it or reports it inside a conflict, and loses no capability.
 
-A small team template (git tags v1 and v2) is built once per module. Its v2 modifies lines of one
-file, deletes one, renames one and adds one. Each example copies the project generated at v1,
-commits random user edits (lines changed, inserted, appended, deleted; files added, deleted,
-renamed), runs the update (or `add`/`remove` when the catalog offers `caching`) and compares the
-result with what each side changed: untouched files are byte-identical, one-sided changes arrive
-exactly, and conflicts only where both sides touched the same file; an aborted merge restores the
-working tree byte for byte.
+The world (tests/support/property_world.py) is a small team template with tags v1 and v2 and
+the projects generated from it at v1. Two properties:
+- one branch: random user edits (lines changed, inserted, appended, deleted; files added,
+  deleted, renamed) are committed, then an update, `add` or `remove` runs; the result is
+  compared with what each side changed: untouched files are byte-identical, one-sided changes
+  arrive exactly, conflicts only where both sides touched the same file, and an aborted
+  cherry-pick restores the working tree byte for byte;
+- branches: `main`, `feat-a` and `feat-b` each get random edits (each in its own files), each
+  feature branch a random update, `add` or `remove`; both are merged into `main` by
+  `git merge`, `git merge --squash` or `scaffold merge` (the first two falling back to the
+  third when git's merge conflicts), conflicts are resolved keeping both sides, and a last
+  `scaffold update` runs. Then every line any branch added is still there, the capabilities
+  are exactly those the branches added or kept, and `scaffold check` is clean.
 
-Examples: 25 locally, 200 when CI is set (or SCAFFOLD_MATRIX=full).
+Examples: 25 (branches: 15) locally, 200 each when CI is set (or SCAFFOLD_MATRIX=full).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import pytest
+import yaml
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from scaffold.catalog import CATALOG
 from scaffold.commands.change import add_capabilities, remove_capabilities
+from scaffold.commands.check import check_project
 from scaffold.commands.update import UpdateResult, update_project
-from scaffold.pristine import start_history
-from scaffold.render import ANSWERS_FILE, render_project, render_tree
-from scaffold.template_source import resolve_template
+from scaffold.render import ANSWERS_FILE
 from tests.support.disk import snapshot
-from tests.support.team_template import make_template_repo, release
+from tests.support.property_world import (
+    ADDED,
+    CAPABILITIES,
+    FIRST,
+    RENAMED_TO,
+    TEMPLATE_RENAMES,
+    Tree,
+    World,
+    build_world,
+    git,
+    git_code,
+    read_tree,
+    remembered_renders,
+)
 
 settings.register_profile("ci", max_examples=200, deadline=None, database=None)
 settings.register_profile("dev", max_examples=25, deadline=None, database=None)
 FULL = bool(os.environ.get("CI")) or os.environ.get("SCAFFOLD_MATRIX") == "full"
 PROFILE = settings.get_profile("ci" if FULL else "dev")
-
-Tree = dict[str, bytes]
-
-MODIFIED = "src/app/main.py"
-DELETED = "src/app/settings.py"
-RENAMED, RENAMED_TO = "docs/guide.txt", "docs/handbook.txt"
-ADDED = "CHANGELOG.md"
-TEMPLATE_RENAMES = {RENAMED_TO: RENAMED}
-"""New path -> the v1 path the template moved there."""
+BRANCH_EXAMPLES = 200 if FULL else 15
 
 USER_PATHS = (RENAMED_TO, ADDED, "src/app/extra.py", "misc/moved.txt", "notes-old.txt")
 """Where user edits create or move files: two of them collide with the template's v2."""
 
 
-def _numbered(stem: str, count: int) -> str:
-    return "".join(f"{stem} line {i:02d}\n" for i in range(1, count + 1))
-
-
-IF_CACHING = "{% if caching %}cache{% endif %}"
-TEMPLATE_V1 = {
-    "copier.yml": (
-        "_subdirectory: project\n"
-        "_answers_file: .copier-answers.yml\n"
-        "project_name:\n  type: str\n  default: demo\n"
-        "caching:\n  type: bool\n  default: false\n"
-    ),
-    "project/{{_copier_conf.answers_file}}.jinja": (
-        "# Changes here will be overwritten by Copier\n{{ _copier_answers|to_nice_yaml -}}\n"
-    ),
-    "project/README.md.jinja": "# {{ project_name }}\n\n" + _numbered("readme", 8),
-    f"project/{MODIFIED}": _numbered("main", 14),
-    f"project/{DELETED}": _numbered("settings", 8),
-    f"project/{RENAMED}": _numbered("guide", 12),
-    "project/config.ini": _numbered("config", 8),
-    "project/notes.txt": _numbered("notes", 8),
-    f"project/{IF_CACHING}/client.py": _numbered("cache client", 8),
-    f"project/{IF_CACHING}/keys.py": _numbered("cache keys", 6),
-}
-
-
-def _release_v2(project: Path) -> None:
-    main = project / MODIFIED
-    lines = main.read_text(encoding="utf-8").splitlines(keepends=True)
-    lines[2] = "main line 03, improved in v2\n"
-    lines[9] = "main line 10, improved in v2\n"
-    lines.insert(12, "main line added in v2\n")
-    main.write_text("".join(lines), encoding="utf-8")
-    (project / DELETED).unlink()
-    (project / RENAMED).rename(project / RENAMED_TO)
-    (project / ADDED).write_text(_numbered("changelog", 4), encoding="utf-8")
-
-
-class World:
-    """Built once per module: the template repository and the v1 projects, with and without
-    caching; ``expected`` is the v2 generation for each caching answer."""
-
-    def __init__(
-        self,
-        template: Path,
-        projects: dict[bool, Path],
-        base: dict[bool, Tree],
-        expected: dict[bool, Tree],
-    ) -> None:
-        self.template, self.projects, self.base, self.expected = template, projects, base, expected
-
-    def __repr__(self) -> str:  # keeps Hypothesis's report of a failing example short
-        return f"World({self.template})"
-
-
-def read_tree(root: Path) -> Tree:
-    return {
-        str(p.relative_to(root)): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and ".git" not in p.relative_to(root).parts
-    }
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    built = build_world(tmp_path_factory.mktemp("property"))
+    with remembered_renders(tmp_path_factory.mktemp("renders")):
+        yield built
 
 
 def worktree(root: Path) -> dict[str, str]:
     """``snapshot`` without the .git folder."""
     return {k: v for k, v in snapshot(root).items() if k != ".git" and not k.startswith(".git/")}
-
-
-def git(repo: Path, *args: str) -> str:
-    command = ["git", "-c", "user.name=test", "-c", "user.email=test@localhost", *args]
-    return subprocess.run(command, cwd=repo, check=True, capture_output=True, text=True).stdout
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> World:
-    root = tmp_path_factory.mktemp("property")
-    source = root / "source"
-    for name, text in TEMPLATE_V1.items():
-        (source / name).parent.mkdir(parents=True, exist_ok=True)
-        (source / name).write_text(text, encoding="utf-8")
-    template = make_template_repo(root / "template", source)
-    location = resolve_template(str(template))
-    projects, base, expected = {}, {}, {}
-    for caching in (False, True):
-        project = root / f"v1-caching-{caching}" / "demo"
-        render_project(location, project, {"project_name": "demo", "caching": caching})
-        start_history(project, "Generate demo")
-        projects[caching], base[caching] = project, read_tree(project)
-    release(template, "v2", _release_v2)
-    for caching in (False, True):
-        tree = root / f"v2-caching-{caching}"
-        render_tree(location, tree, {"project_name": "demo", "caching": caching}, "v2")
-        expected[caching] = read_tree(tree)
-    return World(template, projects, base, expected)
 
 
 # --- the user's edits -------------------------------------------------------------------------
@@ -322,15 +248,14 @@ def _template_versions(sides: Sides, origin: str | None) -> Iterator[tuple[str, 
 
 # --- the test ---------------------------------------------------------------------------------
 
-CAN_CHANGE_CAPABILITIES = bool((c := CATALOG.get("caching")) and c.available)
-CHANGES = ("update", "add", "remove") if CAN_CHANGE_CAPABILITIES else ("update",)
+CHANGES = ("update", "add", "remove")
 Run = Callable[[Path, bool], UpdateResult]
 RUNS: dict[str, tuple[bool, bool, Run]] = {
     "update": (False, False, lambda p, dry: update_project(p, to="v2", dry_run=dry)),
-    "add": (False, True, lambda p, dry: add_capabilities(p, ["caching"], dry_run=dry)),
-    "remove": (True, False, lambda p, dry: remove_capabilities(p, ["caching"], dry_run=dry)),
+    "add": (False, True, lambda p, dry: add_capabilities(p, [FIRST], dry_run=dry)),
+    "remove": (True, False, lambda p, dry: remove_capabilities(p, [FIRST], dry_run=dry)),
 }
-"""Each change: caching before, caching after, how to run it."""
+"""Each change: the first capability before, after, and how to run it."""
 
 
 @settings(PROFILE)
@@ -380,3 +305,157 @@ def test_every_user_edit_survives_or_is_a_reported_conflict(
             assert outcome.status == "merged"
             assert git(project, "status", "--porcelain") == ""
             assert result.keys() <= base.keys() | user.keys() | sides.template.keys()
+
+
+# --- branches ---------------------------------------------------------------------------------
+
+BRANCHES = ("feat-a", "feat-b")
+SIDES = ("main", *BRANCHES)
+BRANCH_KINDS = ("change", "insert", "append", "delete-file", "add-file")
+BRANCH_EDITS = st.lists(
+    st.tuples(st.sampled_from(BRANCH_KINDS), st.integers(0, 63), st.integers(0, 63)), max_size=5
+)
+OPS = ("none", "update", *(f"{verb}:{name}" for verb in ("add", "remove") for name in CAPABILITIES))
+METHODS = ("git merge", "git merge --squash", "scaffold merge")
+MARKERS = ("<<<<<<< ", "=======", ">>>>>>> ", "||||||| ")
+
+
+def owner(world: World, path: str) -> str | None:
+    """Each side edits its own v1 files, so that the users' edits never collide; what
+    collides is theirs against the template's, or the template's against itself."""
+    files = sorted((world.base[False].keys() | world.base[True].keys()) - {ANSWERS_FILE})
+    return SIDES[files.index(path) % len(SIDES)] if path in files else None
+
+
+def edit_side(world: World, project: Path, side: str, edits: list[Edit]) -> None:
+    counter = 0
+    for kind, a, b in edits:
+        counter += 1
+        token = f"{side} edit {counter}"
+        if kind == "add-file":
+            path = project / f"{side}-notes-{a % 3}.txt"
+            with path.open("a", encoding="utf-8") as file:
+                file.write(token + "\n")
+            continue
+        mine = [p for p in sorted(read_tree(project)) if owner(world, p) == side]
+        if not mine:
+            continue
+        path = project / mine[a % len(mine)]
+        lines = path.read_text(encoding="utf-8").splitlines()
+        if kind == "delete-file":
+            path.unlink()
+            continue
+        if kind == "change" and lines:
+            lines[b % len(lines)] = token
+        elif kind == "insert":
+            lines.insert(b % (len(lines) + 1), token)
+        else:
+            lines.append(token)
+        path.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "--allow-empty", "-m", f"{side}: user edits")
+
+
+def capabilities(project: Path) -> set[str]:
+    answers = yaml.safe_load((project / ANSWERS_FILE).read_text(encoding="utf-8"))
+    return {name for name in CAPABILITIES if answers.get(name) is True}
+
+
+def resolve_keeping_both(project: Path) -> None:
+    """As a user would who wants everything: both sides' lines, and every file kept."""
+    unmerged = set(git(project, "diff", "--name-only", "--diff-filter=U").split())
+    for path in sorted(unmerged):
+        file = project / path
+        if file.exists():
+            lines = file.read_text(encoding="utf-8").splitlines(keepends=True)
+            file.write_text("".join(ln for ln in lines if not ln.startswith(MARKERS)), "utf-8")
+            git(project, "add", path)
+        else:
+            git(project, "rm", "--quiet", "--cached", path)
+    git(project, "commit", "--quiet", "--no-edit", "--allow-empty")
+
+
+def finish(project: Path, result: UpdateResult) -> None:
+    event(f"{result.action.split()[0]}: {result.status}")
+    if result.status == "conflicts":
+        resolve_keeping_both(project)
+    assert result.status in ("merged", "conflicts", "up-to-date"), result
+
+
+def run_op(project: Path, op: str) -> tuple[set[str], set[str]]:
+    """Run the branch's op when it applies; returns the capabilities it adds and removes."""
+    verb, _, name = op.partition(":")
+    present = capabilities(project)
+    if verb == "update":
+        finish(project, update_project(project, to="v2"))
+    elif verb == "add" and name not in present:
+        finish(project, add_capabilities(project, [name]))
+        return {name}, set()
+    elif verb == "remove" and name in present:
+        finish(project, remove_capabilities(project, [name]))
+        return set(), {name}
+    return set(), set()
+
+
+def merge_into_main(project: Path, branch: str, method: str) -> None:
+    git(project, "switch", "--quiet", "main")
+    if method != "scaffold merge":
+        merged = git_code(project, *method.split()[1:], "--no-edit", branch) == 0
+        event(f"{method}: {'clean' if merged else 'conflicts, so scaffold merge'}")
+        if merged:
+            if "--squash" in method:
+                git(project, "commit", "--quiet", "--allow-empty", "-m", f"{branch} (squashed)")
+            return
+        git(project, "reset", "--quiet", "--merge")  # what `git merge --abort` does
+    from scaffold.commands.merge import merge_branch  # the command a team uses for this
+
+    finish(project, merge_branch(project, branch))
+
+
+def added_lines(tree: Tree, side: str) -> set[str]:
+    return {
+        line
+        for content in tree.values()
+        for line in content.decode("utf-8", "replace").splitlines()
+        if line.startswith(f"{side} edit ")
+    }
+
+
+@settings(PROFILE, max_examples=BRANCH_EXAMPLES)
+@given(
+    start_with_first=st.booleans(),
+    edits=st.tuples(BRANCH_EDITS, BRANCH_EDITS, BRANCH_EDITS),
+    ops=st.tuples(st.sampled_from(OPS), st.sampled_from(OPS)),
+    methods=st.tuples(st.sampled_from(METHODS), st.sampled_from(METHODS)),
+)
+def test_branches_merged_any_way_lose_no_edit_and_no_capability(
+    world: World,
+    start_with_first: bool,
+    edits: tuple[list[Edit], list[Edit], list[Edit]],
+    ops: tuple[str, str],
+    methods: tuple[str, str],
+) -> None:
+    with tempfile.TemporaryDirectory(prefix="scaffold-branches-") as scratch:
+        project = Path(scratch) / "demo"
+        shutil.copytree(world.projects[start_with_first], project, symlinks=True)
+        expected = capabilities(project)
+        kept: dict[str, set[str]] = {}
+        for side, side_edits, op in zip(SIDES, edits, ("none", *ops), strict=True):
+            git(project, "switch", "--quiet", "--create", side) if side != "main" else None
+            edit_side(world, project, side, side_edits)
+            added, removed = run_op(project, op)
+            expected = (expected | added) - removed
+            kept[side] = added_lines(read_tree(project), side)
+            git(project, "switch", "--quiet", "main")
+        for branch, method in zip(BRANCHES, methods, strict=True):
+            merge_into_main(project, branch, method)
+        finish(project, update_project(project, to="v2"))
+
+        assert capabilities(project) == expected, "a capability was lost (or came back)"
+        final = read_tree(project)
+        for side in SIDES:
+            lost = kept[side] - added_lines(final, side)
+            assert not lost, f"{side}'s lines {sorted(lost)} are lost"
+        report = check_project(project)
+        assert report.ok, report.problems
+        assert git(project, "status", "--porcelain", "--untracked-files=no") == ""

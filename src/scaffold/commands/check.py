@@ -98,10 +98,9 @@ def _drift(
         current = render_generation(project, store, was, None, recorded.generations)
     except ScaffoldError as error:
         return None, [*problems, Problem("template-unavailable", error.message)]
-    if not recorded.merged_branches and _tree(store, current.commit) != _tree(store, recorded.base):
+    trees = store.trees
+    if not recorded.merged_branches and trees.tree_of(current.commit) != trees.tree_of(
+        recorded.base
+    ):
         problems.append(Problem("template-behind", TEMPLATE_BEHIND))
     return current.version, problems
-
-
-def _tree(store: Generations, commit: str) -> str:
-    return store.trees.git("rev-parse", f"{commit}^{{tree}}")

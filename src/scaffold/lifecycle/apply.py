@@ -33,14 +33,15 @@ def apply_plan(plan: Plan, message: str) -> Applied:
     assert plan.merge is not None
     repo = plan.project.repo
     identity = identity_env(repo)
-    new_refs = [c for c in plan.keep if _missing_ref(plan, c)]
+    store = Generations(repo)
+    new_refs = sorted(set(plan.keep) - store.kept())
     promote(repo, plan.env)
-    Generations(repo).keep(new_refs)
+    store.keep(new_refs)
     picked = git_status(repo, "cherry-pick", "--no-commit", plan.merge.change, env=identity)
     unmerged = _unmerged(plan)
     if picked.code != 0 and not unmerged:
-        for commit in new_refs:  # git changed nothing: neither does scaffold
-            git_status(repo, "update-ref", "-d", REF_PREFIX + commit)
+        forget = "".join(f"delete {REF_PREFIX}{commit}\n" for commit in new_refs)
+        git_status(repo, "update-ref", "--stdin", stdin=forget)  # git changed nothing: nor we
         raise ScaffoldError(f"git cherry-pick failed: {last_line(picked)}")
     # the change under way, for `git status`, `git commit` and `git cherry-pick --abort`
     run_git(repo, "update-ref", "CHERRY_PICK_HEAD", plan.merge.change)
@@ -52,11 +53,6 @@ def apply_plan(plan: Plan, message: str) -> Applied:
     if committed.code != 0:
         return Applied("not-committed", changed, reason=what_git_said(committed))
     return Applied("merged", changed)
-
-
-def _missing_ref(plan: Plan, commit: str) -> bool:
-    found = git_status(plan.project.repo, "rev-parse", "--verify", "--quiet", REF_PREFIX + commit)
-    return found.code != 0
 
 
 def _unmerged(plan: Plan) -> list[str]:

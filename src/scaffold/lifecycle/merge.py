@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from scaffold.errors import GitError
-from scaffold.git import git_status, identity_env, last_line
+from scaffold.git import git_status, last_line
 from scaffold.lifecycle.records import FOLDER, Record, folder_tree
 from scaffold.lifecycle.trees import Trees
 from scaffold.pristine import GENERATOR
@@ -57,8 +57,8 @@ def prepare_merge(
     service = trees.at(head_tree, project.prefix)
     scaffold_folder = trees.at(service, FOLDER) if service else None
     new_folder = folder_tree(trees, scaffold_folder, [Record(generation, project.answers_file)])
-    base_service = trees.replace(f"{base}^{{tree}}", FOLDER, scaffold_folder)
-    theirs_service = trees.replace(f"{generation}^{{tree}}", FOLDER, new_folder)
+    base_service = trees.replace(trees.tree_of(base), FOLDER, scaffold_folder)
+    theirs_service = trees.replace(trees.tree_of(generation), FOLDER, new_folder)
     base_tree = trees.replace(head_tree, project.prefix, base_service)
     theirs_tree = trees.replace(head_tree, project.prefix, theirs_service)
     return three_way(trees, base_tree, head_tree, theirs_tree, message)
@@ -69,7 +69,7 @@ def three_way(trees: Trees, base: str, ours: str, theirs: str, message: str) -> 
     ``theirs`` as a commit whose parent is ``base``."""
     base_commit = trees.commit(base, (), "scaffold: merge base", GENERATOR)
     ours_commit = trees.commit(ours, (base_commit,), "scaffold: your side", GENERATOR)
-    change = trees.commit(theirs, (base_commit,), message, identity_env(trees.repo))
+    change = trees.commit(theirs, (base_commit,), message, trees.identity())
     merged = git_status(trees.repo, "merge-tree", "--write-tree", "-z", ours_commit, change,
                         env=trees.env)  # fmt: skip
     if merged.code not in (0, 1):

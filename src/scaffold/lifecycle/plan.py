@@ -91,17 +91,13 @@ def render_generation(
         render_tree(project.source, folder, data, vcs_ref, project.answers_file)
         answers = read_answers(folder / project.answers_file)
         commit = store.create(folder, parents, generation_message(answers))
-    if len(parents) == 1 and _tree(store, commit) == _tree(store, parents[0]):
+    if len(parents) == 1 and store.trees.tree_of(commit) == store.trees.tree_of(parents[0]):
         commit = parents[0]  # nothing new: the generation it is already on
     return Generated(commit, answers)
 
 
 def _already_there(project: Project, generated: Generated) -> bool:
     return project.generations == [generated.commit]
-
-
-def _tree(store: Generations, commit: str) -> str:
-    return store.trees.git("rev-parse", f"{commit}^{{tree}}")
 
 
 def _notes(recorded: Recorded) -> list[str]:
@@ -130,7 +126,7 @@ def _refuse_still_imported(
     project: Project, store: Generations, base: str, generation: str, merged: str
 ) -> None:
     trees = store.trees
-    old, new = f"{base}^{{tree}}", f"{generation}^{{tree}}"
+    old, new = trees.tree_of(base), trees.tree_of(generation)
     modules = removed_modules(trees, old, new)
     service = trees.at(merged, project.prefix)
     found = importers(trees, service, new, modules) if modules and service else {}

@@ -28,8 +28,9 @@ _IN_PROGRESS = (
 def require_ready(repo: Path) -> None:
     if git_status(repo, "rev-parse", "--verify", "--quiet", "HEAD").code != 0:
         raise NoCommitYet()
-    for marker, what, finish, undo in _IN_PROGRESS:
-        if _git_path(repo, marker).exists():
+    markers = run_git(repo, "rev-parse", *(a for m in _IN_PROGRESS for a in ("--git-path", m[0])))
+    for path, (_, what, finish, undo) in zip(markers.splitlines(), _IN_PROGRESS, strict=True):
+        if (repo / path).exists():
             raise OperationInProgress(what, finish, undo)
     generation = run_git(repo, "for-each-ref", "--points-at", "HEAD", "--format=%(objectname)",
                          REF_PREFIX)  # fmt: skip
@@ -47,7 +48,3 @@ def uncommitted(repo: Path) -> list[str]:
         env=READ_ONLY,
     )  # fmt: skip
     return [e.split(" ", 10 if e[0] == "u" else 8)[-1] for e in status.split("\0") if e]
-
-
-def _git_path(repo: Path, name: str) -> Path:
-    return repo / run_git(repo, "rev-parse", "--git-path", name)

@@ -8,6 +8,7 @@ tree by hashing each file as bytes (`hash-object --no-filters`): no `.gitignore`
 from __future__ import annotations
 
 import os
+import re
 import stat
 import tempfile
 from collections.abc import Iterable, Mapping
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scaffold.errors import ScaffoldError
-from scaffold.git import run_git
+from scaffold.git import identity_env, run_git
 
 
 @dataclass(frozen=True)
@@ -26,10 +27,32 @@ class Entry:
     name: str
 
 
+_IMMUTABLE = re.compile(r"^[0-9a-f]{40}(?:[0-9a-f]{24})?(?:\^\{tree\})?$")
+
+
 class Trees:
+    """Objects are immutable, so what was read or written once is remembered: an update makes
+    a few dozen git calls, not a few hundred."""
+
     def __init__(self, repo: Path, env: Mapping[str, str]) -> None:
         self.repo = repo
         self.env = dict(env)
+        self._entries: dict[str, list[Entry]] = {}
+        self._made: dict[str, str] = {}
+        self._blobs: dict[str, str] = {}
+        self._trees: dict[str, str] = {}
+        self._identity: dict[str, str] | None = None
+
+    def identity(self) -> dict[str, str]:
+        """Who commits for the user: their git identity, or scaffold's when they have none."""
+        if self._identity is None:
+            self._identity = identity_env(self.repo)
+        return self._identity
+
+    def tree_of(self, commit: str) -> str:
+        if commit not in self._trees:
+            self._trees[commit] = self.git("rev-parse", f"{commit}^{{tree}}")
+        return self._trees[commit]
 
     def full_env(self) -> dict[str, str]:
         """The environment for running git directly (as bytes, say)."""
@@ -58,20 +81,28 @@ class Trees:
             return run_git(self.repo, "write-tree", env=env)
 
     def blob(self, text: str) -> str:
-        return self.git("hash-object", "-w", "--no-filters", "--stdin", stdin=text)
+        if text not in self._blobs:
+            self._blobs[text] = self.git("hash-object", "-w", "--no-filters", "--stdin", stdin=text)
+        return self._blobs[text]
 
     def entries(self, tree: str) -> list[Entry]:
+        if tree in self._entries:
+            return self._entries[tree]
         listed = self.git("ls-tree", "-z", tree)
         found = []
         for row in filter(None, listed.split("\0")):
             meta, name = row.split("\t", 1)
             mode, kind, oid = meta.split()
             found.append(Entry(mode, kind, oid, name))
+        if _IMMUTABLE.match(tree):
+            self._entries[tree] = found
         return found
 
     def make(self, entries: Iterable[Entry]) -> str:
         rows = "".join(f"{e.mode} {e.kind} {e.oid}\t{e.name}\0" for e in entries)
-        return self.git("mktree", "-z", stdin=rows)
+        if rows not in self._made:
+            self._made[rows] = self.git("mktree", "-z", stdin=rows)
+        return self._made[rows]
 
     def at(self, tree: str, path: str) -> str | None:
         """The tree at ``path`` inside ``tree``, or None when there is none."""
@@ -85,9 +116,9 @@ class Trees:
 
     def replace(self, tree: str | None, path: str, subtree: str | None) -> str:
         """``tree`` with the folder at ``path`` replaced by ``subtree`` (None: removed)."""
-        empty = self.make([])
         if not path:
-            return subtree or empty
+            return subtree or self.make([])
+        empty = self.make([])
         head, _, rest = path.partition("/")
         entries = self.entries(tree) if tree else []
         child = next((e.oid for e in entries if e.name == head and e.kind == "tree"), None)
