@@ -376,7 +376,7 @@ def resolve_keeping_both(project: Path) -> None:
 
 
 def finish(project: Path, result: UpdateResult) -> None:
-    event(f"{result.action.split()[0]}: {result.status}")
+    event(f"{getattr(result, 'action', 'update').split()[0]}: {result.status}")
     if result.status == "conflicts":
         resolve_keeping_both(project)
     assert result.status in ("merged", "conflicts", "up-to-date"), result
