@@ -71,8 +71,8 @@ def last_line(done: Completed) -> str:
 def what_git_said(done: Completed) -> str:
     """git's (or a hook's) own words, on one line: for a failure the user has to act on."""
     lines = [line.strip() for line in (done.err or done.out).splitlines()]
-    said = "; ".join(line for line in lines if line and not line.startswith("hint:"))
-    return said or f"exit {done.code}"
+    said = [line for line in lines if line and not line.startswith("hint:")]
+    return "; ".join(said[-3:]) or f"exit {done.code}"  # a hook may say a lot: the end
 
 
 def identity_env(repo: Path) -> dict[str, str]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from scaffold.catalog import CATALOG
-from tests.lifecycle.conftest import MAKEFILE_V2, append, commit_all, forget_generations, git
+from tests.lifecycle.conftest import MAKEFILE_V2, Toy, append, commit_all, forget_generations, git
 from tests.support.cli import refused, run_cli
 from tests.support.disk import snapshot
 from tests.support.toy_template import CAPABILITIES, package
@@ -169,3 +169,21 @@ def test_failure_11_hand_edited_answers_are_named_one_line_each(
 @pytest.mark.parametrize("command", ["add", "remove"])
 def test_failure_11_no_capability_named(toy_project: Path, command: str) -> None:
     refused(run_cli(command, "", "-C", str(toy_project)), f"name the capabilities to {command}")
+
+
+def test_a_project_made_without_git_is_adopted_with_rebuild_generation(
+    toy: Toy, workdir: Path
+) -> None:
+    made = run_cli("new", "demo", "--yes", "--no-git", "--template", str(toy.template))
+    assert made.exit_code == 0, made.stderr
+    project = workdir / "demo"
+    git(project, "init", "--quiet", "-b", "main")
+    commit_all(project, "our first commit")
+    refused(run_cli("update", "-C", str(project)), "records no scaffold generation")
+
+    rebuilt = run_cli("update", "--rebuild-generation", "-C", str(project))
+    assert rebuilt.exit_code == 0, rebuilt.stderr
+    assert rebuilt.stdout.startswith("Recorded generation ")
+    assert git(project, "status", "--porcelain") == ""
+    checked = run_cli("check", "-C", str(project))
+    assert checked.exit_code == 0, checked.stdout

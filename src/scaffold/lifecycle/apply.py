@@ -33,15 +33,11 @@ def apply_plan(plan: Plan, message: str) -> Applied:
     assert plan.merge is not None
     repo = plan.project.repo
     identity = identity_env(repo)
-    store = Generations(repo)
-    new_refs = sorted(set(plan.keep) - store.kept())
-    promote(repo, plan.env)
-    store.keep(new_refs)
+    new_refs = _keep(repo, plan.env, plan.keep)
     picked = git_status(repo, "cherry-pick", "--no-commit", plan.merge.change, env=identity)
     unmerged = _unmerged(plan)
     if picked.code != 0 and not unmerged:
-        forget = "".join(f"delete {REF_PREFIX}{commit}\n" for commit in new_refs)
-        git_status(repo, "update-ref", "--stdin", stdin=forget)  # git changed nothing: nor we
+        _forget(repo, new_refs)  # git changed nothing: neither does scaffold
         raise ScaffoldError(f"git cherry-pick failed: {last_line(picked)}")
     # the change under way, for `git status`, `git commit` and `git cherry-pick --abort`
     run_git(repo, "update-ref", "CHERRY_PICK_HEAD", plan.merge.change)
@@ -53,6 +49,21 @@ def apply_plan(plan: Plan, message: str) -> Applied:
     if committed.code != 0:
         return Applied("not-committed", changed, reason=what_git_said(committed))
     return Applied("merged", changed)
+
+
+def _keep(repo: Path, env: dict[str, str], commits: list[str]) -> list[str]:
+    """Move the plan's objects into the repository and give its generations their refs;
+    returns the refs that are new, to take back if git then refuses to start."""
+    store = Generations(repo)
+    new_refs = sorted(set(commits) - store.kept())
+    promote(repo, env)
+    store.keep(new_refs)
+    return new_refs
+
+
+def _forget(repo: Path, commits: list[str]) -> None:
+    lines = "".join(f"delete {REF_PREFIX}{commit}\n" for commit in commits)
+    git_status(repo, "update-ref", "--stdin", stdin=lines)
 
 
 def _unmerged(plan: Plan) -> list[str]:
@@ -70,10 +81,12 @@ def apply_branch_merge(plan: BranchPlan) -> Applied:
         run_git(repo, "merge", "--quiet", "--ff-only", plan.other_commit, env=identity)
         return Applied("merged", _changed(repo, before, "HEAD"))
     assert plan.merge is not None
-    promote(repo, plan.env)
-    Generations(repo).keep(plan.keep)
-    run_git(repo, "merge", "--quiet", "--no-commit", "--no-ff", "--strategy=ours", plan.other,
-            env=identity)  # fmt: skip
+    new_refs = _keep(repo, plan.env, plan.keep)
+    started = git_status(repo, "merge", "--quiet", "--no-commit", "--no-ff", "--strategy=ours",
+                         plan.other, env=identity)  # fmt: skip
+    if started.code != 0:
+        _forget(repo, new_refs)
+        raise ScaffoldError(f"git merge failed: {last_line(started)}")
     run_git(repo, "read-tree", "-m", "-u", "HEAD", plan.merge.tree)
     if plan.merge.conflicts:
         paths = sorted(plan.merge.conflicts)
