@@ -214,10 +214,11 @@ def update(
 ) -> None:
     """Bring the project to the current template, keeping every change you made."""
     from scaffold.commands import update as updating
-    from scaffold.lifecycle.rebuild import rebuild_generation as rebuild
 
     try:
         if rebuild_generation:
+            from scaffold.lifecycle.rebuild import rebuild_generation as rebuild
+
             commit = rebuild(project)
             typer.echo(f"Recorded generation {commit[:12]}; `scaffold update` works again.")
             return

@@ -99,9 +99,12 @@ class Trees:
         return found
 
     def make(self, entries: Iterable[Entry]) -> str:
-        rows = "".join(f"{e.mode} {e.kind} {e.oid}\t{e.name}\0" for e in entries)
+        listed = sorted(entries, key=_git_order)  # mktree would sort them too
+        rows = "".join(f"{e.mode} {e.kind} {e.oid}\t{e.name}\0" for e in listed)
         if rows not in self._made:
-            self._made[rows] = self.git("mktree", "-z", stdin=rows)
+            made = self.git("mktree", "-z", stdin=rows)
+            self._made[rows] = made
+            self._entries.setdefault(made, listed)
         return self._made[rows]
 
     def at(self, tree: str, path: str) -> str | None:
@@ -143,10 +146,13 @@ class Trees:
     ) -> str:
         """A commit object; never signed: these commits are scaffold's bookkeeping."""
         parent_args = [arg for parent in parents for arg in ("-p", parent)]
-        return run_git(
+        made = run_git(
             self.repo, "commit-tree", "--no-gpg-sign", tree, *parent_args, "-m", message,
             env={**self.env, **env},
         )  # fmt: skip
+        if _IMMUTABLE.match(tree):
+            self._trees[made] = tree
+        return made
 
 
 def _walk(folder: Path) -> tuple[dict[str, str], dict[str, str]]:
@@ -164,3 +170,8 @@ def _walk(folder: Path) -> tuple[dict[str, str], dict[str, str]]:
             elif stat.S_ISREG(status.st_mode):
                 files[relative] = "100755" if status.st_mode & 0o111 else "100644"
     return dict(sorted(files.items())), links
+
+
+def _git_order(entry: Entry) -> str:
+    """git sorts a tree's entries by name, a folder's as if it ended in '/'."""
+    return entry.name + "/" if entry.kind == "tree" else entry.name
