@@ -61,11 +61,6 @@ class Generations:
         if lines:
             run_git(self.repo, "update-ref", "--stdin", env=self.env, stdin=lines)
 
-    def kept(self) -> set[str]:
-        """The generations that have their ref here."""
-        listed = run_git(self.repo, "for-each-ref", "--format=%(objectname)", REF_PREFIX)
-        return set(listed.split())
-
     def missing(self, commits: Iterable[str]) -> list[str]:
         return [c for c in commits if not self.has(c)]
 

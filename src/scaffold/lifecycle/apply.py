@@ -31,17 +31,15 @@ class Applied:
 
 def apply_plan(plan: Plan, message: str) -> Applied:
     assert plan.merge is not None
-    repo = plan.project.repo
-    identity = identity_env(repo)
-    new_refs = _keep(repo, plan.env, plan.keep)
+    repo, identity = plan.project.repo, plan.identity
+    new_refs = _keep(repo, plan.env, plan.keep, plan.kept)
     picked = git_status(repo, "cherry-pick", "--no-commit", plan.merge.change, env=identity)
-    unmerged = _unmerged(plan)
+    changed, unmerged = _staged(repo)
     if picked.code != 0 and not unmerged:
         _forget(repo, new_refs)  # git changed nothing: neither does scaffold
         raise ScaffoldError(f"git cherry-pick failed: {last_line(picked)}")
     # the change under way, for `git status`, `git commit` and `git cherry-pick --abort`
     run_git(repo, "update-ref", "CHERRY_PICK_HEAD", plan.merge.change)
-    changed = run_git(repo, "diff", "--cached", "--name-only", "HEAD").splitlines()
     if unmerged:
         kinds = plan.merge.conflicts
         return Applied("conflicts", changed, {p: kinds.get(p, "in conflict") for p in unmerged})
@@ -51,13 +49,12 @@ def apply_plan(plan: Plan, message: str) -> Applied:
     return Applied("merged", changed)
 
 
-def _keep(repo: Path, env: dict[str, str], commits: list[str]) -> list[str]:
+def _keep(repo: Path, env: dict[str, str], commits: list[str], kept: frozenset[str]) -> list[str]:
     """Move the plan's objects into the repository and give its generations their refs;
     returns the refs that are new, to take back if git then refuses to start."""
-    store = Generations(repo)
-    new_refs = sorted(set(commits) - store.kept())
-    promote(repo, env)
-    store.keep(new_refs)
+    new_refs = sorted(set(commits) - kept)
+    promote(env)
+    Generations(repo).keep(new_refs)
     return new_refs
 
 
@@ -66,9 +63,12 @@ def _forget(repo: Path, commits: list[str]) -> None:
     git_status(repo, "update-ref", "--stdin", stdin=lines)
 
 
-def _unmerged(plan: Plan) -> list[str]:
-    listed = run_git(plan.project.repo, "diff", "--name-only", "--diff-filter=U", "-z")
-    return sorted({p for p in listed.split("\0") if p})
+def _staged(repo: Path) -> tuple[list[str], list[str]]:
+    """The paths the index changes against HEAD, and those of them left unmerged."""
+    listed = run_git(repo, "diff", "--cached", "--name-status", "--no-renames", "-z", "HEAD")
+    entries = listed.split("\0")
+    pairs = list(zip(entries[0::2], entries[1::2], strict=False))
+    return sorted({p for _, p in pairs}), sorted({p for s, p in pairs if s.startswith("U")})
 
 
 def apply_branch_merge(plan: BranchPlan) -> Applied:
@@ -81,7 +81,7 @@ def apply_branch_merge(plan: BranchPlan) -> Applied:
         run_git(repo, "merge", "--quiet", "--ff-only", plan.other_commit, env=identity)
         return Applied("merged", _changed(repo, before, "HEAD"))
     assert plan.merge is not None
-    new_refs = _keep(repo, plan.env, plan.keep)
+    new_refs = _keep(repo, plan.env, plan.keep, plan.kept)
     started = git_status(repo, "merge", "--quiet", "--no-commit", "--no-ff", "--strategy=ours",
                          plan.other, env=identity)  # fmt: skip
     if started.code != 0:

@@ -50,11 +50,12 @@ class BranchPlan:
     generation: Generated | None = None
     merge: Merge | None = None
     keep: list[str] = field(default_factory=list)
+    kept: frozenset[str] = frozenset()
 
 
 def plan_branch_merge(project: Project, other: str, env: Mapping[str, str]) -> BranchPlan:
     repo = project.repo
-    require_ready(repo)
+    ready = require_ready(repo)
     found = git_status(repo, "rev-parse", "--verify", "--quiet", f"{other}^{{commit}}")
     if found.code != 0:
         raise ScaffoldError(f"{other} is not a branch or commit of this repository")
@@ -82,7 +83,9 @@ def plan_branch_merge(project: Project, other: str, env: Mapping[str, str]) -> B
     final = _with_side_conflicts(final, updated[1:])
     refuse_files_in_the_way(project, store.trees, ours_side.tree, final.tree)
     keep = sorted({*ours_side.generations, *theirs_side.generations, generated.commit})
-    return BranchPlan(project, dict(env), other, theirs, "merge", generated, final, keep)
+    return BranchPlan(
+        project, dict(env), other, theirs, "merge", generated, final, keep, ready.kept
+    )
 
 
 def _brought_to(

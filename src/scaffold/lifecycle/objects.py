@@ -16,6 +16,7 @@ from pathlib import Path
 from scaffold.git import READ_ONLY, run_git
 
 SCRATCH = "GIT_OBJECT_DIRECTORY"
+REAL = "GIT_ALTERNATE_OBJECT_DIRECTORIES"
 
 
 @contextmanager
@@ -26,7 +27,7 @@ def scratch_objects(repo: Path) -> Iterator[dict[str, str]]:
         yield {
             **READ_ONLY,
             SCRATCH: scratch,
-            "GIT_ALTERNATE_OBJECT_DIRECTORIES": str(objects),
+            REAL: str(objects),
         }
 
 
@@ -34,10 +35,9 @@ def object_directory(repo: Path) -> Path:
     return (repo / run_git(repo, "rev-parse", "--git-path", "objects")).resolve()
 
 
-def promote(repo: Path, env: Mapping[str, str]) -> None:
+def promote(env: Mapping[str, str]) -> None:
     """Copy the scratch store's objects into the repository's (objects are immutable files)."""
-    source = Path(env[SCRATCH])
-    target = object_directory(repo)
+    source, target = Path(env[SCRATCH]), Path(env[REAL])
     for folder, _, names in os.walk(source):
         relative = Path(folder).relative_to(source)
         top = relative.parts[0] if relative.parts else ""

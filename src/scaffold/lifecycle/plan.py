@@ -55,6 +55,10 @@ class Plan:
     merge: Merge | None
     """None when the project is already exactly there."""
     notes: list[str] = field(default_factory=list)
+    kept: frozenset[str] = frozenset()
+    """The generations that already have their ref in the repository."""
+    identity: dict[str, str] = field(default_factory=dict)
+    """Who commits for the user (their git identity, or scaffold's when they have none)."""
 
     @property
     def keep(self) -> list[str]:
@@ -63,7 +67,7 @@ class Plan:
 
 
 def make_plan(project: Project, change: Change, env: Mapping[str, str]) -> Plan:
-    require_ready(project.repo)
+    ready = require_ready(project.repo)
     store = Generations(project.repo, env)
     recorded = load_recorded(project, store)
     require_valid_answers(project, recorded)
@@ -72,11 +76,13 @@ def make_plan(project: Project, change: Change, env: Mapping[str, str]) -> Plan:
     notes = _notes(recorded)
     if _already_there(project, generated):
         return Plan(project, dict(env), recorded, generated, None, notes)
-    merge = prepare_merge(project, store.trees, recorded.base, generated.commit, change.message)
+    merge = prepare_merge(project, store.trees, recorded.base, generated.commit, change.message,
+                          ready.head_tree)  # fmt: skip
     refuse_files_in_the_way(project, store.trees, merge.head_tree, merge.tree)
     if change.removing and not change.force:
         _refuse_still_imported(project, store, recorded.base, generated.commit, merge.tree)
-    return Plan(project, dict(env), recorded, generated, merge, notes)
+    identity = store.trees.identity()
+    return Plan(project, dict(env), recorded, generated, merge, notes, ready.kept, identity)
 
 
 def render_generation(

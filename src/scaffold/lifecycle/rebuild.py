@@ -39,7 +39,7 @@ def rebuild_generation(folder: Path) -> str:
             )
         vcs_ref = project.version if source.is_git else None
         generated = render_generation(project, store, project.copier_data(), vcs_ref, ())
-        promote(project.repo, env)
+        promote(env)
     Generations(project.repo).keep([generated.commit])
     if project.generations != [generated.commit]:  # else: the very commit that was lost
         _record(project, generated.commit)

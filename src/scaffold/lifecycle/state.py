@@ -6,6 +6,7 @@ Only reads: `git status` runs without optional locks, so not even .git/index is 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from scaffold.errors import DirtyWorkingTree
@@ -25,20 +26,30 @@ _IN_PROGRESS = (
 )  # fmt: skip
 
 
-def require_ready(repo: Path) -> None:
-    if git_status(repo, "rev-parse", "--verify", "--quiet", "HEAD").code != 0:
+@dataclass(frozen=True)
+class Ready:
+    head: str
+    head_tree: str
+    kept: frozenset[str]
+    """The generations that have their ref in this repository."""
+
+
+def require_ready(repo: Path) -> Ready:
+    paths = (arg for marker in _IN_PROGRESS for arg in ("--git-path", marker[0]))
+    found = git_status(repo, "rev-parse", "HEAD", "HEAD^{tree}", *paths)
+    if found.code != 0:
         raise NoCommitYet()
-    markers = run_git(repo, "rev-parse", *(a for m in _IN_PROGRESS for a in ("--git-path", m[0])))
-    for path, (_, what, finish, undo) in zip(markers.splitlines(), _IN_PROGRESS, strict=True):
+    head, head_tree, *markers = found.out.splitlines()
+    for path, (_, what, finish, undo) in zip(markers, _IN_PROGRESS, strict=True):
         if (repo / path).exists():
             raise OperationInProgress(what, finish, undo)
-    generation = run_git(repo, "for-each-ref", "--points-at", "HEAD", "--format=%(objectname)",
-                         REF_PREFIX)  # fmt: skip
-    if generation:
-        raise GenerationCheckedOut(generation.split()[0])
+    kept = frozenset(run_git(repo, "for-each-ref", "--format=%(objectname)", REF_PREFIX).split())
+    if head in kept:
+        raise GenerationCheckedOut(head)
     changed = uncommitted(repo)
     if changed:
         raise DirtyWorkingTree(changed)
+    return Ready(head, head_tree, kept)
 
 
 def uncommitted(repo: Path) -> list[str]:
