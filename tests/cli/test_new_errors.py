@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from scaffold.catalog import CATALOG
+from scaffold.names import MAX_LENGTH, MIN_LENGTH
 from tests.support.cli import refused, run_cli
 from tests.support.disk import snapshot
 
@@ -20,8 +21,13 @@ from tests.support.disk import snapshot
         ("class", "it is a Python keyword"),
         ("../x", "a name, not a path"),
         ("", "it is empty"),
-        ("a" * 200, "longer than 50 characters"),
+        ("a" * 200, f"longer than {MAX_LENGTH} characters"),
+        ("p", f"shorter than {MIN_LENGTH} characters"),
         ("paiement-é", "ASCII letters"),
+        ("redis", "it would shadow the module 'redis', which the service installs from redis"),
+        ("starlette", "it would shadow the module 'starlette'"),
+        ("user", "a reserved word of PostgreSQL"),
+        ("internal-api", "AWS load balancer names cannot start with 'internal-'"),
     ],
 )
 def test_invalid_project_names(name: str, message: str) -> None:
