@@ -96,14 +96,14 @@ def declared_requirements(template: Path) -> list[str]:
 
 
 def _dependency_file_kind(path: Path) -> str | None:
-    if not path.is_file():
-        return None
     name = _JINJA_STATEMENT.sub("", path.name).removesuffix(".jinja")
     if name.endswith((".toml", ".lock")):
-        return "toml"
-    if name.startswith("requirements") and name.endswith((".txt", ".in")):
-        return "requirements"
-    return None
+        kind = "toml"
+    elif name.startswith("requirements") and name.endswith((".txt", ".in")):
+        kind = "requirements"
+    else:
+        return None
+    return kind if path.is_file() else None
 
 
 def _read(path: Path) -> str:
