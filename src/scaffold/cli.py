@@ -210,7 +210,7 @@ def list_capabilities(
     if as_json:
         typer.echo(json.dumps(catalog_as_json(), indent=2))
         return
-    width = shutil.get_terminal_size().columns
+    width = shutil.get_terminal_size(fallback=(10_000, 0)).columns  # a pipe: a line per row
     for line in [*table_lines(catalog_rows(), width), "", *presets_lines(CATALOG, width)]:
         typer.echo(line)
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from scaffold.catalog import CATALOG, Capability, Variant
@@ -59,11 +63,20 @@ def test_list_fits_the_terminal_and_cuts_no_word(
         assert preset.name in outcome.stdout
 
 
-def test_list_on_a_wide_terminal_is_one_line_per_capability(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("COLUMNS", "1000")
-    lines = run_cli("list").stdout.splitlines()
+@pytest.mark.parametrize("columns", ["1000", None])
+def test_a_wide_terminal_or_a_pipe_gets_one_line_per_capability(columns: str | None) -> None:
+    """Without a terminal (and no COLUMNS), lines are not wrapped: `scaffold list | grep` works."""
+    env = {k: v for k, v in os.environ.items() if k not in {"COLUMNS", "LINES"}}
+    if columns:
+        env["COLUMNS"] = columns
+    done = subprocess.run(
+        [sys.executable, "-m", "scaffold", "list"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    lines = done.stdout.splitlines()
     rows = [line for line in lines[1:] if line and not line.startswith("Presets")]
     assert [row.split()[0] for row in rows] == list(CATALOG.names)
     for row, capability in zip(rows, CATALOG, strict=True):
