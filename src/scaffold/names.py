@@ -14,6 +14,7 @@ import re
 import sys
 
 from scaffold.errors import InvalidProjectName
+from scaffold.service_dependencies import normalise, shadowed
 
 MIN_LENGTH = 2
 MAX_LENGTH = 31
@@ -101,8 +102,6 @@ def _check_python(name: str) -> None:
         raise InvalidProjectName(name, "it is a Python keyword")
     if package in sys.stdlib_module_names or package in OWN_MODULES:
         raise InvalidProjectName(name, f"it would shadow the Python module {package!r}")
-    from scaffold.service_dependencies import normalise, shadowed
-
     dependencies = shadowed()
     owner = dependencies.modules.get(package)
     if owner is not None:
@@ -118,7 +117,7 @@ def _check_python(name: str) -> None:
 def _check_database(name: str) -> None:
     if package_name(name) in POSTGRES_RESERVED_WORDS:
         raise InvalidProjectName(
-            name, "a reserved word of PostgreSQL, and the service's database is named after it"
+            name, "it is a reserved word of PostgreSQL, and the database is named after it"
         )
 
 
