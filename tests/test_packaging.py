@@ -58,6 +58,7 @@ def test_the_wheel_ships_every_template_file(wheel: Path) -> None:
     ).stdout.split("\0")[:-1]
     assert tracked, "no template files tracked"
     assert {f"scaffold/{path}" for path in tracked} <= shipped
+    assert "scaffold/service_modules.txt" in zipfile.ZipFile(wheel).namelist()  # names.py reads it
 
 
 def test_the_installed_wheel_generates_without_the_checkout(wheel: Path, tmp_path: Path) -> None:
