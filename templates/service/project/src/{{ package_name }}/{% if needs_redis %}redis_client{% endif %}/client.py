@@ -1,4 +1,4 @@
-"""Redis: the one async client that the capabilities share, and its readiness check.
+"""The shared Redis client, its key naming, and its readiness check.
 
 The client is opened in the app's lifespan (`main.py`), kept on `app.state.redis`, and reached
 by endpoints through `RedisDep`. Its timeouts are short on purpose: Redis answers in well under
@@ -19,8 +19,8 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from .config import Settings
-from .health.checks import ReadinessCheck
+from ..config import Settings
+from ..health.checks import ReadinessCheck
 
 # Connections idle for longer than this are PINGed before use, so a connection that a proxy
 # or a failover closed is replaced before a command is lost on it.
