@@ -40,9 +40,10 @@ class Middleware:
 class Process:
     """Work that runs beside the HTTP server: a relay, a consumer, a scheduler.
 
-    `run(settings)` returns when asked to stop (it is cancelled). A process with `in_app`
-    runs inside each API process's lifespan; the others run in their own process, started
-    with `python -m <package>.worker <name>` (its own container in compose and on ECS).
+    `run(app)` runs until it is cancelled, with the app's resources open (every capability's
+    lifespan has run: the database, Redis, the broker...). A process with `in_app` runs inside
+    each API process; the others run in a process of their own, started with
+    `python -m <package>.worker <name>` (its own container in compose and on ECS).
     """
 
     name: str

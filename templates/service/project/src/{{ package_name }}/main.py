@@ -80,7 +80,7 @@ def _lifespan(
                 checks.extend(capability.readiness(app))
             app.state.readiness_checks = checks
             for process in (p for c in capabilities for p in c.processes if p.in_app):
-                task = asyncio.create_task(process.run(settings), name=process.name)
+                task = asyncio.create_task(process.run(app), name=process.name)
                 stack.push_async_callback(_stop, task)
             logger.info("service started")
             yield
