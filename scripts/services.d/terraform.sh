@@ -13,15 +13,21 @@ TERRAFORM_RC="$TERRAFORM_DIR/terraform.rc"
 terraform_packages() { :; }
 
 terraform_mirror() {
-    local found
+    local root found
     if [[ -n ${SCAFFOLD_TF_PLUGIN_MIRROR:-} ]]; then
         [[ -d $SCAFFOLD_TF_PLUGIN_MIRROR/registry.terraform.io ]] ||
             die "terraform: SCAFFOLD_TF_PLUGIN_MIRROR=$SCAFFOLD_TF_PLUGIN_MIRROR has no registry.terraform.io folder"
         realpath "$SCAFFOLD_TF_PLUGIN_MIRROR"
         return 0
     fi
-    found="$(find /opt /usr/local/share /usr/share -maxdepth 3 -type d -name registry.terraform.io 2>/dev/null | sort | head -n 1)"
-    [[ -n $found ]] && dirname "$found"
+    for root in /opt /usr/local/share /usr/share; do
+        found="$(find "$root" -maxdepth 3 -type d -name registry.terraform.io -print -quit 2>/dev/null)"
+        if [[ -n $found ]]; then
+            dirname "$found"
+            return 0
+        fi
+    done
+    return 1
 }
 
 terraform_write_config() {

@@ -33,8 +33,7 @@ cache_build() {
     local name=$1 dest=$2 what=$3 started=$SECONDS
     shift 3
     [[ -f $dest/.complete ]] && return 0
-    take_cache_lock # held until the services start (see cmd_up)
-    [[ -f $dest/.complete ]] && return 0 # built by another `up` while we waited for the lock
+    [[ -n $CACHE_LOCKED ]] || die "$name: cache_build called without the cache lock"
     rm -rf "$dest"
     mkdir -p "$dest"
     log "$name: $what (once; cached in $dest)"
