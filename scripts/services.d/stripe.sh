@@ -1,7 +1,9 @@
 # shellcheck shell=bash
 # stripe-mock: Stripe's own API mock, which validates every request against Stripe's OpenAPI
-# spec (stateless: responses are fixtures). Built with `go install` at a pinned version; bound
-# with -http-addr to 127.0.0.1 only (-http-port would bind every interface) and HTTP only.
+# spec (stateless: responses are fixtures). Built with `go install` at a pinned version. HTTP is
+# bound with -http-addr to 127.0.0.1 only (-http-port would bind every interface). stripe-mock
+# also serves HTTPS on *:12112 unless told otherwise (-http-addr does not turn that off), so its
+# HTTPS goes to a unix socket in the state folder, where it binds nothing and cannot collide.
 
 service_port STRIPE_PORT 52111
 
@@ -26,8 +28,10 @@ stripe_up() {
     if ! stripe_is_running; then
         require_free_port stripe "$STRIPE_PORT"
         log "stripe: starting stripe-mock on 127.0.0.1:$STRIPE_PORT"
+        rm -f "$STATE_DIR/stripe/https.sock"
         # PORT in the environment would make stripe-mock listen there as well: drop it.
-        daemon_spawn stripe "$(stripe_signature)" env -u PORT "$(stripe_bin)" -http-addr "127.0.0.1:$STRIPE_PORT"
+        daemon_spawn stripe "$(stripe_signature)" env -u PORT "$(stripe_bin)" \
+            -http-addr "127.0.0.1:$STRIPE_PORT" -https-unix "$STATE_DIR/stripe/https.sock"
     fi
     daemon_wait stripe stripe-mock "$(stripe_needle)" "127.0.0.1:$STRIPE_PORT" stripe_probe
     log "stripe: up on 127.0.0.1:$STRIPE_PORT"

@@ -105,7 +105,8 @@ CACHE_LOCKED=
 take_cache_lock() {
     [[ -z $CACHE_LOCKED ]] || return 0
     mkdir -p "$CACHE_DIR"
-    exec 8>"$CACHE_DIR/.lock"
+    # flock works on a read-only descriptor too: a cache that another user made stays usable.
+    { exec 8>>"$CACHE_DIR/.lock"; } 2>/dev/null || exec 8<"$CACHE_DIR/.lock"
     flock -w 1800 8 || die "could not lock $CACHE_DIR/.lock within 30 min (another install stuck?)"
     CACHE_LOCKED=1
 }

@@ -22,7 +22,21 @@ install_packages() {
     is_root || die "missing packages: ${missing[*]}; install them with: sudo apt-get install -y --no-install-recommends ${missing[*]}"
     log "installing missing packages: ${missing[*]}"
     apt-get update >&2
+    # The packages of PostgreSQL, Redis, RabbitMQ and Prometheus start system instances on their
+    # standard ports (RabbitMQ and Prometheus on every interface). Where nothing already forbids
+    # that (containers usually have a policy-rc.d that does), forbid it while apt runs.
+    local policy=/usr/sbin/policy-rc.d made_policy=
+    if [[ ! -e $policy ]]; then
+        printf '#!/bin/sh\n# scripts/services: no service starts while it installs packages\nexit 101\n' >"$policy"
+        chmod 0755 "$policy"
+        made_policy=1
+        trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+    fi
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >&2
+    if [[ -n $made_policy ]]; then
+        rm -f "$policy"
+        trap - EXIT
+    fi
 }
 
 # Run "$@" to build cache entry DEST, in place (a virtual environment cannot be moved): the
