@@ -3,8 +3,8 @@
 # kafka/pom.xml, run as the invoking user. Small heap: -Xmx128m works only with a small log
 # cleaner dedupe buffer (the default 128 MiB buffer alone would not fit).
 
-service_port KAFKA_PORT 59092
-service_port KAFKA_CONTROLLER_PORT 59093
+service_port KAFKA_PORT 29092
+service_port KAFKA_CONTROLLER_PORT 29093
 
 KAFKA_DIR="$STATE_DIR/kafka"
 KAFKA_PROPERTIES="$KAFKA_DIR/server.properties"
@@ -75,7 +75,7 @@ kafka_up() {
         daemon_spawn kafka "$(kafka_signature)" \
             java "${KAFKA_JVM_FLAGS[@]}" -cp "$(kafka_libs)/*" kafka.Kafka "$KAFKA_PROPERTIES"
     fi
-    daemon_wait kafka java "$KAFKA_PROPERTIES" "127.0.0.1:$KAFKA_PORT" kafka_probe
+    daemon_wait kafka "127.0.0.1:$KAFKA_PORT" kafka_probe
     log "kafka: up on 127.0.0.1:$KAFKA_PORT (data in $KAFKA_DIR/data)"
 }
 

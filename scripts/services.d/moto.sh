@@ -4,7 +4,7 @@
 # accepted; AWS-managed IAM policies are loaded (Terraform applies that attach them need them).
 # State is in memory: a restart forgets everything (POST /moto-api/reset does too).
 
-service_port MOTO_PORT 55000
+service_port MOTO_PORT 25000
 
 MOTO_DIR="$STATE_DIR/moto"
 
@@ -33,7 +33,7 @@ moto_up() {
         daemon_spawn moto "$(moto_signature)" env MOTO_IAM_LOAD_MANAGED_POLICIES=true \
             "$(moto_venv)/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT"
     fi
-    daemon_wait moto moto_server "$(moto_needle)" "127.0.0.1:$MOTO_PORT" moto_probe
+    daemon_wait moto "127.0.0.1:$MOTO_PORT" moto_probe
     log "moto: up on 127.0.0.1:$MOTO_PORT"
 }
 

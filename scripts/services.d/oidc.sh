@@ -4,7 +4,7 @@
 # path (OIDC_ISSUER uses `default`), serves discovery and JWKS, and enforces PKCE; logins are
 # scripted (interactiveLogin false). Its keys are new at every start.
 
-service_port OIDC_PORT 58080
+service_port OIDC_PORT 28080
 
 OIDC_DIR="$STATE_DIR/oidc"
 OIDC_MAIN=no.nav.security.mock.oauth2.StandaloneMockOAuth2ServerKt
@@ -39,7 +39,7 @@ oidc_up() {
             java -Xms32m -Xmx96m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 "$(oidc_flag)" \
             -cp "$(oidc_libs)/*" "$OIDC_MAIN"
     fi
-    daemon_wait oidc java "$(oidc_needle)" "127.0.0.1:$OIDC_PORT" oidc_probe
+    daemon_wait oidc "127.0.0.1:$OIDC_PORT" oidc_probe
     log "oidc: up on 127.0.0.1:$OIDC_PORT (issuer http://127.0.0.1:$OIDC_PORT/default)"
 }
 

@@ -6,8 +6,8 @@
 # from OTEL_COLLECTOR_SPANS_FILE. Chosen over Jaeger: it builds in a few minutes where Jaeger
 # takes about ten, and starts in a fraction of a second.
 
-service_port OTEL_PORT 54318
-service_port OTEL_GRPC_PORT 54317
+service_port OTEL_PORT 24318
+service_port OTEL_GRPC_PORT 24317
 
 OTELCOL_BUILDER_VERSION=v0.161.0
 OTELCOL_DIR="$STATE_DIR/otelcol"
@@ -84,7 +84,7 @@ otelcol_up() {
         log "otelcol: starting on 127.0.0.1:$OTEL_PORT (OTLP/HTTP) and 127.0.0.1:$OTEL_GRPC_PORT (OTLP/gRPC)"
         daemon_spawn otelcol "$(otelcol_signature)" "$(otelcol_bin)" --config "$OTELCOL_DIR/config.yaml"
     fi
-    daemon_wait otelcol otelcol "$(otelcol_needle)" "127.0.0.1:$OTEL_PORT" otelcol_probe
+    daemon_wait otelcol "127.0.0.1:$OTEL_PORT" otelcol_probe
     log "otelcol: up on 127.0.0.1:$OTEL_PORT (spans in $OTELCOL_DIR/spans.jsonl)"
 }
 

@@ -2,7 +2,7 @@
 # PostgreSQL shard 2: a second, independent primary (the instance functions are in postgres.sh).
 # Shard 1 is the `postgres` service; POSTGRES_SHARD_URLS lists both.
 
-service_port PG_SHARD2_PORT 55433
+service_port PG_SHARD2_PORT 25433
 
 pg_shard2_use() { pg_use pg_shard2 "$PG_SHARD2_PORT"; }
 pg_shard2_packages() { pg_packages; }

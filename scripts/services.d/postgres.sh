@@ -15,9 +15,11 @@ PG_USER=scaffold
 PG_PASSWORD=scaffold
 PG_DATABASE=scaffold
 
-# The instance the pg_* functions act on: pg_use NAME PORT sets these.
-PG_NAME='' PG_INSTANCE_PORT='' PG_DIR='' PG_DATA='' PG_SOCKET_DIR='' PG_LOG=''
+# The instance the pg_* functions act on: pg_use NAME PORT sets these. PG_EXTRA_CONF: more
+# settings for its scaffold.conf (a replica's primary_conninfo).
+PG_NAME='' PG_INSTANCE_PORT='' PG_DIR='' PG_DATA='' PG_SOCKET_DIR='' PG_LOG='' PG_EXTRA_CONF=''
 pg_use() {
+    PG_EXTRA_CONF=''
     PG_NAME=$1
     PG_INSTANCE_PORT=$2
     PG_DIR="$STATE_DIR/$1"
@@ -129,6 +131,7 @@ max_wal_senders = 10
 max_slot_wal_keep_size = 1GB
 hot_standby = on
 EOF
+    if [[ -n $PG_EXTRA_CONF ]]; then printf '%s\n' "$PG_EXTRA_CONF" >>"$conf"; fi
     if is_root; then chown postgres: "$conf"; fi
 }
 

@@ -6,10 +6,10 @@
 # management plugin's HTTP API (tests create their own vhosts through it). HOME points into the
 # state dir, so the Erlang cookie is ours and never the user's.
 
-service_port RABBITMQ_PORT 55672
-service_port RABBITMQ_DIST_PORT 55673
-service_port RABBITMQ_MANAGEMENT_PORT 55674
-service_port EPMD_PORT 54369
+service_port RABBITMQ_PORT 25672
+service_port RABBITMQ_DIST_PORT 25673
+service_port RABBITMQ_MANAGEMENT_PORT 25674
+service_port EPMD_PORT 24369
 
 RABBITMQ_USER=scaffold
 RABBITMQ_PASSWORD=scaffold
@@ -72,8 +72,8 @@ rabbitmq_up() {
         daemon_spawn rabbitmq "$(rabbitmq_signature)" \
             env "${env_lines[@]}" "$RABBITMQ_SCRIPT" -scaffold_services "$RABBITMQ_DIR"
     fi
-    daemon_wait rabbitmq rabbitmq-server "$RABBITMQ_DIR" "127.0.0.1:$RABBITMQ_PORT" rabbitmq_probe
-    daemon_wait rabbitmq rabbitmq-server "$RABBITMQ_DIR" "127.0.0.1:$RABBITMQ_MANAGEMENT_PORT" rabbitmq_management_probe
+    daemon_wait rabbitmq "127.0.0.1:$RABBITMQ_PORT" rabbitmq_probe
+    daemon_wait rabbitmq "127.0.0.1:$RABBITMQ_MANAGEMENT_PORT" rabbitmq_management_probe
     log "rabbitmq: up on 127.0.0.1:$RABBITMQ_PORT, management on 127.0.0.1:$RABBITMQ_MANAGEMENT_PORT (data in $RABBITMQ_DIR/mnesia)"
 }
 

@@ -5,7 +5,7 @@
 # also serves HTTPS on *:12112 unless told otherwise (-http-addr does not turn that off), so its
 # HTTPS goes to a unix socket in the state folder, where it binds nothing and cannot collide.
 
-service_port STRIPE_PORT 52111
+service_port STRIPE_PORT 22111
 
 STRIPE_MOCK_MODULE=github.com/stripe/stripe-mock
 STRIPE_MOCK_VERSION=v0.203.0
@@ -33,7 +33,7 @@ stripe_up() {
         daemon_spawn stripe "$(stripe_signature)" env -u PORT "$(stripe_bin)" \
             -http-addr "127.0.0.1:$STRIPE_PORT" -https-unix "$STATE_DIR/stripe/https.sock"
     fi
-    daemon_wait stripe stripe-mock "$(stripe_needle)" "127.0.0.1:$STRIPE_PORT" stripe_probe
+    daemon_wait stripe "127.0.0.1:$STRIPE_PORT" stripe_probe
     log "stripe: up on 127.0.0.1:$STRIPE_PORT"
 }
 

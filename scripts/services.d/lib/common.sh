@@ -165,20 +165,30 @@ daemon_spawn() {
     # shellcheck disable=SC2016 # $$, $0 and $@ belong to the inner bash
     (cd / && exec setsid bash -c 'echo $$ >"$0" && exec "$@"' "$pidfile" "$@") \
         </dev/null >>"$log" 2>&1 9>&- 8>&- &
-    local deadline=$((SECONDS + 5))
+    local deadline=$((SECONDS + TIMEOUT))
     until [[ -s $pidfile ]]; do
         ((SECONDS < deadline)) || die "$name: the daemon did not start (no pid file)"
         sleep 0.05
     done
 }
 
+# True while the process in NAME's pid file is alive (not yet necessarily exec'd into the
+# program: right after daemon_spawn it may still be bash or env).
+daemon_alive() {
+    local pid state
+    pid="$(cat "$(daemon_pidfile "$1")" 2>/dev/null || true)"
+    [[ $pid =~ ^[0-9]+$ ]] || return 1
+    state="$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$pid/status" 2>/dev/null)" || return 1
+    [[ -n $state && $state != Z ]]
+}
+
 # Wait until the probe "$@" succeeds; fail at once (with the log tail) if the daemon dies first.
 daemon_wait() {
-    local name=$1 comm=$2 needle=$3 what=$4 log deadline=$((SECONDS + TIMEOUT))
-    shift 4
+    local name=$1 what=$2 log deadline=$((SECONDS + TIMEOUT))
+    shift 2
     log="$(daemon_log "$name")"
     until "$@" >/dev/null 2>&1; do
-        if [[ -z $(daemon_pid "$name" "$comm" "$needle") ]]; then
+        if ! daemon_alive "$name"; then
             show_log_tail "$log"
             die "$name: exited during start-up"
         fi
