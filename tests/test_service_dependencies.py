@@ -54,6 +54,9 @@ def test_every_branch_and_kind_of_dependency_file_is_read(tmp_path: Path) -> Non
     partial = tmp_path / "partials" / "{% if messaging %}messaging.toml{% endif %}.jinja"
     partial.parent.mkdir()
     partial.write_text('dependencies = ["aiokafka>=0.12"]\n')
+    fragment = tmp_path / "parts" / "redis" / "pyproject.dependencies.toml"
+    fragment.parent.mkdir(parents=True)
+    fragment.write_text('    "hiredis>=3",  # a comment\n    "redis-om",\n')
     (tmp_path / "project" / "requirements-docs.txt").write_text(
         "# docs\nmkdocs>=1.6  # the site\n-r base.txt\n"
     )
@@ -65,9 +68,11 @@ def test_every_branch_and_kind_of_dependency_file_is_read(tmp_path: Path) -> Non
             "Redis[hiredis]>=8",
             "aiokafka>=0.12",
             "fastapi>=1",
+            "hiredis>=3",
             "memcache",
             "mkdocs>=1.6",
             "pytest>=9",
+            "redis-om",
             "ruff",
             "starlette",
         ]

@@ -91,8 +91,21 @@ def declared_requirements(template: Path) -> list[str]:
         if kind == "requirements":
             found.update(_requirement_lines(_read(path)))
         elif kind == "toml":
-            found.update(_toml_requirements(tomllib.loads(_read(path)), ()))
+            found.update(_toml_requirements(_load_toml(path), ()))
     return sorted(found)
+
+
+def _load_toml(path: Path) -> dict[str, object]:
+    """A TOML file, or a fragment of array items that a shared file includes into its list
+    (``parts/<part>/pyproject.dependencies.toml``)."""
+    text = _read(path)
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        try:
+            return tomllib.loads(f"dependencies = [\n{text}\n]")
+        except tomllib.TOMLDecodeError as error:
+            raise ValueError(f"{path}: neither TOML nor a list of requirements: {error}") from None
 
 
 def _dependency_file_kind(path: Path) -> str | None:
