@@ -75,7 +75,7 @@ def test_scripts_test_ends_by_saying_how_to_stop_the_services() -> None:
 
 
 def test_the_readme_names_what_scripts_test_needs() -> None:
-    tests_section = README.split("scripts/test\n```", 1)[1].split("## ", 1)[0]
+    tests_section = README.split("## Set-up", 1)[1].split("\n## ", 1)[0]
     for needed in ["Python 3.11", "git", "Go", "actionlint", "Terraform", "Java", "Maven"]:
         assert needed in tests_section, needed
     assert "apt-get" in tests_section and "root" in tests_section
