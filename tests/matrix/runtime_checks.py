@@ -56,7 +56,7 @@ def free_port() -> int:
 
 def boots_and_is_ready(project: Path, python: Path, package: str, env: dict[str, str]) -> None:
     """Migrate, start uvicorn, and expect /health/ready to answer 200."""
-    run([str(python), "-m", "alembic", "upgrade", "head"], project, env)
+    run([str(python), "-m", "alembic", "upgrade", "heads"], project, env)
     port = free_port()
     server = subprocess.Popen(
         [str(python), "-m", "uvicorn", "--factory", f"{package}.main:create_app",
