@@ -15,7 +15,8 @@ the projects generated from it at v1. Two properties:
   `scaffold update` runs. Then every line any branch added is still there, the capabilities
   are exactly those the branches added or kept, and `scaffold check` is clean.
 
-Examples: 25 (branches: 15) locally, 200 each when CI is set (or SCAFFOLD_MATRIX=full).
+Examples: 200 each with HYPOTHESIS_PROFILE=ci, which .ci/run sets (or when CI is set);
+25 (branches: 15) otherwise.
 """
 
 from __future__ import annotations
@@ -52,11 +53,15 @@ from tests.support.property_world import (
     remembered_renders,
 )
 
-settings.register_profile("ci", max_examples=200, deadline=None, database=None)
-settings.register_profile("dev", max_examples=25, deadline=None, database=None)
-FULL = bool(os.environ.get("CI")) or os.environ.get("SCAFFOLD_MATRIX") == "full"
-PROFILE = settings.get_profile("ci" if FULL else "dev")
-BRANCH_EXAMPLES = 200 if FULL else 15
+EXAMPLES = {"ci": (200, 200), "dev": (25, 15)}
+"""Per profile, the examples of the one-branch property and of the branches property."""
+PROFILE_NAME = os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+assert PROFILE_NAME in EXAMPLES, f"HYPOTHESIS_PROFILE must be ci or dev, not {PROFILE_NAME}"
+ONE_BRANCH_EXAMPLES, BRANCH_EXAMPLES = EXAMPLES[PROFILE_NAME]
+settings.register_profile(
+    PROFILE_NAME, max_examples=ONE_BRANCH_EXAMPLES, deadline=None, database=None
+)
+PROFILE = settings.get_profile(PROFILE_NAME)
 
 USER_PATHS = (RENAMED_TO, ADDED, "src/app/extra.py", "misc/moved.txt", "notes-old.txt")
 """Where user edits create or move files: two of them collide with the template's v2."""
@@ -459,3 +464,9 @@ def test_branches_merged_any_way_lose_no_edit_and_no_capability(
         report = check_project(project)
         assert report.ok, report.problems
         assert git(project, "status", "--porcelain", "--untracked-files=no") == ""
+
+
+def test_ci_runs_at_least_200_examples_of_each_property() -> None:
+    ci_run = Path(__file__).parents[2] / ".ci" / "run"
+    assert "\nexport HYPOTHESIS_PROFILE=ci\n" in ci_run.read_text()
+    assert min(EXAMPLES["ci"]) >= 200
