@@ -5,18 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from scaffold.matrix import combinations, pairwise
-from scaffold.selection import Selection
-from tests.matrix.mode import matrix_mode
-
-
-def selected() -> list[Selection]:
-    return combinations() if matrix_mode() == "full" else pairwise()
+from tests.matrix.mode import selected
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "combination" in metafunc.fixturenames:
-        chosen = selected()
+        chosen = selected(metafunc.config.getoption("matrix_shard"))
         metafunc.parametrize("combination", chosen, ids=[s.label() for s in chosen])
 
 
