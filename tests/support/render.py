@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from scaffold.commands.new import NewOptions, create_project
-from scaffold.matrix import pairwise
 from scaffold.selection import Request
 from tests.matrix.shared_env import shared_python
 
@@ -20,8 +19,4 @@ def project_and_python(
     scratch: Path, name: str, capabilities: tuple[str, ...]
 ) -> tuple[Path, Path]:
     """The project, and the shared interpreter holding every combination's dependencies."""
-    samples = [
-        render("matrix-svc", scratch / "deps" / str(index), tuple(sorted(s.capabilities)))
-        for index, s in enumerate(pairwise())
-    ]
-    return render(name, scratch, capabilities), shared_python(samples)
+    return render(name, scratch, capabilities), shared_python()

@@ -1,0 +1,86 @@
+"""From the combinations measured in this run to the wall time of every combination the whole
+catalog will allow (288 with eight capabilities), on the same number of workers.
+
+The cost of a combination is the worker-seconds it took: render + tier 1 + tier 2. The first
+combination a worker runs also fills the worker's caches (mypy's above all); that one-time cost
+is not a cost per combination, so the model is fitted on the others ("warm") when there are
+any, and a cold combination counts at the warm median in the per-combination share. The model
+is additive: cost(C) = base + sum of m(c) for c in C, where
+- base is the measured cost of the base combination (else the cheapest one measured);
+- m(c), a capability's marginal cost, is the mean of cost(S + c) - cost(S) over every pair of
+  measured combinations that differ by c alone (variants of c count as c);
+- a capability that is not available yet (so never measured) is assumed to cost the mean of the
+  measured capabilities' marginal costs (a negative estimate, which noise can give, counts 0).
+Projected matrix worker-seconds = sum of cost(C) over every combination of the catalog with all
+capabilities available. The projected wall time replaces this run's matrix share of the wall
+time by the projected one:
+    projected wall = measured wall - measured worker-seconds / workers
+                     + projected worker-seconds / workers
+so the rest of the session (set-up, the tool's other tests when they ran in the same session)
+is carried over as measured. Also given: the median rule, count x median / workers + the same
+rest. Reuse is not extrapolated: with more combinations, more of them share inputs, so both
+projections count reused work at this run's rate, which errs on the slow side.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import replace
+from typing import Any
+
+from scaffold.catalog import CATALOG, Catalog
+from scaffold.matrix import combinations
+
+EVERY_CAPABILITY = Catalog(
+    capabilities=tuple(replace(c, available=True) for c in CATALOG.capabilities), presets=()
+)
+
+
+def cost(entry: dict[str, Any]) -> float:
+    return (
+        float(entry["render_seconds"])
+        + float(entry["tier1"]["seconds"])
+        + float(entry["tier2"]["seconds"])
+    )
+
+
+def marginal_costs(entries: list[dict[str, Any]]) -> dict[str, float]:
+    by_set: dict[frozenset[str], list[float]] = {}
+    for entry in entries:
+        by_set.setdefault(frozenset(entry["capabilities"]), []).append(cost(entry))
+    mean = {caps: statistics.fmean(costs) for caps, costs in by_set.items()}
+    found: dict[str, list[float]] = {}
+    for caps, value in mean.items():
+        for capability in caps:
+            smaller = caps - {capability}
+            if smaller in mean:
+                found.setdefault(capability, []).append(value - mean[smaller])
+    return {name: statistics.fmean(diffs) for name, diffs in found.items()}
+
+
+def project(entries: list[dict[str, Any]], wall: float, workers: int) -> dict[str, Any]:
+    warm = [e for e in entries if not e.get("cold")] or entries
+    costs = [cost(e) for e in warm]
+    median = statistics.median(costs)
+    base_costs = [cost(e) for e in warm if not e["capabilities"]]
+    base = statistics.fmean(base_costs) if base_costs else min(costs)
+    measured = {k: max(0.0, v) for k, v in marginal_costs(warm).items()}
+    assumed = statistics.fmean(measured.values()) if measured else max(0.0, median - base)
+    every = combinations(EVERY_CAPABILITY)
+    projected = sum(
+        base + sum(measured.get(name, assumed) for name in s.capabilities) for s in every
+    )
+    share = sum(cost(e) if e in warm else median for e in entries) / workers
+    rest = max(0.0, wall - share)
+    return {
+        "combinations": len(every),
+        "workers": workers,
+        "base_seconds": round(base, 2),
+        "marginal_seconds": {k: round(v, 2) for k, v in sorted(measured.items())},
+        "assumed_marginal_seconds": round(assumed, 2),
+        "rest_of_session_seconds": round(rest, 1),
+        "worker_seconds": round(projected, 1),
+        "wall_seconds": round(rest + projected / workers, 1),
+        "warm_combinations": len(warm),
+        "wall_seconds_by_median": round(rest + len(every) * median / workers, 1),
+    }

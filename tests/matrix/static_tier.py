@@ -1,0 +1,121 @@
+"""Tier 1 for one combination: every check runs (or is reused) and reports on its own.
+
+A check that reads a known, small set of files is keyed: its result is reused for another
+combination whose copies of those files are byte-identical (same names in its folders too), with
+the same tool binary and the same check code. The declared inputs include the tool's own
+configuration files, present or not (a `.hadolint.yaml` appearing changes the key), and the
+linters a tool calls (actionlint runs shellcheck when it is installed).
+Checks of the whole Python tree are not keyed: mypy and ruff run every time with their own
+caches, and the per-file checks (parse, compile) remember verdicts per file content.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from tests.matrix import static_checks as checks
+from tests.matrix.content import digest, file_digest, state_of, tool_digest
+from tests.matrix.reuse import Result, Store
+from tests.support import nginx
+
+CODE = [Path(checks.__file__), Path(__file__), Path(nginx.__file__)]
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    run: Callable[[Path, checks.Tools], None]
+    inputs: tuple[str, ...] = ()
+    """Paths (relative to the project) the check reads; empty: not keyed, always runs."""
+    tools: tuple[str, ...] = ()
+    """Executables whose identity is part of the key (absent ones count as absent)."""
+    outside: tuple[str, ...] = ()
+    """Absolute paths outside the project the tool reads (global configuration)."""
+
+
+def _hadolint_global() -> tuple[str, ...]:
+    config = Path(os.environ.get("XDG_CONFIG_HOME", Path.home() / ".config"))
+    return (str(config / "hadolint.yaml"), str(Path.home() / ".hadolint.yaml"))
+
+
+CHECKS = (
+    Check("leftovers", checks.no_template_leftovers),
+    Check("parse", checks.structured_files_parse),
+    Check("compile", checks.python_compiles),
+    Check("ruff", checks.ruff_clean),
+    Check("mypy", checks.mypy_clean),
+    Check("actionlint", checks.workflows_lint, (".github",),
+          ("actionlint", "shellcheck", "pyflakes")),
+    Check("hadolint", checks.dockerfile_lint, ("Dockerfile", ".hadolint.yaml", ".hadolint.yml"),
+          ("hadolint",), _hadolint_global()),
+    Check("terraform fmt", checks.terraform_formatted, ("deploy/terraform",), ("terraform",)),
+    Check("nginx -t", checks.nginx_config_valid, (str(nginx.EDGE_DIR),), ("nginx",)),
+)  # fmt: skip
+
+
+@cache
+def code_digest() -> str:
+    return digest([file_digest(path) for path in CODE])
+
+
+def check_key(check: Check, project: Path) -> str:
+    """Everything the check's verdict depends on."""
+    tools = [[name, tool_digest(found) if (found := _which(name)) else "absent"]
+             for name in check.tools]  # fmt: skip
+    outside = [[path, state_of(Path("/"), [path.lstrip("/")])] for path in check.outside]
+    return digest(check.name, code_digest(), tools, outside, state_of(project, check.inputs))
+
+
+def _which(name: str) -> str | None:
+    if name == "nginx":
+        found: str | None = nginx.nginx_binary()
+        return found
+    return shutil.which(name)
+
+
+def static_tier(
+    project: Path, tools: checks.Tools, store: Store, label: str
+) -> dict[str, dict[str, object]]:
+    """Run every check; return each one's outcome, seconds and where a reused result came from."""
+    results: dict[str, dict[str, object]] = {}
+    for check in CHECKS:
+        started = time.monotonic()
+        key = check_key(check, project) if check.inputs else None
+        found = store.get("static", key) if key else None
+        if found is None:
+            found = _run(check, project, tools, label, started)
+            if key:
+                store.put("static", key, found)
+            reused_from = None
+        else:
+            reused_from = found.source
+        results[check.name] = {
+            "outcome": found.outcome,
+            "seconds": round(time.monotonic() - started, 2),
+            "keyed": key is not None,
+            "reused_from": reused_from,
+            "source_seconds": found.seconds,
+            "message": found.message[:4000],
+        }
+    return results
+
+
+def failures(results: dict[str, dict[str, object]]) -> str:
+    """One paragraph per failed check, or an empty string."""
+    return "\n".join(
+        f"[{name}] {r['message']}" for name, r in results.items() if r["outcome"] != "passed"
+    )
+
+
+def _run(check: Check, project: Path, tools: checks.Tools, label: str, started: float) -> Result:
+    try:
+        check.run(project, tools)
+    except AssertionError as error:
+        return Result("failed", str(error), label, round(time.monotonic() - started, 2))
+    return Result("passed", "", label, round(time.monotonic() - started, 2))
