@@ -10,6 +10,7 @@ from scaffold.selection import Selection
 from tests.matrix.shards import Shard
 
 SHARD_VARIABLE = "SCAFFOLD_MATRIX_SHARD"
+ONLY_VARIABLE = "SCAFFOLD_MATRIX_ONLY"
 
 
 def matrix_mode() -> str:
@@ -19,7 +20,15 @@ def matrix_mode() -> str:
 
 
 def selected(shard_option: str | None) -> list[Selection]:
-    """The combinations this run covers: the mode's set, then this shard's part of it."""
+    """The combinations this run covers: the mode's set, then this shard's part of it, then,
+    when SCAFFOLD_MATRIX_ONLY lists labels (the breakage test does), just those."""
     chosen = combinations() if matrix_mode() == "full" else pairwise()
     text = shard_option or os.environ.get(SHARD_VARIABLE)
-    return Shard.parse(text).select(chosen) if text else chosen
+    if text:
+        chosen = Shard.parse(text).select(chosen)
+    only = [label for label in os.environ.get(ONLY_VARIABLE, "").split(",") if label]
+    if only:
+        unknown = sorted(set(only) - {s.label() for s in chosen})
+        assert not unknown, f"{ONLY_VARIABLE}: not combinations of this run: {unknown}"
+        chosen = [s for s in chosen if s.label() in only]
+    return chosen

@@ -83,27 +83,29 @@ def static_tier(
     project: Path, tools: checks.Tools, store: Store, label: str
 ) -> dict[str, dict[str, object]]:
     """Run every check; return each one's outcome, seconds and where a reused result came from."""
-    results: dict[str, dict[str, object]] = {}
-    for check in CHECKS:
-        started = time.monotonic()
-        key = check_key(check, project) if check.inputs else None
-        found = store.get("static", key) if key else None
-        if found is None:
-            found = _run(check, project, tools, label, started)
-            if key:
-                store.put("static", key, found)
-            reused_from = None
-        else:
-            reused_from = found.source
-        results[check.name] = {
-            "outcome": found.outcome,
-            "seconds": round(time.monotonic() - started, 2),
-            "keyed": key is not None,
-            "reused_from": reused_from,
-            "source_seconds": found.seconds,
-            "message": found.message[:4000],
-        }
-    return results
+    return {check.name: check_outcome(check, project, tools, store, label) for check in CHECKS}
+
+
+def check_outcome(
+    check: Check, project: Path, tools: checks.Tools, store: Store, label: str
+) -> dict[str, object]:
+    """One check's result for this project: reused when keyed and already known, else run."""
+    started = time.monotonic()
+    key = check_key(check, project) if check.inputs else None
+    found = store.get("static", key) if key else None
+    reused_from = found.source if found else None
+    if found is None:
+        found = _run(check, project, tools, label, started)
+        if key:
+            store.put("static", key, found)
+    return {
+        "outcome": found.outcome,
+        "seconds": round(time.monotonic() - started, 2),
+        "keyed": key is not None,
+        "reused_from": reused_from,
+        "source_seconds": found.seconds,
+        "message": found.message[:4000],
+    }
 
 
 def failures(results: dict[str, dict[str, object]]) -> str:
