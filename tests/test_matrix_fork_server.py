@@ -81,7 +81,7 @@ def fork_server(tmp_path: Path) -> Iterator[ForkServer]:
 
 def pytest_run(
     runner: Runner, project: Path, *args: str, **env: str
-) -> tuple[int, dict[str, object]]:
+) -> tuple[int, dict[str, Any]]:
     probe = project.parent / "probe.json"
     probe.unlink(missing_ok=True)
     command = Command(
