@@ -80,9 +80,7 @@ def fork_server(tmp_path: Path) -> Iterator[ForkServer]:
     server.close()
 
 
-def pytest_run(
-    runner: Runner, project: Path, *args: str, **env: str
-) -> tuple[int, dict[str, Any]]:
+def pytest_run(runner: Runner, project: Path, *args: str, **env: str) -> tuple[int, dict[str, Any]]:
     probe = project.parent / "probe.json"
     probe.unlink(missing_ok=True)
     command = Command(

@@ -103,10 +103,13 @@ def test_one_changed_line_of_terraform_is_not_reused_and_fails(
 
 
 def test_a_manifest_key_follows_the_state_of_exactly_its_paths(project: Path) -> None:
-    manifest = Manifest(["pyproject.toml", "src/matrix_svc", "deploy/FLAG"])
+    manifest = Manifest(["pyproject.toml", "src/matrix_svc"], ["deploy/FLAG", "README.md"])
     before = manifest.key(project)
-    (project / "README.md").write_text("not in the manifest\n")
+    (project / "README.md").write_text("probed, never read: its bytes do not count\n")
     (project / "src" / "matrix_svc" / "config.py").write_text("# contents: not listed\n")
     assert manifest.key(project) == before  # a folder counts by its names
     (project / "deploy" / "FLAG").write_text("")  # was probed while absent
+    assert manifest.key(project) != before
+    (project / "deploy" / "FLAG").unlink()
+    (project / "pyproject.toml").write_text((project / "pyproject.toml").read_text() + "\n")
     assert manifest.key(project) != before

@@ -47,6 +47,19 @@ def path_state(root: Path, relative: str) -> list[object]:
     return ["file", file_digest(path), bool(info.st_mode & stat.S_IXUSR)]
 
 
+def path_kind(root: Path, relative: str) -> str:
+    """What a stat sees, without the contents: absent, file, dir, link or unreachable."""
+    try:
+        mode = (root / relative).lstat().st_mode
+    except FileNotFoundError:
+        return "absent"
+    except OSError:
+        return "unreachable"
+    if stat.S_ISLNK(mode):
+        return "link"
+    return "dir" if stat.S_ISDIR(mode) else "file"
+
+
 def files_under(root: Path, folder: str = "") -> list[str]:
     """Every file below ``root/folder`` (relative to root, sorted), caches excluded."""
     base = root / folder

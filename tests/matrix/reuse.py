@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.matrix.content import digest, path_state
+from tests.matrix.content import digest, path_kind, path_state
 
 
 @dataclass(frozen=True)
@@ -42,13 +42,20 @@ class Result:
 
 @dataclass(frozen=True)
 class Manifest:
-    """What a run read below the project folder. Its key is the state of exactly those paths: a
-    file's bytes, a folder's names (not its contents: the files read in it are listed too)."""
+    """What a run read below the project folder. Its key is the state of exactly those paths:
+    for a file opened, its bytes; for a folder listed, its names (not their contents: the files
+    read in it are in the manifest themselves); for a path only probed (``Path.exists``,
+    ``is_file``: a stat), what kind of thing is there, if anything. A program that branched on
+    a file's size or mtime without reading it would escape this; nothing here does."""
 
-    paths: list[str]
+    read: list[str]
+    probed: list[str] = field(default_factory=list)
 
     def key(self, root: Path) -> str:
-        return digest([[path, path_state(root, path)] for path in sorted(self.paths)])
+        return digest(
+            [[path, path_state(root, path)] for path in sorted(self.read)],
+            [[path, path_kind(root, path)] for path in sorted(self.probed)],
+        )
 
 
 def enabled() -> bool:
@@ -71,7 +78,7 @@ class Store:
             return
         entry: dict[str, Any] = {"result": asdict(result)}
         if manifest is not None:
-            entry["manifest"] = manifest.paths
+            entry["manifest"] = asdict(manifest)
         _write_atomically(self.folder / kind / f"{key}.json", json.dumps(entry))
 
     def find(self, kind: str, primary: str, root: Path) -> Result | None:
@@ -81,7 +88,7 @@ class Store:
             return None
         for entry_path in sorted(folder.glob("*.json")):
             entry = json.loads(entry_path.read_text(encoding="utf-8"))
-            if Manifest(entry["manifest"]).key(root) == entry_path.stem:
+            if Manifest(**entry["manifest"]).key(root) == entry_path.stem:
                 return Result(**entry["result"])
         return None
 

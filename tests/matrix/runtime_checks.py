@@ -251,12 +251,14 @@ def _wait_ready(url: str, runner: Runner, pid: int, log: Path, deadline: float) 
 
 def _manifest(traces: list[Path]) -> Manifest | None:
     """Every path the tier's commands read, or None when a run is not fully traced."""
-    paths: set[str] = set()
+    read: set[str] = set()
+    probed: set[str] = set()
     for trace in traces:
         if not trace.is_file():
             return None
         data = json.loads(trace.read_text(encoding="utf-8"))
         if data["spawned"] or data["written"] or data["errors"]:
             return None
-        paths.update(data["opened"], data["listed"], data["probed"])
-    return Manifest(sorted(paths))
+        read.update(data["opened"], data["listed"])
+        probed.update(data["probed"])
+    return Manifest(sorted(read), sorted(probed - read))
