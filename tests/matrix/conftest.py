@@ -70,7 +70,8 @@ def worker(python: Path, worker_dir: Path, store: Store) -> Iterator[Worker]:
     logs = worker_dir / "logs"
     logs.mkdir(exist_ok=True)
     runner: Runner
-    if os.environ.get("SCAFFOLD_MATRIX_ZYGOTE", "1") == "0":
+    static_only = os.environ.get("SCAFFOLD_MATRIX_TIERS", "all") == "static"
+    if static_only or os.environ.get("SCAFFOLD_MATRIX_ZYGOTE", "1") == "0":
         runner = FreshInterpreters(python)
     else:
         requirements = json.loads((VENV / "requirements.json").read_text(encoding="utf-8"))

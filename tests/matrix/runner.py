@@ -9,6 +9,7 @@ into pytest (``child/matrix_probe.py``); only the fork server can trace what a c
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -93,11 +94,13 @@ class ForkServer:
 
     def __init__(self, python: Path, env: dict[str, str], modules: list[str], log: Path) -> None:
         self.log = log
-        self.process = subprocess.Popen(
-            [str(python), "-P", str(SERVER), *modules],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log.open("w"),
-            env={k: v for k, v in env.items() if k != "PYTHONPATH"}, text=True, cwd="/",
-        )  # fmt: skip
+        self.running: set[int] = set()
+        with log.open("w") as errors:
+            self.process = subprocess.Popen(
+                [str(python), "-P", str(SERVER), *modules],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors,
+                env={k: v for k, v in env.items() if k != "PYTHONPATH"}, text=True, cwd="/",
+            )  # fmt: skip
 
     def _ask(self, request: dict[str, Any], timeout: float | None = None) -> dict[str, Any]:
         stdin, stdout = self._pipes()
@@ -125,10 +128,14 @@ class ForkServer:
             "log": str(command.log), "trace": str(command.trace) if command.trace else None,
         }  # fmt: skip
         pid: int = self._ask(request)["pid"]
+        self.running.add(pid)
         return pid
 
     def wait(self, pid: int, timeout: float) -> int:
-        code: int = self._ask({"op": "wait", "pid": pid}, timeout)["exit"]
+        try:
+            code: int = self._ask({"op": "wait", "pid": pid}, timeout)["exit"]
+        finally:
+            self.running.discard(pid)  # reaped, even when it had to be killed
         return code
 
     def poll(self, pid: int) -> int | None:
@@ -136,6 +143,10 @@ class ForkServer:
         return code
 
     def close(self) -> None:
+        """Stop what is still running (an interrupted session's server), then the zygote."""
+        for pid in self.running:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         self._pipes()[0].close()
         self.process.wait(timeout=30)
 
