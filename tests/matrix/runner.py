@@ -28,7 +28,8 @@ WARM = (
     "alembic.command", "alembic.config", "alembic.runtime.migration", "uvicorn.main",
     "uvicorn.server", "redis.asyncio",
 )  # fmt: skip
-"""Submodules worth importing ahead, besides the top-level packages of runtime dependencies."""
+"""Submodules worth importing ahead, besides the top-level packages of the dependencies (each
+only when its package is one of them)."""
 TOOLS = frozenset({"mypy", "ruff"})  # development tools the tests never import
 
 
@@ -78,7 +79,7 @@ def warm_modules(python: Path, requirements: list[str]) -> list[str]:
         [str(python), "-c", script, *names], capture_output=True, text=True, check=True
     )
     found: list[str] = json.loads(done.stdout)
-    return [*found, *WARM]
+    return [*found, *(name for name in WARM if name.split(".")[0] in found)]
 
 
 def _distribution(requirement: str) -> str:
