@@ -40,6 +40,17 @@ def export(ref: str, into: Path) -> Path:
     return into
 
 
+def failed(report: dict[str, Any]) -> list[str]:
+    """The combinations that failed, from either report format."""
+    found = []
+    for entry in report["combinations"]:
+        tiers = [entry["tier1"], entry["tier2"]]
+        outcomes = [t["outcome"] if isinstance(t, dict) else t for t in tiers]
+        if "failed" in outcomes:
+            found.append(str(entry["id"]))
+    return found
+
+
 def costs(report: dict[str, Any]) -> list[float]:
     """Seconds per combination, from either report format."""
     found = []
@@ -82,9 +93,10 @@ def run_matrix(tree: Path, report_dir: Path, workers: int) -> Measured:
     wall = time.monotonic() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    seconds = costs(json.loads((report_dir / "report.json").read_text()))
+    report = json.loads((report_dir / "report.json").read_text())
+    seconds = costs(report)
     p90 = seconds[max(0, math.ceil(0.9 * len(seconds)) - 1)]
-    status = "passed" if done.returncode == 0 else f"exit {done.returncode}"
+    status = "passed" if done.returncode == 0 else f"exit {done.returncode}: {failed(report)}"
     return Measured(wall, cpu, statistics.median(seconds), p90, len(seconds), status)
 
 
