@@ -59,8 +59,9 @@ class Namespace:
         return self.token
 
     def variables(self, database_url: str) -> dict[str, str]:
-        """What the project reads to stay in its namespace. The generated tests make their own
-        database and key prefix per session; these are for the server the boot check starts."""
+        """What the server the boot check starts reads to stay in its namespace. The generated
+        tests get only DATABASE_URL: they make their own database and key prefix per session,
+        and some check the settings' defaults."""
         return {"DATABASE_URL": database_url, "REDIS_KEY_PREFIX": self.token}
 
 

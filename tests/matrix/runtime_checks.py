@@ -127,18 +127,18 @@ def _run_tier(
     namespace = project_env.Namespace.for_combination(combination.label)
     admin = project_env.services_env()["DATABASE_URL"]
     with fresh_database(admin, namespace.database) as url:
-        env = {
-            **project_env.base_env(worker.python, combination.project),
-            **namespace.variables(url),
-        }
+        base = project_env.base_env(worker.python, combination.project)
         phases: dict[str, float] = {}
         details["phases"] = phases
         started = time.monotonic()
-        own_tests_pass(combination, worker, env, traces, details)
+        # The tests get only their server (they make their own database and prefixes, and some
+        # check the settings' defaults); the server started below gets the whole namespace.
+        own_tests_pass(combination, worker, {**base, "DATABASE_URL": url}, traces, details)
         phases["tests"], started = _since(started), time.monotonic()
-        migrations_apply(combination, worker, env, traces)
+        served = {**base, **namespace.variables(url)}
+        migrations_apply(combination, worker, served, traces)
         phases["migrate"], started = _since(started), time.monotonic()
-        booted(combination, worker, env, traces)
+        booted(combination, worker, served, traces)
         phases["boot"] = _since(started)
 
 

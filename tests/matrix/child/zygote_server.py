@@ -22,6 +22,7 @@ Standard library only at import time: this runs in the generated projects' envir
 
 from __future__ import annotations
 
+import gc
 import importlib
 import json
 import os
@@ -48,6 +49,10 @@ def warm_up(modules: list[str]) -> None:
     for name in modules:
         importlib.import_module(name)
     assert threading.active_count() == 1, "a warm-up import started a thread: forking is unsafe"
+    # What is loaded now stays for every child: keep the collector off it, so that children
+    # do not copy the shared pages just to scan them.
+    gc.collect()
+    gc.freeze()
 
 
 def loaded_from(folder: str) -> list[str]:
@@ -77,6 +82,7 @@ def run_child(request: dict[str, Any], replies: int) -> int:
     os.environ.clear()
     os.environ.update(request["env"])
     sys.path[:0] = request["path"]
+    sys.argv = [request["kind"], *request["args"]]
     trace = None
     if request.get("trace"):
         trace = sys.modules["read_trace"].ReadTrace(request["cwd"])
