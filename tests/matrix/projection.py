@@ -18,13 +18,18 @@ time by the projected one:
                      + projected worker-seconds / workers
 so the rest of the session (set-up, the tool's other tests when they ran in the same session)
 is carried over as measured. Also given: the median rule, count x median / workers + the same
-rest. Reuse is not extrapolated: with more combinations, more of them share inputs, so both
-projections count reused work at this run's rate, which errs on the slow side.
+rest; and, since wall time on a machine shared with other work says little, the same additive
+model over each combination's CPU seconds (the worker, the programs it ran, the forked
+children; not the database servers), divided by the workers: the matrix's wall time on an idle
+machine if it were CPU-bound, a lower bound. Reuse is not extrapolated: with more
+combinations, more of them share inputs, so the projections count reused work at this run's
+rate, which errs on the slow side.
 """
 
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -36,7 +41,11 @@ EVERY_CAPABILITY = Catalog(
 )
 
 
+Cost = Callable[[dict[str, Any]], float]
+
+
 def cost(entry: dict[str, Any]) -> float:
+    """Worker-seconds: what the combination took on its worker, from render to tier 2."""
     return (
         float(entry["render_seconds"])
         + float(entry["tier1"]["seconds"])
@@ -44,10 +53,14 @@ def cost(entry: dict[str, Any]) -> float:
     )
 
 
-def marginal_costs(entries: list[dict[str, Any]]) -> dict[str, float]:
+def cpu(entry: dict[str, Any]) -> float:
+    return float(entry.get("cpu_seconds", 0.0))
+
+
+def marginal_costs(entries: list[dict[str, Any]], measure: Cost = cost) -> dict[str, float]:
     by_set: dict[frozenset[str], list[float]] = {}
     for entry in entries:
-        by_set.setdefault(frozenset(entry["capabilities"]), []).append(cost(entry))
+        by_set.setdefault(frozenset(entry["capabilities"]), []).append(measure(entry))
     mean = {caps: statistics.fmean(costs) for caps, costs in by_set.items()}
     found: dict[str, list[float]] = {}
     for caps, value in mean.items():
@@ -58,22 +71,31 @@ def marginal_costs(entries: list[dict[str, Any]]) -> dict[str, float]:
     return {name: statistics.fmean(diffs) for name, diffs in found.items()}
 
 
-def project(entries: list[dict[str, Any]], wall: float, workers: int) -> dict[str, Any]:
-    warm = [e for e in entries if not e.get("cold")] or entries
-    costs = [cost(e) for e in warm]
+def additive(entries: list[dict[str, Any]], measure: Cost) -> dict[str, Any]:
+    """The fitted model, and its sum over every combination of the full catalog."""
+    costs = [measure(e) for e in entries]
     median = statistics.median(costs)
-    base_costs = [cost(e) for e in warm if not e["capabilities"]]
+    base_costs = [measure(e) for e in entries if not e["capabilities"]]
     base = statistics.fmean(base_costs) if base_costs else min(costs)
-    measured = {k: max(0.0, v) for k, v in marginal_costs(warm).items()}
+    measured = {k: max(0.0, v) for k, v in marginal_costs(entries, measure).items()}
     assumed = statistics.fmean(measured.values()) if measured else max(0.0, median - base)
     every = combinations(EVERY_CAPABILITY)
-    projected = sum(
-        base + sum(measured.get(name, assumed) for name in s.capabilities) for s in every
-    )
+    total = sum(base + sum(measured.get(name, assumed) for name in s.capabilities) for s in every)
+    return {"median": median, "base": base, "measured": measured, "assumed": assumed,
+            "count": len(every), "total": total}  # fmt: skip
+
+
+def project(entries: list[dict[str, Any]], wall: float, workers: int) -> dict[str, Any]:
+    warm = [e for e in entries if not e.get("cold")] or entries
+    model = additive(warm, cost)
+    median, base, measured = model["median"], model["base"], model["measured"]
+    assumed = model["assumed"]
+    projected, count = model["total"], model["count"]
+    on_cpu = additive(warm, cpu)
     share = sum(cost(e) if e in warm else median for e in entries) / workers
     rest = max(0.0, wall - share)
     return {
-        "combinations": len(every),
+        "combinations": count,
         "workers": workers,
         "base_seconds": round(base, 2),
         "marginal_seconds": {k: round(v, 2) for k, v in sorted(measured.items())},
@@ -82,5 +104,8 @@ def project(entries: list[dict[str, Any]], wall: float, workers: int) -> dict[st
         "worker_seconds": round(projected, 1),
         "wall_seconds": round(rest + projected / workers, 1),
         "warm_combinations": len(warm),
-        "wall_seconds_by_median": round(rest + len(every) * median / workers, 1),
+        "wall_seconds_by_median": round(rest + count * median / workers, 1),
+        "cpu_median_seconds": round(on_cpu["median"], 2),
+        "cpu_seconds": round(on_cpu["total"], 1),
+        "matrix_wall_seconds_if_cpu_bound": round(on_cpu["total"] / workers, 1),
     }

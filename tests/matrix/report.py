@@ -106,6 +106,10 @@ def summarise(entries: list[dict[str, Any]], wall_seconds: float) -> dict[str, A
         "failed": len(entries) - good,
         "wall_seconds": round(wall_seconds, 1),
         "worker_seconds": round(sum(costs), 1),
+        "cpu_seconds": round(sum(projection.cpu(e) for e in entries), 1),
+        "median_cpu_seconds_per_combination": round(
+            statistics.median(projection.cpu(e) for e in entries), 1
+        ),
         "median_seconds_per_combination": round(statistics.median(costs), 1),
         "p90_seconds_per_combination": _p90(costs),
         "warm_median_seconds_per_combination": round(statistics.median(warm), 1),

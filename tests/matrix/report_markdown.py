@@ -58,13 +58,17 @@ def markdown(summary: dict[str, Any]) -> str:
         f"{projected['rest_of_session_seconds']} s is the rest of this session; base "
         f"{projected['base_seconds']} s, marginal s per capability "
         f"{projected['marginal_seconds']}, unmeasured ones assumed "
-        f"{projected['assumed_marginal_seconds']} s. Formula: tests/matrix/projection.py."
+        f"{projected['assumed_marginal_seconds']} s. CPU: median "
+        f"{projected['cpu_median_seconds']} s per combination, "
+        f"{projected['matrix_wall_seconds_if_cpu_bound'] / 60:.1f} min for all if CPU-bound. "
+        "Formula: tests/matrix/projection.py."
     )
     lines.append("")
     lines.append(
         f"{totals['combinations']} combinations: {totals['passed']} passed, "
         f"{totals['failed']} failed; wall {totals['wall_seconds']} s on {totals['workers']} "
-        f"workers, {totals['worker_seconds']} worker-s; per combination median "
+        f"workers, {totals['worker_seconds']} worker-s, {totals['cpu_seconds']} CPU-s; "
+        f"per combination median "
         f"{totals['median_seconds_per_combination']} s, "
         f"p90 {totals['p90_seconds_per_combination']} s (after each worker's first: median "
         f"{totals['warm_median_seconds_per_combination']} s, "

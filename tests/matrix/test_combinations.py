@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import time
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,16 @@ RUNTIME = os.environ.get("SCAFFOLD_MATRIX_TIERS", "all") != "static"
 NOT_RUN: dict[str, Any] = {"outcome": "not run", "seconds": 0.0}
 
 
+def cpu(worker: Worker) -> float:
+    """CPU seconds used so far by this worker, the programs it ran, and its forked children."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (
+        own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+        + worker.runner.cpu_seconds
+    )  # fmt: skip
+
+
 def test_combination(
     combination: Selection, worker_dir: Path, tools: Tools, worker: Worker
 ) -> None:
@@ -38,6 +49,7 @@ def test_combination(
         "tier2": dict(NOT_RUN),
     }
     tools.combinations_run += 1
+    cpu_at_start = cpu(worker)
     try:
         started = time.monotonic()
         project = render(combination, worker_dir, TEMPLATE)
@@ -54,6 +66,7 @@ def test_combination(
             entry["tier2"] = tier_two_entry(result, label)
             assert result.outcome == "passed", result.message
     finally:
+        entry["cpu_seconds"] = round(cpu(worker) - cpu_at_start, 2)
         report.record(entry)
 
 

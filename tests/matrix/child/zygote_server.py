@@ -15,8 +15,8 @@ imports the modules named on the command line.
 Protocol: one JSON object per line on stdin, one reply per line on stdout.
   {"op": "spawn", "kind": "pytest"|"alembic"|"uvicorn", "args": [...], "cwd": ..., "env": {...},
    "path": [...], "log": FILE, "trace": FILE|null}           -> {"pid": N}
-  {"op": "wait", "pid": N}                                      -> {"pid": N, "exit": CODE}
-  {"op": "poll", "pid": N}                      -> {"pid": N, "exit": CODE or null if running}
+  {"op": "wait", "pid": N}                       -> {"pid": N, "exit": CODE, "cpu": SECONDS}
+  {"op": "poll", "pid": N}       -> {"pid": N, "exit": CODE or null while running, "cpu": ...}
 Standard library only at import time: this runs in the generated projects' environment.
 """
 
@@ -144,7 +144,7 @@ def serve(modules: list[str]) -> None:
         importlib.import_module(helper)
     sys.path.remove(str(HERE))
     warm_up(modules)
-    finished: dict[int, int] = {}
+    finished: dict[int, tuple[int, float]] = {}
     for line in sys.stdin:
         request = json.loads(line)
         if request["op"] == "spawn":
@@ -152,11 +152,13 @@ def serve(modules: list[str]) -> None:
         elif request["op"] in ("wait", "poll"):
             pid = request["pid"]
             if pid not in finished:
-                reaped, status = os.waitpid(pid, os.WNOHANG if request["op"] == "poll" else 0)
+                flags = os.WNOHANG if request["op"] == "poll" else 0
+                reaped, status, usage = os.wait4(pid, flags)
                 if reaped:
-                    finished[pid] = os.waitstatus_to_exitcode(status)
-            code = finished.pop(pid) if request["op"] == "wait" else finished.get(pid)
-            reply = {"pid": pid, "exit": code}
+                    cpu = usage.ru_utime + usage.ru_stime
+                    finished[pid] = (os.waitstatus_to_exitcode(status), cpu)
+            done = finished.pop(pid, None) if request["op"] == "wait" else finished.get(pid)
+            reply = {"pid": pid, "exit": done[0] if done else None, "cpu": done[1] if done else 0}
         else:
             reply = {"error": f"unknown op {request['op']!r}"}
         replies.write(json.dumps(reply) + "\n")
