@@ -3,6 +3,7 @@ from __future__ import annotations
 import yaml
 
 from scaffold.catalog import CATALOG
+from scaffold.copier_questions import service_conditions
 from scaffold.sync import stale_files
 from scaffold.template_source import packaged_template
 
@@ -17,6 +18,9 @@ def test_copier_questions_cover_exactly_the_available_capabilities() -> None:
     expected = {c.name for c in CATALOG.available} | {
         c.answer_key(v) for c in CATALOG.available for v in c.variants
     }
-    computed = {f"needs_{service}" for service in CATALOG.services()}
+    computed = {f"needs_{service}" for service in service_conditions()} | {
+        "parts",
+        "python_packages",
+    }
     assert expected <= asked
     assert asked - expected == {"project_name", "package_name", "description"} | computed

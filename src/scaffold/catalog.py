@@ -19,6 +19,8 @@ class Variant:
     help: str
     choices: tuple[str, ...]
     default: str
+    services: tuple[tuple[str, str], ...] = ()
+    """(choice, backing service) pairs: the service a choice needs, e.g. ("kafka", "kafka")."""
 
     @property
     def flag(self) -> str:
@@ -26,10 +28,22 @@ class Variant:
 
 
 @dataclass(frozen=True)
+class BackingService:
+    """A server some capabilities need (Redis, a broker): wired once however many use it."""
+
+    name: str
+    package: str | None = None
+    """The generated service's Python package holding its client, if it has one of its own."""
+
+
+@dataclass(frozen=True)
 class Capability:
     name: str
     title: str
     help: str
+    package: str | None = None
+    """The generated service's Python package that holds the capability's code (its protocol
+    object, settings section, routers...); None for one without Python code."""
     requires: frozenset[str] = frozenset()
     conflicts: frozenset[str] = frozenset()
     variants: tuple[Variant, ...] = ()
@@ -56,6 +70,7 @@ class Preset:
 class Catalog:
     capabilities: tuple[Capability, ...]
     presets: tuple[Preset, ...]
+    backing_services: tuple[BackingService, ...] = ()
 
     def __iter__(self) -> Iterator[Capability]:
         return iter(self.capabilities)
@@ -80,12 +95,17 @@ class Catalog:
         return preset.capabilities
 
     def services(self) -> dict[str, tuple[Capability, ...]]:
-        """Each backing service, with the capabilities that need it."""
+        """Each backing service, with the capabilities that need it (always or by a variant)."""
         found: dict[str, list[Capability]] = {}
         for capability in self.capabilities:
-            for service in sorted(capability.services):
+            needed = set(capability.services)
+            needed.update(s for v in capability.variants for _, s in v.services)
+            for service in sorted(needed):
                 found.setdefault(service, []).append(capability)
         return {service: tuple(users) for service, users in sorted(found.items())}
+
+    def service(self, name: str) -> BackingService:
+        return next((s for s in self.backing_services if s.name == name), BackingService(name=name))
 
     def variants(self) -> Iterator[tuple[Capability, Variant]]:
         for capability in self.capabilities:
@@ -97,12 +117,14 @@ CATALOG = Catalog(
     capabilities=(
         Capability(
             name="sharding",
+            package="sharding",
             title="Sharding and read replicas",
             help="Route rows by a stable shard key across PostgreSQL shards; reads to replicas "
             "with read-your-writes and primary fallback.",
         ),
         Capability(
             name="caching",
+            package="cache",
             title="Redis caching",
             help="Cache-aside with TTL jitter, stampede protection, invalidation on write, "
             "and a trending feed on sorted sets.",
@@ -111,6 +133,7 @@ CATALOG = Catalog(
         ),
         Capability(
             name="messaging",
+            package="events",
             title="Messaging",
             help="Transactional outbox, idempotent consumers, retries with a dead-letter topic, "
             "and a notification worker.",
@@ -120,11 +143,13 @@ CATALOG = Catalog(
                     help="Message broker",
                     choices=("kafka", "rabbitmq"),
                     default="kafka",
+                    services=(("kafka", "kafka"), ("rabbitmq", "rabbitmq")),
                 ),
             ),
         ),
         Capability(
             name="rate_limiting",
+            package="ratelimit",
             title="Rate limiting",
             help="Atomic Redis GCRA limiter, 429 with Retry-After and RateLimit headers, "
             "and an NGINX edge.",
@@ -133,6 +158,7 @@ CATALOG = Catalog(
         ),
         Capability(
             name="observability",
+            package="observability",
             title="Observability",
             help="Prometheus RED metrics, OpenTelemetry traces, trace ids in logs, dashboards "
             "and alert rules.",
@@ -145,18 +171,21 @@ CATALOG = Catalog(
         ),
         Capability(
             name="auth",
+            package="auth",
             title="OAuth2",
             help="JWT resource server, authorization code + PKCE login, key and refresh-token "
             "rotation, RBAC.",
         ),
         Capability(
             name="multitenancy",
+            package="tenancy",
             title="Multi-tenancy",
             help="Tenant isolation by PostgreSQL row-level security, metering, Stripe billing, "
             "per-plan features.",
             requires=frozenset({"auth"}),
         ),
     ),
+    backing_services=(BackingService(name="redis", package="redis_client"),),
     presets=(
         Preset(name="minimal", help="The base service only."),
         Preset(name="full", help="Every capability this version offers.", every_available=True),

@@ -56,14 +56,53 @@ def questions(catalog: Catalog = CATALOG) -> dict[str, object]:
                 "when": "{{ " + capability.name + " }}",
             }
     # Computed after the capabilities they depend on; Copier evaluates questions in order.
-    for service, users in catalog.services().items():
-        offered = [c.name for c in users if c.available]
-        result[f"needs_{service}"] = {
-            "type": "bool",
-            "default": "{{ " + " or ".join(offered) + " }}" if offered else False,
-            "when": False,
-        }
+    for service, condition in service_conditions(catalog).items():
+        result[f"needs_{service}"] = {"type": "bool", "default": condition, "when": False}
+    result["parts"] = _computed_list(wiring_parts(catalog))
+    result["python_packages"] = _computed_list(wiring_packages(catalog))
     return result
+
+
+def service_conditions(catalog: Catalog = CATALOG) -> dict[str, str]:
+    """`needs_<service>` per backing service: a Jinja expression over the capability answers."""
+    conditions: dict[str, list[str]] = {}
+    for capability in catalog.available:
+        for service in sorted(capability.services):
+            conditions.setdefault(service, []).append(capability.name)
+        for variant in capability.variants:
+            key = capability.answer_key(variant)
+            for choice, service in variant.services:
+                conditions.setdefault(service, []).append(
+                    f"({capability.name} and {key} == '{choice}')"
+                )
+    return {
+        service: "{{ " + " or ".join(found) + " }}" for service, found in sorted(conditions.items())
+    }
+
+
+def wiring_parts(catalog: Catalog = CATALOG) -> list[tuple[str, str]]:
+    """(part, condition) in wiring order: backing services first, then capabilities.
+
+    A part is what contributes its own files to the shared non-Python files (compose, CI,
+    Terraform, README): `parts/<part>/...` in the template.
+    """
+    services = [(service, f"needs_{service}") for service in service_conditions(catalog)]
+    return services + [(c.name, c.name) for c in catalog.available]
+
+
+def wiring_packages(catalog: Catalog = CATALOG) -> list[tuple[str, str]]:
+    """(Python package, condition) in wiring order: what the generated list imports."""
+    services = [
+        (package, f"needs_{service}")
+        for service in service_conditions(catalog)
+        if (package := catalog.service(service).package)
+    ]
+    return services + [(c.package, c.name) for c in catalog.available if c.package]
+
+
+def _computed_list(items: list[tuple[str, str]]) -> dict[str, object]:
+    terms = [f"(['{name}'] if {condition} else [])" for name, condition in items]
+    return {"type": "yaml", "default": "{{ " + (" + ".join(terms) or "[]") + " }}", "when": False}
 
 
 def render_copier_yml(catalog: Catalog = CATALOG) -> str:

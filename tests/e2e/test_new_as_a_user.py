@@ -42,6 +42,7 @@ def test_new_demo_on_defaults_installs_tests_lints_and_boots(
             [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider"], project, run_env
         )
         assert " passed" in summary and "failed" not in summary
+        sh([str(python), "-m", "alembic", "upgrade", "heads"], project, run_env)
         boot = Command("uvicorn", [], project, run_env, tmp_path / "uvicorn.log")
         boots_and_is_ready(FreshInterpreters(python), project, "demo", boot)
     status = sh(["git", "status", "--porcelain", "--untracked-files=no"], project, env)

@@ -137,7 +137,7 @@ def test_the_edge_balances_over_two_instances_and_limits_per_address(
                 "LOG_LEVEL": "WARNING",
             },
         )
-        run([str(python), "-m", "alembic", "upgrade", "head"], project, env)
+        run([str(python), "-m", "alembic", "upgrade", "heads"], project, env)
         factory = f"{package_name(PROJECT)}.main:create_app"
         for name in ("app_1", "app_2"):
             uvicorn = [

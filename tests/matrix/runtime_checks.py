@@ -2,7 +2,7 @@
 
 1. its own pytest suite (with the matrix probe: outcomes, interaction tests; a skipped or
    xfailed test fails the combination: in the matrix every test must run and pass);
-2. ``alembic upgrade head`` from the command line, configured from the environment, on an
+2. ``alembic upgrade heads`` from the command line, configured from the environment, on an
    empty database of the combination's own;
 3. ``uvicorn --factory`` on a free port, with settings from the environment: /health/ready must
    answer 200 and the log must hold no traceback.
@@ -33,7 +33,7 @@ from scaffold.catalog import CATALOG
 from tests.matrix import project_env
 from tests.matrix.content import digest, file_digest, tree_digest
 from tests.matrix.reuse import Manifest, Result, Store
-from tests.matrix.runner import CHILD, Command, Runner, run, stop
+from tests.matrix.runner import CHILD, Command, FreshInterpreters, Runner, run, stop
 
 PYTEST_ARGS = ["-q", "-p", "no:cacheprovider", "-x"]
 STOPPED_CLEANLY = {0, -signal.SIGTERM, 128 + signal.SIGTERM}
@@ -93,6 +93,20 @@ def primary_key(combination: Combination, worker: Worker) -> str:
         [file_digest(path) for path in HARNESS], worker.environment, services_fingerprint(),
         normalised, PYTEST_ARGS, combination.package,
     )  # fmt: skip
+
+
+def tier_two_once(
+    project: Path, python: Path, package: str, logs: Path, label: str = "project"
+) -> Result:
+    """Tier 2 for a project outside the matrix (a test's own template): fresh interpreters,
+    nothing reused."""
+    logs.mkdir(parents=True, exist_ok=True)
+    runner = FreshInterpreters(python)
+    worker = Worker(runner, python, logs, Store(logs / "store", active=False), "one-off")
+    try:
+        return runtime_tier(Combination(label, frozenset(), project, package), worker)
+    finally:
+        runner.close()
 
 
 def runtime_tier(combination: Combination, worker: Worker) -> Result:
@@ -197,9 +211,9 @@ def interactions_are_declared_right(
 def migrations_apply(
     combination: Combination, worker: Worker, env: dict[str, str], traces: list[Path]
 ) -> None:
-    command = _command(worker, "alembic", "alembic", ["upgrade", "head"], combination, env, traces)
+    command = _command(worker, "alembic", "alembic", ["upgrade", "heads"], combination, env, traces)
     code = run(worker.runner, command, timeout=120)
-    assert code == 0, f"alembic upgrade head failed (exit {code}):\n{_tail(command.log)}"
+    assert code == 0, f"alembic upgrade heads failed (exit {code}):\n{_tail(command.log)}"
 
 
 def free_port() -> int:

@@ -15,8 +15,13 @@ def render(name: str, folder: Path, capabilities: tuple[str, ...]) -> Path:
     return create_project(NewOptions(name, folder, request, git=False)).target
 
 
+def shared_interpreter(scratch: Path | None = None) -> Path:
+    """The shared interpreter holding every combination's dependencies (the matrix's own)."""
+    return shared_python()
+
+
 def project_and_python(
     scratch: Path, name: str, capabilities: tuple[str, ...]
 ) -> tuple[Path, Path]:
     """The project, and the shared interpreter holding every combination's dependencies."""
-    return render(name, scratch, capabilities), shared_python()
+    return render(name, scratch, capabilities), shared_interpreter()

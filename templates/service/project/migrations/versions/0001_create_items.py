@@ -12,7 +12,8 @@ from alembic import op
 
 revision: str = "0001"
 down_revision: str | Sequence[str] | None = None
-branch_labels: str | Sequence[str] | None = None
+# The service's own line of migrations; each capability keeps its own branch (its label).
+branch_labels: str | Sequence[str] | None = ("service",)
 depends_on: str | Sequence[str] | None = None
 
 

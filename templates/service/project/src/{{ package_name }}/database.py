@@ -4,18 +4,19 @@ The engine is created in the app's lifespan (see `main.py`) and kept on `app.sta
 app instance, including each test's, owns its own connection pool.
 """
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Annotated, cast
 
 from fastapi import Depends, Request
-from sqlalchemy import MetaData, text
+from sqlalchemy import MetaData, event, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction
 
 from .config import Settings
 from .health.checks import ReadinessCheck
@@ -45,9 +46,23 @@ def build_engine(settings: Settings) -> AsyncEngine:
     )
 
 
-def build_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+def build_sessionmaker(
+    engine: AsyncEngine, session_begin: Sequence[Callable[[Connection], None]] = ()
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions of this app. Each transaction starts with the `session_begin` hooks (the
+    extension point of that name, e.g. multi-tenancy's `SET LOCAL`), on its own connection."""
+    hooks = list(session_begin)
+    # A session class of this app's own, so its event listener does not reach other apps.
+    session_class = type("ServiceSession", (Session,), {})
+    if hooks:
+
+        def begin(_: Session, __: SessionTransaction, connection: Connection) -> None:
+            for hook in hooks:
+                hook(connection)
+
+        event.listen(session_class, "after_begin", begin)
     # Objects stay readable after commit, so an endpoint can return what it just saved.
-    return async_sessionmaker(engine, expire_on_commit=False)
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=session_class)
 
 
 def database_readiness_check(engine: AsyncEngine) -> ReadinessCheck:

@@ -12,6 +12,7 @@ from http import HTTPStatus
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .config import Settings
 from .problems import problem_response
 from .request_context import (
     REQUEST_ID_HEADER,
@@ -23,6 +24,11 @@ from .request_context import (
 logger = logging.getLogger(__name__)
 # Probes hit these every few seconds; their access lines are DEBUG so they don't drown the rest.
 QUIET_PATH_PREFIXES = ("/health/",)
+
+
+def request_context(app: ASGIApp, settings: Settings) -> ASGIApp:
+    """The request context middleware as the capability protocol builds middleware."""
+    return RequestContextMiddleware(app)
 
 
 class RequestContextMiddleware:

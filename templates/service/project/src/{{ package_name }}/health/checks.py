@@ -1,8 +1,10 @@
 """Readiness checks: one per backing service, run concurrently, each with a short timeout.
 
-A backing service (the database here; a cache or broker when a capability adds one) registers
-a `ReadinessCheck` in the app factory's lifespan. A slow dependency answers "not ready" within
-the timeout instead of hanging the probe.
+The database's check is the app's own; each capability declares its checks in its protocol
+object (`capability.py`). A slow dependency answers "not ready" within the timeout instead of
+hanging the probe. A check that is not critical (a dependency the service survives without,
+such as a cache that falls back to the database) is reported but never fails readiness: a blip
+of it must not take every instance out of the load balancer at once.
 """
 
 import asyncio
@@ -20,6 +22,8 @@ class ReadinessCheck:
 
     name: str
     probe: Callable[[], Awaitable[None]]
+    critical: bool = True
+    """False: reported in /health/ready, but a failure does not make the instance unready."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +32,7 @@ class CheckResult:
     healthy: bool
     duration_ms: float
     error: str | None = None
+    critical: bool = True
 
 
 async def run_check(check: ReadinessCheck, timeout_seconds: float) -> CheckResult:
@@ -46,7 +51,13 @@ async def run_check(check: ReadinessCheck, timeout_seconds: float) -> CheckResul
             "readiness check %s failed", check.name, extra={"check": check.name}, exc_info=True
         )
     duration_ms = round((time.perf_counter() - started) * 1000, 2)
-    return CheckResult(check.name, healthy=error is None, duration_ms=duration_ms, error=error)
+    return CheckResult(
+        check.name,
+        healthy=error is None,
+        duration_ms=duration_ms,
+        error=error,
+        critical=check.critical,
+    )
 
 
 async def run_checks(checks: Sequence[ReadinessCheck], timeout_seconds: float) -> list[CheckResult]:

@@ -2,7 +2,8 @@
 
 Liveness calls nothing outside the process: if the database is down, restarting this container
 would not fix it, only add load. Readiness runs every registered check, so an instance that
-cannot reach a backing service is taken out of rotation until it can.
+cannot reach a critical backing service is taken out of rotation until it can; a failing check
+that is not critical is reported (`"critical": false`) without failing the probe.
 """
 
 from http import HTTPStatus
@@ -30,7 +31,7 @@ async def ready(request: Request, response: Response) -> Readiness:
     settings = cast(Settings, request.app.state.settings)
     checks = cast(list[ReadinessCheck], request.app.state.readiness_checks)
     results = await run_checks(checks, settings.readiness_timeout_seconds)
-    is_ready = all(result.healthy for result in results)
+    is_ready = all(result.healthy for result in results if result.critical)
     if not is_ready:
         response.status_code = HTTPStatus.SERVICE_UNAVAILABLE
     return Readiness(
@@ -40,6 +41,7 @@ async def ready(request: Request, response: Response) -> Readiness:
                 status="ok" if result.healthy else "failing",
                 duration_ms=result.duration_ms,
                 error=result.error,
+                critical=result.critical,
             )
             for result in results
         },

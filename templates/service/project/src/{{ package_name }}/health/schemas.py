@@ -11,6 +11,7 @@ class CheckStatus(BaseModel):
     status: Literal["ok", "failing"]
     duration_ms: float
     error: str | None = None
+    critical: bool = True
 
 
 class Readiness(BaseModel):

@@ -1,31 +1,27 @@
-"""What the endpoints receive, resolved from the request: the item in the path, or a 404.
+"""What the endpoints receive, resolved from the request: the item in the path (or a 404), the
+item as GET /items/{id} answers it, and the domain's extension points (`hooks.py`).
 
-Two seams here are where a capability changes how items are served, without touching the
-endpoints: `ItemView` (how GET /items/{id} reads an item) and `OnItemChanged` (what happens
-after a write has committed). The caching capability provides its own versions of both in
-`cache/items.py`, and the router imports those instead.
+`ItemView` reads through `ItemHooks.read`, so a capability (caching) changes how one item is
+read without touching the endpoints. Write endpoints use `ValidItem`: they change the row as the
+database has it now.
 """
 
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
-from ..database import SessionDep
+from ..database import SessionDep, SessionmakerDep
+from ..extensions import extensions_of
 from . import service
 from .exceptions import ItemNotFoundError
+from .hooks import ItemHooks
 from .models import Item
 from .schemas import ItemRead
 
-ItemChangeHook = Callable[[uuid.UUID], Awaitable[None]]
-
 
 async def valid_item(item_id: uuid.UUID, session: SessionDep) -> Item:
-    """The item named in the path, or a 404 problem: endpoints receive only items that exist.
-
-    Write endpoints use this one: they change the row as the database has it now.
-    """
+    """The item named in the path, or a 404 problem: endpoints receive only items that exist."""
     item = await service.get(db_session=session, item_id=item_id)
     if item is None:
         raise ItemNotFoundError(item_id)
@@ -35,21 +31,27 @@ async def valid_item(item_id: uuid.UUID, session: SessionDep) -> Item:
 ValidItem = Annotated[Item, Depends(valid_item)]
 
 
-async def item_view(item: ValidItem) -> ItemRead:
-    """The item as GET /items/{id} answers it: here, straight from the database."""
-    return ItemRead.model_validate(item)
+async def item_hooks(request: Request) -> ItemHooks:
+    return extensions_of(request).items
+
+
+ItemHooksDep = Annotated[ItemHooks, Depends(item_hooks)]
+
+
+async def item_view(
+    item_id: uuid.UUID, sessions: SessionmakerDep, hooks: ItemHooksDep, request: Request
+) -> ItemRead:
+    """The item as GET /items/{id} answers it, or a 404 problem."""
+
+    async def load() -> ItemRead | None:  # a session only when it is needed
+        async with sessions() as session:
+            item = await service.get(db_session=session, item_id=item_id)
+            return None if item is None else ItemRead.model_validate(item)
+
+    item = await hooks.read(request.app, item_id, load)
+    if item is None:
+        raise ItemNotFoundError(item_id)
+    return item
 
 
 ItemView = Annotated[ItemRead, Depends(item_view)]
-
-
-async def _nothing_to_refresh(item_id: uuid.UUID) -> None:
-    return None
-
-
-async def item_change_hook() -> ItemChangeHook:
-    """Called by every write endpoint after its commit; the base service keeps no copies."""
-    return _nothing_to_refresh
-
-
-OnItemChanged = Annotated[ItemChangeHook, Depends(item_change_hook)]

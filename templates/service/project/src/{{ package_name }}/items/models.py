@@ -12,6 +12,8 @@ DESCRIPTION_MAX_LENGTH = 2000
 
 class Item(Base):
     __tablename__ = "items"
+    # The INSERT returns created_at (RETURNING): hooks that run before the commit can read it.
+    __mapper_args__ = {"eager_defaults": True}  # noqa: RUF012 - SQLAlchemy's own attribute
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     name: Mapped[str] = mapped_column(String(NAME_MAX_LENGTH))

@@ -1,20 +1,30 @@
 """Item use cases as plain async functions taking the session: callable from routers, workers
-and tests alike, with no HTTP in sight."""
+and tests alike, with no HTTP in sight.
+
+Writes take the `writing` hooks of `hooks.py` and run them inside their transaction, after the
+flush (so the row has its id and `created_at`) and before the commit.
+"""
 
 import uuid
+from collections.abc import Sequence
+from typing import Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from .hooks import ItemChange, ItemWriting
 from .models import Item
-from .schemas import ItemCreate, ItemUpdate
+from .schemas import ItemCreate, ItemRead, ItemUpdate
 
 
-async def create(*, db_session: AsyncSession, item_in: ItemCreate) -> Item:
+async def create(
+    *, db_session: AsyncSession, item_in: ItemCreate, writing: Sequence[ItemWriting] = ()
+) -> Item:
     item = Item(**item_in.model_dump())
     db_session.add(item)
+    await db_session.flush()  # the insert returns the database-generated created_at
+    await _run(writing, db_session, "created", item)
     await db_session.commit()
-    await db_session.refresh(item)  # loads the database-generated created_at
     return item
 
 
@@ -22,14 +32,25 @@ async def get(*, db_session: AsyncSession, item_id: uuid.UUID) -> Item | None:
     return await db_session.get(Item, item_id)
 
 
-async def update(*, db_session: AsyncSession, item: Item, item_in: ItemUpdate) -> Item:
+async def update(
+    *,
+    db_session: AsyncSession,
+    item: Item,
+    item_in: ItemUpdate,
+    writing: Sequence[ItemWriting] = (),
+) -> Item:
     for field, value in item_in.model_dump(exclude_unset=True).items():
         setattr(item, field, value)
+    await db_session.flush()
+    await _run(writing, db_session, "updated", item)
     await db_session.commit()
     return item
 
 
-async def delete(*, db_session: AsyncSession, item: Item) -> None:
+async def delete(
+    *, db_session: AsyncSession, item: Item, writing: Sequence[ItemWriting] = ()
+) -> None:
+    await _run(writing, db_session, "deleted", item)
     await db_session.delete(item)
     await db_session.commit()
 
@@ -41,3 +62,16 @@ async def get_page(*, db_session: AsyncSession, limit: int, offset: int) -> tupl
     )
     total = await db_session.scalar(select(func.count()).select_from(Item))
     return list(page), total or 0
+
+
+async def _run(
+    writing: Sequence[ItemWriting],
+    db_session: AsyncSession,
+    kind: Literal["created", "updated", "deleted"],
+    item: Item,
+) -> None:
+    if not writing:
+        return
+    change = ItemChange(kind, ItemRead.model_validate(item))
+    for hook in writing:
+        await hook(db_session, change)

@@ -3,6 +3,7 @@
 - `aside.py`      cache-aside for one kind of record: TTL with jitter, negative caching,
                   single-flight loads (stampede protection), fail-open reads, invalidation
 - `items.py`      the items domain read through it: GET /items/{id} and the writes' invalidation
+- `config.py`     its settings section; `capability.py` its protocol object
 - `trending.py`   views counted per time bucket (ZINCRBY), top K over a window (ZUNIONSTORE)
 - `stats.py`      the per-process counters behind GET /cache/stats
 - `router.py`     POST /items/{id}/views, GET /trending, GET /cache/stats

@@ -1,15 +1,15 @@
-"""The caching capability's objects, built once per app in the lifespan (`main.py`), kept on
-`app.state.caches`, and handed to endpoints as dependencies."""
+"""The caching capability's objects, built once per app in the lifespan (`capability.py`), kept
+on `app.state.caches`, and handed to endpoints as dependencies."""
 
 from dataclasses import dataclass
 from typing import Annotated, cast
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
 from redis.asyncio import Redis
 
 from ..config import Settings
 from ..items.schemas import ItemRead
-from ..redis_client import redis_key
+from ..redis_client.client import redis_key
 from .aside import CacheAside, CachePolicy
 from .stats import CacheStats
 from .trending import TrendingFeed
@@ -54,8 +54,12 @@ def build_caches(redis: Redis, settings: Settings) -> Caches:
     )
 
 
+def caches_of(app: FastAPI) -> Caches:
+    return cast(Caches, app.state.caches)
+
+
 async def get_caches(request: Request) -> Caches:  # async: FastAPI runs sync ones in threads
-    return cast(Caches, request.app.state.caches)
+    return caches_of(request.app)
 
 
 CachesDep = Annotated[Caches, Depends(get_caches)]

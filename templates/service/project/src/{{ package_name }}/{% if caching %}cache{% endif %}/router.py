@@ -7,11 +7,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from ..items.dependencies import ItemView
 from ..problems import PROBLEM_MEDIA_TYPE
 from .aside import REDIS_FAILURES
 from .dependencies import CachesDep
 from .exceptions import TrendingUnavailableError
-from .items import ItemView
 from .schemas import CacheStatsRead, TrendingItem, TrendingPage
 
 logger = logging.getLogger(__name__)

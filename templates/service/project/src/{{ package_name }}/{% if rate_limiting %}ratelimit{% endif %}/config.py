@@ -1,16 +1,16 @@
-"""Rate-limit policies and the route groups that use them, as settings (see `config.Settings`).
+"""Rate-limit policies and the route groups that use them: the limiter's settings section.
 
 A policy is "`limit` requests per `window_seconds`, at most `burst` of them back to back", for
-one client. The service-wide `Settings` holds the policies by name, which path prefixes use which
-policy, and which proxies may name the client in `X-Forwarded-For`; all of it can be set from
-the environment as JSON (see `.env.example`).
+one client. `Settings` below (which the service-wide `config.Settings` inherits) holds the
+policies by name, which path prefixes use which policy, and which proxies may name the client
+in `X-Forwarded-For`; all of it can be set from the environment as JSON (see `.env.example`).
 """
 
 import re
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, model_validator
-from pydantic_settings import NoDecode
+from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode
 
 # Policy names appear in Redis keys and, quoted, in the RateLimit headers.
 POLICY_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
@@ -91,3 +91,25 @@ def check_policy_names(policies: dict[str, RateLimitPolicy], routes: dict[str, s
             raise ValueError(f"rate-limit route {prefix!r} must be a path starting with '/'")
         if name not in policies:
             raise ValueError(f"rate-limit route {prefix!r} names unknown policy {name!r}")
+
+
+class Settings(BaseSettings):
+    """Policies by name, route groups by path prefix, who is asking."""
+
+    rate_limit_enabled: bool = True
+    rate_limit_policies: dict[str, RateLimitPolicy] = Field(default_factory=default_policies)
+    rate_limit_routes: dict[str, str] = Field(default_factory=default_routes)
+    rate_limit_exempt_paths: list[str] = Field(default_factory=default_exempt_paths)
+    rate_limit_trusted_proxies: TrustedProxies = Field(default_factory=list)
+    rate_limit_api_key_header: str = "X-API-Key"
+    rate_limit_timeout_seconds: float = Field(default=0.1, gt=0, le=5)
+
+    @field_validator("rate_limit_trusted_proxies", mode="before")
+    @classmethod
+    def _split_trusted_proxies(cls, value: object) -> object:
+        return split_addresses(value)
+
+    @model_validator(mode="after")
+    def _check_rate_limit_routes(self) -> Self:
+        check_policy_names(self.rate_limit_policies, self.rate_limit_routes)
+        return self

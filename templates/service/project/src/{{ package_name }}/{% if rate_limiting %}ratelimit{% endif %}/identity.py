@@ -1,8 +1,8 @@
 """Who is asking: the identity a request is counted against, most specific first.
 
-1. the authenticated user, when an authentication middleware outside this one has set
-   `scope["user"]` (Starlette's convention: `is_authenticated`, `identity`). Hook for the `auth`
-   capability: install its middleware after (so, outside) `RateLimitMiddleware`;
+1. the verified caller: the `principal` extension point (an authentication capability fills
+   it), or a user that an authentication middleware outside this one has set in `scope["user"]`
+   (Starlette's convention: `is_authenticated`, `identity`);
 2. the API key header (hashed: keys never reach Redis). Until keys are validated, a client can
    mint new ones; the per-IP edge limits (NGINX, the WAF) bound that. Set
    `RATE_LIMIT_API_KEY_HEADER=""` to count by address only;
@@ -23,7 +23,15 @@ TrustedProxies = Sequence[IPv4Network | IPv6Network]
 IPV6_CLIENT_PREFIX = 64
 
 
-def client_identity(scope: Scope, *, api_key_header: str, trusted_proxies: TrustedProxies) -> str:
+def client_identity(
+    scope: Scope,
+    *,
+    api_key_header: str,
+    trusted_proxies: TrustedProxies,
+    principal: str | None = None,
+) -> str:
+    if principal:
+        return principal
     user = authenticated_user(scope)
     if user:
         return f"user:{user}"

@@ -17,7 +17,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from ..config import Settings
-from ..redis_client import redis_key
+from ..redis_client.client import redis_key
 from .config import RateLimitPolicy
 
 logger = logging.getLogger(__name__)

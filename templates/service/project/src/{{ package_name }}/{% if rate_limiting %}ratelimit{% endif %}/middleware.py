@@ -56,7 +56,10 @@ class RateLimitMiddleware:
         policy_name, policy = match
         limiter = cast(RateLimiter, scope["app"].state.rate_limiter)
         identity = client_identity(
-            scope, api_key_header=self.api_key_header, trusted_proxies=self.trusted_proxies
+            scope,
+            api_key_header=self.api_key_header,
+            trusted_proxies=self.trusted_proxies,
+            principal=scope["app"].state.extensions.principal(scope),
         )
         try:
             decision = await limiter.acquire(policy_name, policy, identity)

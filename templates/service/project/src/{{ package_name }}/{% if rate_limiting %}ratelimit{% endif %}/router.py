@@ -12,6 +12,7 @@ from typing import cast
 from fastapi import APIRouter, Request, Response
 
 from ..config import Settings
+from ..extensions import extensions_of
 from .identity import client_identity
 from .schemas import PolicyRead, RateLimitStatus
 
@@ -26,6 +27,7 @@ async def rate_limit_status(request: Request) -> RateLimitStatus:
             request.scope,
             api_key_header=settings.rate_limit_api_key_header,
             trusted_proxies=settings.rate_limit_trusted_proxies,
+            principal=extensions_of(request).principal(request.scope),
         ),
         policies={
             name: PolicyRead(

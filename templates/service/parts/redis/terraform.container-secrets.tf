@@ -1,0 +1,1 @@
+    local.redis_container_secrets,

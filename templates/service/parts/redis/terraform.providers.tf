@@ -1,0 +1,4 @@
+    random = {
+      source  = "hashicorp/random"
+      version = "~> 3.6"
+    }

@@ -1,0 +1,1 @@
+    aws_secretsmanager_secret.redis_url.arn,

@@ -1,0 +1,89 @@
+"""Named extension points: where capabilities meet without naming each other.
+
+One `Extensions` object per app (`app.state.extensions`), built by `main.create_app` with
+neutral defaults; each capability's `extend` fills the points it provides, in the order of
+`capabilities.py`. The points, who provides them and who uses them:
+
+| point | default | provided by | used by |
+|---|---|---|---|
+| `principal` | anonymous | authentication | rate limiting (per-user buckets), ownership |
+| `authorize` | allow | authentication (scopes, roles) | every protected route |
+| `tenant` | no tenant | multi-tenancy | key and message scoping |
+| `plan` | no plan | multi-tenancy (billing) | per-plan limits, metric labels |
+| `items` | read from the database | caching (reads, invalidation), messaging (outbox) | items |
+| `session_begin` | nothing | multi-tenancy (`SET LOCAL`) | every database transaction |
+| `message_headers` | nothing | multi-tenancy, tracing | messages published |
+| `message_received` | nothing | multi-tenancy, tracing | messages consumed |
+
+`scope_key()` turns the tenant into the part of Redis keys, buckets and topics that keeps
+tenants apart; it is empty without multi-tenancy, so keys keep their single-tenant shape.
+"""
+
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, ExitStack, contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import Request
+from sqlalchemy.engine import Connection
+from starlette.types import Scope
+
+from .items.hooks import ItemHooks
+
+PrincipalOf = Callable[[Scope], str | None]
+"""The verified caller of a request ("user:<sub>", "client:<id>"), or None when anonymous."""
+Authorizer = Callable[[Request, str], Awaitable[None]]
+"""Raises a problem error (401, 403) unless the caller may use `permission`."""
+SessionBegin = Callable[[Connection], None]
+"""Runs at the start of every database transaction, on its connection."""
+MessageHeaders = Callable[[], Mapping[str, str]]
+MessageReceived = Callable[[Mapping[str, str]], AbstractContextManager[Any]]
+
+
+def anonymous(_: Scope) -> str | None:
+    return None
+
+
+async def allow(_: Request, __: str) -> None:
+    return None
+
+
+def nobody() -> str | None:
+    return None
+
+
+@dataclass(slots=True)
+class Extensions:
+    principal: PrincipalOf = anonymous
+    authorize: Authorizer = allow
+    tenant: Callable[[], str | None] = nobody
+    plan: Callable[[], str | None] = nobody
+    items: ItemHooks = field(default_factory=ItemHooks)
+    session_begin: list[SessionBegin] = field(default_factory=list)
+    message_headers: list[MessageHeaders] = field(default_factory=list)
+    message_received: list[MessageReceived] = field(default_factory=list)
+
+    def scope_key(self) -> str:
+        """`tenant:<id>` while acting for a tenant, else empty: prefixes keys per tenant."""
+        tenant = self.tenant()
+        return f"tenant:{tenant}" if tenant else ""
+
+    def headers(self) -> dict[str, str]:
+        """Every provider's headers for a message about to be published."""
+        found: dict[str, str] = {}
+        for provide in self.message_headers:
+            found.update(provide())
+        return found
+
+    @contextmanager
+    def received(self, headers: Mapping[str, str]) -> Iterator[None]:
+        """Every provider's context (tenant, trace) around the handling of one message."""
+        with ExitStack() as stack:
+            for enter in self.message_received:
+                stack.enter_context(enter(headers))
+            yield
+
+
+def extensions_of(request: Request) -> Extensions:
+    extensions: Extensions = request.app.state.extensions
+    return extensions

@@ -1,0 +1,95 @@
+"""The app factory: the one place where settings, resources, middleware and routers meet.
+
+Run it with `uvicorn --factory <package>.main:create_app`. Tests call `create_app(settings)`
+with their own settings, so each test app has its own database pool and readiness checks.
+
+The factory never names a capability: it iterates over `capabilities.CAPABILITIES` (see the
+protocol in `capability.py`), wiring each one's extension points, middleware, routers, lifespan
+resources, readiness checks and in-app processes, in that list's order.
+"""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager, suppress
+
+from fastapi import FastAPI
+
+from .capabilities import CAPABILITIES
+from .capability import REQUEST_CONTEXT_POSITION, Capability, Middleware
+from .config import Settings
+from .database import build_engine, build_sessionmaker, database_readiness_check
+from .extensions import Extensions
+from .health.checks import ReadinessCheck
+from .health.router import router as health_router
+from .items.router import router as items_router
+from .logging import configure_logging
+from .middleware import request_context
+from .problems import install_problem_handlers
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings | None = None, capabilities: Sequence[Capability] = CAPABILITIES
+) -> FastAPI:
+    settings = settings or Settings()
+    configure_logging(settings)
+
+    app = FastAPI(
+        title=settings.service_name,
+        version=settings.service_version,
+        lifespan=_lifespan(settings, capabilities),
+    )
+    app.state.settings = settings
+    app.state.capabilities = capabilities
+    app.state.extensions = extensions = Extensions()
+    for capability in capabilities:
+        capability.extend(extensions)
+    install_problem_handlers(app)
+    _add_middleware(app, settings, capabilities)
+
+    app.include_router(health_router)
+    app.include_router(items_router)
+    for capability in capabilities:
+        for router in capability.routers:
+            app.include_router(router)
+    return app
+
+
+def _add_middleware(app: FastAPI, settings: Settings, capabilities: Sequence[Capability]) -> None:
+    """Lowest position outermost. Starlette wraps the last added outermost, so add in reverse."""
+    stack = [Middleware(REQUEST_CONTEXT_POSITION, request_context)]
+    stack += [m for capability in capabilities for m in capability.middleware]
+    for middleware in sorted(stack, key=lambda m: m.position, reverse=True):
+        app.add_middleware(middleware.factory, settings=settings)
+
+
+def _lifespan(
+    settings: Settings, capabilities: Sequence[Capability]
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = build_engine(settings)
+        app.state.sessionmaker = build_sessionmaker(engine, app.state.extensions.session_begin)
+        async with AsyncExitStack() as stack:
+            stack.push_async_callback(engine.dispose)
+            checks: list[ReadinessCheck] = [database_readiness_check(engine)]
+            for capability in capabilities:
+                await stack.enter_async_context(capability.lifespan(app))
+                checks.extend(capability.readiness(app))
+            app.state.readiness_checks = checks
+            for process in (p for c in capabilities for p in c.processes if p.in_app):
+                task = asyncio.create_task(process.run(app), name=process.name)
+                stack.push_async_callback(_stop, task)
+            logger.info("service started")
+            yield
+        logger.info("service stopped")
+
+    return lifespan
+
+
+async def _stop(task: "asyncio.Task[None]") -> None:
+    task.cancel()
+    with suppress(asyncio.CancelledError):
+        await task

@@ -1,0 +1,27 @@
+"""Caching in the capability protocol: its objects on `app.state.caches`, its router, and its
+entries in the items extension points (reads through the cache, invalidation after commit)."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from ..capability import Capability
+from ..extensions import Extensions
+from .dependencies import build_caches
+from .items import invalidate, read_through_cache
+from .router import router
+
+
+@asynccontextmanager
+async def caches(app: FastAPI) -> AsyncIterator[None]:
+    app.state.caches = build_caches(app.state.redis, app.state.settings)
+    yield
+
+
+def extend(extensions: Extensions) -> None:
+    extensions.items.read = read_through_cache
+    extensions.items.changed.append(invalidate)
+
+
+CAPABILITY = Capability(name="caching", lifespan=caches, routers=(router,), extend=extend)

@@ -1,0 +1,6 @@
+"""Redis: the one client that the capabilities needing Redis share (cache, rate limiter...).
+
+- `config.py`      REDIS_URL, the socket timeout and the key prefix
+- `client.py`      the client (short timeouts), `redis_key()`, the readiness check, `RedisDep`
+- `capability.py`  its protocol object: the client opened and closed in the lifespan
+"""

@@ -1,0 +1,27 @@
+"""Redis in the capability protocol: the shared client lives on `app.state.redis` while the app
+runs, and its readiness check reports whether Redis answers."""
+
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from ..capability import Capability
+from ..health.checks import ReadinessCheck
+from .client import build_redis, redis_readiness_check
+
+
+@asynccontextmanager
+async def redis_client(app: FastAPI) -> AsyncIterator[None]:
+    app.state.redis = redis = build_redis(app.state.settings)
+    try:
+        yield
+    finally:
+        await redis.aclose()
+
+
+def readiness(app: FastAPI) -> Iterable[ReadinessCheck]:
+    return (redis_readiness_check(app.state.redis),)
+
+
+CAPABILITY = Capability(name="redis", lifespan=redis_client, readiness=readiness)
