@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from scaffold.catalog import CATALOG, Catalog
+from scaffold.catalog import CATALOG
 from scaffold.matrix import combinations
 from tests.matrix.mode import SHARD_VARIABLE
 from tests.matrix.shards import Shard
 
 ROOT = Path(__file__).resolve().parents[1]
-EVERY_CAPABILITY = Catalog(
-    capabilities=tuple(replace(c, available=True) for c in CATALOG.capabilities), presets=()
+EVERY_CAPABILITY = replace(
+    CATALOG, capabilities=tuple(replace(c, available=True) for c in CATALOG.capabilities)
 )
 
 

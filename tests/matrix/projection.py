@@ -33,11 +33,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from scaffold.catalog import CATALOG, Catalog
+from scaffold.catalog import CATALOG
 from scaffold.matrix import combinations
 
-EVERY_CAPABILITY = Catalog(
-    capabilities=tuple(replace(c, available=True) for c in CATALOG.capabilities), presets=()
+EVERY_CAPABILITY = replace(
+    CATALOG, capabilities=tuple(replace(c, available=True) for c in CATALOG.capabilities)
 )
 
 
