@@ -35,7 +35,8 @@ from tests.matrix.content import digest, file_digest, tree_digest
 from tests.matrix.reuse import Manifest, Result, Store
 from tests.matrix.runner import CHILD, Command, FreshInterpreters, Runner, run, stop
 
-PYTEST_ARGS = ["-q", "-p", "no:cacheprovider", "-x"]
+PYTEST_ARGS = ["-q", "-p", "no:cacheprovider"]
+"""No -x: a failing combination reports every test that failed, and its cost is complete."""
 STOPPED_CLEANLY = {0, -signal.SIGTERM, 128 + signal.SIGTERM}
 """uvicorn shuts down gracefully on SIGTERM, then re-raises it (recent versions)."""
 HARNESS = [Path(__file__), Path(project_env.__file__), *sorted(CHILD.glob("*.py"))]
