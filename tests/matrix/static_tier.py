@@ -5,8 +5,10 @@ combination whose copies of those files are byte-identical (same names in its fo
 the same tool binary and the same check code. The declared inputs include the tool's own
 configuration files, present or not (a `.hadolint.yaml` appearing changes the key), and the
 linters a tool calls (actionlint runs shellcheck when it is installed).
-Checks of the whole Python tree are not keyed: mypy and ruff run every time with their own
-caches, and the per-file checks (parse, compile) remember verdicts per file content.
+mypy is keyed on the folders it checks, its configuration files and the shared environment
+(mypy itself, pydantic's plugin, the stubs), and otherwise runs with its own cache; ruff reads
+every Python file anywhere in the tree and runs every time (with its own cache); the per-file
+checks (parse, compile) remember verdicts per file content.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ class Check:
     """Executables whose identity is part of the key (absent ones count as absent)."""
     outside: tuple[str, ...] = ()
     """Absolute paths outside the project the tool reads (global configuration)."""
+    environment: bool = False
+    """Runs in the shared environment (its packages, e.g. mypy and its plugins, are inputs)."""
 
 
 def _hadolint_global() -> tuple[str, ...]:
@@ -49,7 +53,9 @@ CHECKS = (
     Check("parse", checks.structured_files_parse),
     Check("compile", checks.python_compiles),
     Check("ruff", checks.ruff_clean),
-    Check("mypy", checks.mypy_clean),
+    Check("mypy", checks.mypy_clean,
+          ("src", "tests", "migrations", "pyproject.toml", "mypy.ini", ".mypy.ini", "setup.cfg"),
+          environment=True),
     Check("actionlint", checks.workflows_lint, (".github",),
           ("actionlint", "shellcheck", "pyflakes")),
     Check("hadolint", checks.dockerfile_lint, ("Dockerfile", ".hadolint.yaml", ".hadolint.yml"),
@@ -64,12 +70,22 @@ def code_digest() -> str:
     return digest([file_digest(path) for path in CODE])
 
 
-def check_key(check: Check, project: Path) -> str:
+def check_key(check: Check, project: Path, python: Path) -> str:
     """Everything the check's verdict depends on."""
     tools = [[name, tool_digest(found) if (found := _which(name)) else "absent"]
              for name in check.tools]  # fmt: skip
     outside = [[path, state_of(Path("/"), [path.lstrip("/")])] for path in check.outside]
-    return digest(check.name, code_digest(), tools, outside, state_of(project, check.inputs))
+    environment = environment_digest(python) if check.environment else None
+    return digest(
+        check.name, code_digest(), tools, outside, environment, state_of(project, check.inputs)
+    )
+
+
+@cache
+def environment_digest(python: Path) -> str:
+    """The shared environment: its requirement list and interpreter (see shared_env.py)."""
+    venv = python.parent.parent
+    return digest([file_digest(venv / name) for name in ("requirements.json", "pyvenv.cfg")])
 
 
 def _which(name: str) -> str | None:
@@ -91,7 +107,7 @@ def check_outcome(
 ) -> dict[str, object]:
     """One check's result for this project: reused when keyed and already known, else run."""
     started = time.monotonic()
-    key = check_key(check, project) if check.inputs else None
+    key = check_key(check, project, tools.python) if check.inputs else None
     found = store.get("static", key) if key else None
     reused_from = found.source if found else None
     if found is None:
