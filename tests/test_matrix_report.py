@@ -62,13 +62,14 @@ def test_the_projection_follows_the_documented_formula() -> None:
     assert measured["wall_seconds_by_median"] == round(rest + 288 * 14.0 / 2, 1)
 
 
-def test_a_workers_first_combination_counts_at_the_warm_median() -> None:
+def test_a_workers_first_tier_one_counts_as_a_warm_one() -> None:
+    warm = projection.project(every(SECONDS), wall=40.0, workers=2)
     entries = every(SECONDS)
     entries[0]["cold"] = True
-    entries[0]["tier2"]["seconds"] += 100.0  # filled the caches
-    measured = projection.project(entries, wall=40.0 + 50.0, workers=2)
-    assert measured["warm_combinations"] == 3
-    assert measured["rest_of_session_seconds"] > 40.0 - sum(SECONDS.values()) / 2
+    entries[0]["tier1"]["seconds"] += 100.0  # filled the caches
+    cold = projection.project(entries, wall=40.0 + 50.0, workers=2)
+    assert cold["worker_seconds"] == warm["worker_seconds"]  # the model is unchanged
+    assert cold["rest_of_session_seconds"] == warm["rest_of_session_seconds"] + 50.0
 
 
 def test_totals_percentiles_and_reuse_counts() -> None:

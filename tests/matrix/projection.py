@@ -2,10 +2,10 @@
 catalog will allow (288 with eight capabilities), on the same number of workers.
 
 The cost of a combination is the worker-seconds it took: render + tier 1 + tier 2. The first
-combination a worker runs also fills the worker's caches (mypy's above all); that one-time cost
-is not a cost per combination, so the model is fitted on the others ("warm") when there are
-any, and a cold combination counts at the warm median in the per-combination share. The model
-is additive: cost(C) = base + sum of m(c) for c in C, where
+combination a worker runs also fills the worker's caches in tier 1 (mypy's above all); that
+one-time cost is not a cost per combination, so a "cold" combination's tier 1 counts as the
+median tier 1 of the warm ones (its surplus stays in the rest of the session). The model is
+additive: cost(C) = base + sum of m(c) for c in C, where
 - base is the measured cost of the base combination (else the cheapest one measured);
 - m(c), a capability's marginal cost, is the mean of cost(S + c) - cost(S) over every pair of
   measured combinations that differ by c alone (variants of c count as c);
@@ -42,19 +42,49 @@ EVERY_CAPABILITY = replace(
 
 
 Cost = Callable[[dict[str, Any]], float]
+PHASES = ("render", "tier1", "tier2")
+
+
+def wall_phases(entry: dict[str, Any]) -> dict[str, float]:
+    """Worker-seconds per phase: what the combination took on its worker."""
+    return {
+        "render": float(entry["render_seconds"]),
+        "tier1": float(entry["tier1"]["seconds"]),
+        "tier2": float(entry["tier2"]["seconds"]),
+    }
+
+
+def cpu_phases(entry: dict[str, Any]) -> dict[str, float]:
+    """CPU seconds per phase (the worker, its programs, the fork server's children)."""
+    found = entry.get("cpu") or {}
+    return {phase: float(found.get(phase, 0.0)) for phase in PHASES}
 
 
 def cost(entry: dict[str, Any]) -> float:
-    """Worker-seconds: what the combination took on its worker, from render to tier 2."""
-    return (
-        float(entry["render_seconds"])
-        + float(entry["tier1"]["seconds"])
-        + float(entry["tier2"]["seconds"])
-    )
+    return sum(wall_phases(entry).values())
 
 
 def cpu(entry: dict[str, Any]) -> float:
-    return float(entry.get("cpu_seconds", 0.0))
+    return sum(cpu_phases(entry).values())
+
+
+def warm(
+    entries: list[dict[str, Any]], phases: Callable[[dict[str, Any]], dict[str, float]]
+) -> Cost:
+    """The cost with a cold combination's tier 1 (which filled the worker's caches) replaced by
+    the median tier 1 of the warm ones (or the smallest tier 1 measured, if none is warm)."""
+    warm_tier1 = [phases(e)["tier1"] for e in entries if not e.get("cold")]
+    usual = (
+        statistics.median(warm_tier1) if warm_tier1 else min(phases(e)["tier1"] for e in entries)
+    )
+
+    def measure(entry: dict[str, Any]) -> float:
+        parts = phases(entry)
+        if entry.get("cold"):
+            parts["tier1"] = min(parts["tier1"], usual)
+        return sum(parts.values())
+
+    return measure
 
 
 def marginal_costs(entries: list[dict[str, Any]], measure: Cost = cost) -> dict[str, float]:
@@ -86,14 +116,13 @@ def additive(entries: list[dict[str, Any]], measure: Cost) -> dict[str, Any]:
 
 
 def project(entries: list[dict[str, Any]], wall: float, workers: int) -> dict[str, Any]:
-    warm = [e for e in entries if not e.get("cold")] or entries
-    model = additive(warm, cost)
+    on_wall = warm(entries, wall_phases)
+    model = additive(entries, on_wall)
     median, base, measured = model["median"], model["base"], model["measured"]
     assumed = model["assumed"]
     projected, count = model["total"], model["count"]
-    on_cpu = additive(warm, cpu)
-    share = sum(cost(e) if e in warm else median for e in entries) / workers
-    rest = max(0.0, wall - share)
+    on_cpu = additive(entries, warm(entries, cpu_phases))
+    rest = max(0.0, wall - sum(on_wall(e) for e in entries) / workers)
     return {
         "combinations": count,
         "workers": workers,
@@ -103,7 +132,6 @@ def project(entries: list[dict[str, Any]], wall: float, workers: int) -> dict[st
         "rest_of_session_seconds": round(rest, 1),
         "worker_seconds": round(projected, 1),
         "wall_seconds": round(rest + projected / workers, 1),
-        "warm_combinations": len(warm),
         "wall_seconds_by_median": round(rest + count * median / workers, 1),
         "cpu_median_seconds": round(on_cpu["median"], 2),
         "cpu_seconds": round(on_cpu["total"], 1),

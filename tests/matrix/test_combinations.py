@@ -49,14 +49,16 @@ def test_combination(
         "tier2": dict(NOT_RUN),
     }
     tools.combinations_run += 1
-    cpu_at_start = cpu(worker)
+    marks = [cpu(worker)]
     try:
         started = time.monotonic()
         project = render(combination, worker_dir, TEMPLATE)
         entry["render_seconds"] = round(time.monotonic() - started, 2)
+        marks.append(cpu(worker))
         missing = missing_requirements(project, worker.python)
         assert not missing, f"the shared environment lacks {missing}: see shared_env.py"
         broken = tier_one(project, tools, worker, label, entry)
+        marks.append(cpu(worker))
         assert not broken, broken
         if RUNTIME:
             result = runtime_tier(
@@ -66,7 +68,13 @@ def test_combination(
             entry["tier2"] = tier_two_entry(result, label)
             assert result.outcome == "passed", result.message
     finally:
-        entry["cpu_seconds"] = round(cpu(worker) - cpu_at_start, 2)
+        marks.append(cpu(worker))
+        marks += [marks[-1]] * (4 - len(marks))  # phases that did not run cost nothing
+        entry["cpu"] = {
+            phase: round(marks[i + 1] - marks[i], 2)
+            for i, phase in enumerate(("render", "tier1", "tier2"))
+        }
+        entry["cpu_seconds"] = round(marks[3] - marks[0], 2)
         report.record(entry)
 
 
