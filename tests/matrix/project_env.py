@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shlex
 import subprocess
 from dataclasses import dataclass
@@ -58,15 +59,32 @@ class Namespace:
     def database(self) -> str:
         return self.token
 
-    def variables(self, database_url: str) -> dict[str, str]:
-        """What the server the boot check starts reads to stay in its namespace. The generated
-        tests get only DATABASE_URL: they make their own database and key prefix per session,
-        and some check the settings' defaults."""
-        return {"DATABASE_URL": database_url, "REDIS_KEY_PREFIX": self.token}
+    def variables(self, database_url: str, project: Path, package: str) -> dict[str, str]:
+        """What the server the boot check starts reads to stay in its namespace: its database,
+        and every shared name the project's ``.env.example`` derives from the package name
+        (``REDIS_KEY_PREFIX=pkg``, ``MESSAGING_CHANNEL_PREFIX=pkg.``, a consumer group
+        ``pkg.notifications`` ...), with the package name replaced by this namespace's token.
+        So a capability that names things on a shared service is namespaced without the matrix
+        knowing it. The generated tests get only DATABASE_URL: they make their own database and
+        prefixes per session, and some check the settings' defaults."""
+        names = {"DATABASE_URL": database_url}
+        for name, value in example_variables(project).items():
+            rest = value.removeprefix(package)
+            if name != "DATABASE_URL" and value.startswith(package) and SHARED_NAME.match(rest):
+                names[name] = self.token + rest
+        return names
 
 
-NAMESPACED = frozenset({"DATABASE_URL", "REDIS_KEY_PREFIX"})
-"""The variables that differ between combinations; nothing imports them at import time."""
+SHARED_NAME = re.compile(r"^($|[^A-Za-z0-9_])")
+"""What follows the package name in a value derived from it (nothing, or a separator)."""
+
+
+def example_variables(project: Path) -> dict[str, str]:
+    """``NAME=value`` lines of the project's ``.env.example`` (none when it has none)."""
+    path = project / ".env.example"
+    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+    pairs = (line.partition("=") for line in lines if not line.lstrip().startswith("#"))
+    return {name.strip(): value.strip() for name, sep, value in pairs if sep and name.strip()}
 
 
 def base_env(python: Path, project: Path) -> dict[str, str]:

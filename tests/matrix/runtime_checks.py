@@ -150,7 +150,7 @@ def _run_tier(
         # check the settings' defaults); the server started below gets the whole namespace.
         own_tests_pass(combination, worker, {**base, "DATABASE_URL": url}, traces, details)
         phases["tests"], started = _since(started), time.monotonic()
-        served = {**base, **namespace.variables(url)}
+        served = {**base, **namespace.variables(url, combination.project, combination.package)}
         migrations_apply(combination, worker, served, traces)
         phases["migrate"], started = _since(started), time.monotonic()
         booted(combination, worker, served, traces)
