@@ -1,7 +1,22 @@
-"""The matrix fails on exactly the combinations that use a broken file, and on no other.
+"""The matrix fails on exactly the combinations that use a broken file, and on no other, with
+reuse on: a reuse key that missed an input would let a broken combination pass on the result of
+a sound one.
 
-A copy of the template gets a file with a syntax error that is rendered only when caching and
-rate limiting are chosen together; the matrix (tier 1) then runs on that copy in a subprocess.
+A copy of the template gets broken files, each rendered only when caching and rate limiting are
+chosen together, each aimed at one check, and each next to files that the combination without
+caching (or without rate limiting) has byte-identical, so that a key missing the broken file
+would find that combination's result:
+- a Python file with a syntax error (compile, ruff, mypy);
+- a Terraform file that parses but is not formatted (terraform fmt; the Terraform trees of
+  `rate_limiting` and `caching+rate_limiting` are otherwise identical);
+- a `.hadolint.yaml` that trusts no registry (hadolint: the Dockerfile is the same everywhere);
+- a workflow with an unknown key (actionlint), an edge config with an unknown directive
+  (nginx -t), a YAML file that does not parse.
+
+Cheap at any catalog size: the run covers only the combinations made of the two capabilities
+(the base, each alone, both: the smallest set that holds the affected combination and, for
+each capability of the condition, an unaffected one that differs from it by that capability),
+tier 1 only, in one process so that later combinations reuse earlier results.
 """
 
 from __future__ import annotations
@@ -12,44 +27,84 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from scaffold.matrix import combinations
 from scaffold.template_source import packaged_template
+from tests.matrix.mode import ONLY_VARIABLE
 
 ROOT = Path(__file__).resolve().parents[1]
 TOGETHER = frozenset({"caching", "rate_limiting"})
+WHEN = "{% if caching and rate_limiting %}"
+BROKEN: dict[str, str] = {
+    f"src/{{{{ package_name }}}}/{WHEN}broken_together.py{{% endif %}}": "def broken(:\n    pass\n",
+    f"deploy/terraform/{WHEN}broken_together.tf{{% endif %}}": 'locals {\nbroken   =   "x"\n}\n',
+    f"{WHEN}.hadolint.yaml{{% endif %}}": "trustedRegistries:\n  - registry.example.com\n",
+    f".github/workflows/{WHEN}broken_together.yml{{% endif %}}": (
+        "on: push\njobs:\n  x:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: true\n"
+        "    no-such-key: 1\n"
+    ),
+    (
+        "deploy/{% if rate_limiting %}nginx{% endif %}/templates/"
+        "{% if caching %}broken_together.conf.template{% endif %}"
+    ): "no_such_directive on;\n",
+    f"{WHEN}broken_together.yml{{% endif %}}": "key: [unclosed\n",
+}
+EXPECTED_FAILURES = {
+    "compile", "ruff", "mypy", "terraform fmt", "hadolint", "actionlint", "nginx -t", "parse",
+}  # fmt: skip
 
 
 def broken_copy(folder: Path) -> Path:
     template = folder / "template"
     shutil.copytree(packaged_template(), template)
-    package = template / "project" / "src" / "{{ package_name }}"
-    name = "{% if caching and rate_limiting %}broken_together.py{% endif %}"
-    (package / name).write_text("def broken(:\n    pass\n", encoding="utf-8")
+    for relative, text in BROKEN.items():
+        path = template / "project" / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
     return template
 
 
-def test_only_the_combinations_with_both_capabilities_fail(tmp_path: Path) -> None:
-    every = {s.label(): s.capabilities for s in combinations()}
-    expected_failures = {label for label, caps in every.items() if caps >= TOGETHER}
-    assert expected_failures, "needs caching and rate_limiting available together"
-    assert len(expected_failures) < len(every)
+def neighbourhood() -> dict[str, frozenset[str]]:
+    """The combinations made of the condition's capabilities alone."""
+    return {s.label(): s.capabilities for s in combinations() if s.capabilities <= TOGETHER}
+
+
+def run_matrix(tmp_path: Path, labels: list[str]) -> dict[str, Any]:
     report_dir = tmp_path / "report"
     env = {
         **os.environ,
         "SCAFFOLD_MATRIX": "full",
+        ONLY_VARIABLE: ",".join(labels),
         "SCAFFOLD_MATRIX_TEMPLATE": str(broken_copy(tmp_path)),
         "SCAFFOLD_MATRIX_TIERS": "static",
         "SCAFFOLD_MATRIX_REPORT": str(report_dir),
+        "SCAFFOLD_MATRIX_REUSE": "1",
     }
-    subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2",
-         "tests/matrix"],
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
+         "tests/matrix/test_combinations.py", f"--basetemp={tmp_path / 'run'}"],
         cwd=ROOT, env=env, capture_output=True, text=True, check=False,
     )  # fmt: skip
-    report = json.loads((report_dir / "report.json").read_text())
-    results = {entry["id"]: entry["tier1"] for entry in report["combinations"]}
-    assert set(results) == set(every)
-    failed = {label for label, outcome in results.items() if outcome == "failed"}
-    assert failed == expected_failures
-    assert all(results[label] == "passed" for label in set(every) - expected_failures)
+    assert (report_dir / "report.json").is_file(), done.stdout[-3000:] + done.stderr[-3000:]
+    summary: dict[str, Any] = json.loads((report_dir / "report.json").read_text())
+    return summary
+
+
+def test_only_the_combinations_with_both_capabilities_fail_with_reuse_on(tmp_path: Path) -> None:
+    chosen = neighbourhood()
+    affected = {label for label, caps in chosen.items() if caps >= TOGETHER}
+    assert len(affected) == 1 and len(chosen) == 4, "needs caching and rate_limiting available"
+    summary = run_matrix(tmp_path, list(chosen))
+    entries = {entry["id"]: entry for entry in summary["combinations"]}
+    assert set(entries) == set(chosen)
+    for label, entry in entries.items():
+        checks = entry["tier1"]["checks"]
+        failed = {name for name, check in checks.items() if check["outcome"] != "passed"}
+        assert failed == (EXPECTED_FAILURES if label in affected else set()), (label, failed)
+    # Reuse really was on: the unaffected combinations shared identical Dockerfiles ...
+    assert summary["reuse"]["hadolint"]["reused"] >= 2
+    # ... and the affected one ran every keyed check itself instead of reusing a pass.
+    (broken,) = affected
+    keyed = {n: c for n, c in entries[broken]["tier1"]["checks"].items() if c["keyed"]}
+    assert keyed and all(check["reused_from"] is None for check in keyed.values()), keyed

@@ -11,7 +11,6 @@ the real capabilities (their pairwise covering set) and with all of them at once
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 from pathlib import Path
 
@@ -191,15 +190,12 @@ def test_the_toy_capability_renders_lints_and_runs(
     ).read_text(encoding="utf-8")
     assert "## Toy" in (project / "README.md").read_text(encoding="utf-8")
 
-    static_checks.no_template_leftovers(project)
-    static_checks.python_compiles(project, str(python))
-    static_checks.ruff_clean(project, str(python))
-    static_checks.mypy_clean(project, str(python), tmp_path / "mypy-cache")
+    tools = static_checks.Tools(python=python, caches=tmp_path / "caches")
+    static_checks.no_template_leftovers(project, tools)
+    static_checks.python_compiles(project, tools)
+    static_checks.ruff_clean(project, tools)
+    static_checks.mypy_clean(project, tools)
 
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw")
     label = combination.label(TOY_CATALOG)
-    name = f"toy_{hashlib.sha1(label.encode()).hexdigest()[:8]}_{worker}"
-    with runtime_checks.fresh_database(admin_database_url, name) as url:
-        env = runtime_checks.project_env(python, project, url, {})
-        runtime_checks.own_tests_pass(project, python, env)
-        runtime_checks.boots_and_is_ready(project, python, "toy_svc", env)
+    result = runtime_checks.tier_two_once(project, python, "toy_svc", tmp_path / "logs", label)
+    assert result.outcome == "passed", result.message

@@ -8,7 +8,6 @@ all the way.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,9 @@ import pytest
 from scaffold.catalog import CATALOG
 from scaffold.names import MAX_LENGTH, MIN_LENGTH, package_name, validate_project_name
 from tests.matrix import runtime_checks
-from tests.matrix.test_combinations import static_tier
+from tests.matrix.reuse import Store
+from tests.matrix.static_checks import Tools
+from tests.matrix.static_tier import failures, static_tier
 from tests.support.render import project_and_python
 
 FULLEST = tuple(c.name for c in CATALOG.available)
@@ -29,14 +30,13 @@ EXTREMES = [
 @pytest.mark.slow
 @pytest.mark.services
 @pytest.mark.parametrize("name", EXTREMES, ids=lambda name: f"{len(name)}-characters")
-def test_an_extreme_name_lints_tests_and_boots(
-    name: str, tmp_path: Path, admin_database_url: str
-) -> None:
+def test_an_extreme_name_lints_tests_and_boots(name: str, tmp_path: Path) -> None:
     assert validate_project_name(name) == name
     project, python = project_and_python(tmp_path, name, FULLEST)
-    static_tier(project, python, tmp_path / "mypy-cache")
-    database = f"e2e_name_{len(name)}_{os.getpid()}"
-    with runtime_checks.fresh_database(admin_database_url, database) as url:
-        env = runtime_checks.project_env(python, project, url, {})
-        runtime_checks.own_tests_pass(project, python, env)
-        runtime_checks.boots_and_is_ready(project, python, package_name(name), env)
+    label = f"{len(name)}-characters"
+    tools = Tools(python=python, caches=tmp_path / "caches")
+    results = static_tier(project, tools, Store(tmp_path / "store", active=False), label)
+    assert failures(results) == ""
+    package = package_name(name)
+    result = runtime_checks.tier_two_once(project, python, package, tmp_path / "logs", label)
+    assert result.outcome == "passed", result.message

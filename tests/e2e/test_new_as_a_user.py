@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.matrix.runner import Command, FreshInterpreters
 from tests.matrix.runtime_checks import boots_and_is_ready, fresh_database
 
 SCAFFOLD = Path(sys.executable).parent / "scaffold"
@@ -41,6 +42,8 @@ def test_new_demo_on_defaults_installs_tests_lints_and_boots(
             [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider"], project, run_env
         )
         assert " passed" in summary and "failed" not in summary
-        boots_and_is_ready(project, python, "demo", run_env)
+        sh([str(python), "-m", "alembic", "upgrade", "heads"], project, run_env)
+        boot = Command("uvicorn", [], project, run_env, tmp_path / "uvicorn.log")
+        boots_and_is_ready(FreshInterpreters(python), project, "demo", boot)
     status = sh(["git", "status", "--porcelain", "--untracked-files=no"], project, env)
     assert status == "", "the project's own commands changed tracked files"

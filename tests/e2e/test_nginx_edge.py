@@ -25,10 +25,10 @@ from pathlib import Path
 import pytest
 
 from scaffold.commands.new import NewOptions, create_project
-from scaffold.matrix import pairwise
 from scaffold.names import package_name
 from scaffold.selection import Request
-from tests.matrix.runtime_checks import free_port, fresh_database, project_env
+from tests.matrix.project_env import project_env
+from tests.matrix.runtime_checks import free_port, fresh_database
 from tests.matrix.shared_env import shared_python
 from tests.matrix.static_checks import run
 from tests.support import nginx
@@ -68,15 +68,9 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def python(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The matrix's shared environment (same samples, so the same cached venv)."""
-    folder = tmp_path_factory.mktemp("deps")
-    samples = []
-    for index, selection in enumerate(pairwise()):
-        request = Request(with_=tuple(sorted(selection.capabilities)), variants=selection.variants)
-        options = NewOptions(name="matrix-svc", output_dir=folder / str(index), request=request)
-        samples.append(create_project(options).target)
-    return shared_python(samples)
+def python() -> Path:
+    """The matrix's shared environment."""
+    return shared_python()
 
 
 def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, Message, bytes]:

@@ -1,25 +1,88 @@
+"""Fixtures of the combination matrix: per xdist worker, one stable project folder, the shared
+environment, the tools and their caches, the fork server, and the run's store of reusable
+results."""
+
 from __future__ import annotations
 
+import fcntl
+import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from scaffold.matrix import combinations, pairwise
-from scaffold.selection import Selection
-from tests.matrix.mode import matrix_mode
+from tests.matrix import report
+from tests.matrix.content import digest, file_digest
+from tests.matrix.mode import selected
+from tests.matrix.project_env import base_env
+from tests.matrix.reuse import Store, enabled
+from tests.matrix.runner import ForkServer, FreshInterpreters, Runner, warm_modules
+from tests.matrix.runtime_checks import Worker
+from tests.matrix.shared_env import VENV, shared_python
+from tests.matrix.static_checks import Tools
+from tests.matrix.workspace import PROJECT
 
-
-def selected() -> list[Selection]:
-    return combinations() if matrix_mode() == "full" else pairwise()
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = os.environ.get("SCAFFOLD_MATRIX_TEMPLATE")  # another template: to test the matrix
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "combination" in metafunc.fixturenames:
-        chosen = selected()
+        chosen = selected(metafunc.config.getoption("matrix_shard"))
         metafunc.parametrize("combination", chosen, ids=[s.label() for s in chosen])
 
 
 @pytest.fixture(scope="session")
-def renders(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    yield tmp_path_factory.mktemp("combinations")
+def worker_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This worker's folder: the stable project folder, caches, logs."""
+    return tmp_path_factory.mktemp("matrix-worker", numbered=False)
+
+
+@pytest.fixture(scope="session")
+def python() -> Path:
+    return shared_python(TEMPLATE)
+
+
+@pytest.fixture(scope="session")
+def store() -> Store:
+    return Store(report.REUSE, active=enabled())
+
+
+@pytest.fixture(scope="session")
+def tools(python: Path, worker_dir: Path) -> Iterator[Tools]:
+    """mypy's and ruff's caches live in .cache/matrix/<worker> and outlast the run (both tools
+    validate entries by content); a second session running at the same time gets fresh ones."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    caches = ROOT / ".cache" / "matrix" / worker
+    caches.mkdir(parents=True, exist_ok=True)
+    with (caches / ".lock").open("w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            caches = worker_dir / "caches"
+            caches.mkdir(exist_ok=True)
+        yield Tools(python=python, caches=caches)
+
+
+@pytest.fixture(scope="session")
+def worker(python: Path, worker_dir: Path, store: Store) -> Iterator[Worker]:
+    logs = worker_dir / "logs"
+    logs.mkdir(exist_ok=True)
+    runner: Runner
+    static_only = os.environ.get("SCAFFOLD_MATRIX_TIERS", "all") == "static"
+    if static_only or os.environ.get("SCAFFOLD_MATRIX_ZYGOTE", "1") == "0":
+        runner = FreshInterpreters(python)
+    else:
+        requirements = json.loads((VENV / "requirements.json").read_text(encoding="utf-8"))
+        runner = ForkServer(
+            python,
+            base_env(python, worker_dir / PROJECT),
+            warm_modules(python, requirements),
+            logs / "zygote.log",
+        )
+    environment = digest((VENV / "requirements.sha").read_text(), file_digest(VENV / "pyvenv.cfg"))
+    try:
+        yield Worker(runner, python, logs, store, environment)
+    finally:
+        runner.close()

@@ -1,19 +1,34 @@
-"""Per-combination results of the matrix, merged across xdist workers into JSON and markdown."""
+"""Per-combination results of the matrix, merged across xdist workers (and CI shards) into
+report.json and report.md.
+
+Each worker appends one JSON line per combination to ``results-<worker>.jsonl``; the xdist
+controller merges them at the end of the session (plugin.py), and ``python -m
+tests.matrix.merge`` merges the folders of several CI shards.
+"""
 
 from __future__ import annotations
 
 import json
+import math
 import os
+import shutil
 import statistics
 from pathlib import Path
+from typing import Any
+
+from scaffold.catalog import CATALOG
+from scaffold.matrix import combinations
+from tests.matrix import projection
+from tests.matrix.report_markdown import markdown
 
 OUT = Path(
     os.environ.get("SCAFFOLD_MATRIX_REPORT")
     or Path(__file__).resolve().parents[2] / "build" / "matrix"
 )
+REUSE = OUT / "reuse"
 
 
-def record(entry: dict[str, object]) -> None:
+def record(entry: dict[str, Any]) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     with (OUT / f"results-{worker}.jsonl").open("a", encoding="utf-8") as sink:
@@ -23,43 +38,107 @@ def record(entry: dict[str, object]) -> None:
 def reset() -> None:
     for stale in OUT.glob("results-*.jsonl"):
         stale.unlink()
+    shutil.rmtree(REUSE, ignore_errors=True)
+
+
+def read_entries(folder: Path) -> list[dict[str, Any]]:
+    return [
+        json.loads(line)
+        for part in sorted(folder.glob("results-*.jsonl"))
+        for line in part.read_text(encoding="utf-8").splitlines()
+    ]
+
+
+def passed(entry: dict[str, Any]) -> bool:
+    return bool(entry["tier1"]["outcome"] == "passed" and entry["tier2"]["outcome"] == "passed")
+
+
+def readiness(entries: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """A capability is ready only when it passed, both tiers, in every combination it can
+    appear in: all of them must have run."""
+    by_id = {e["id"]: e for e in entries}
+    found: dict[str, dict[str, Any]] = {}
+    for capability in CATALOG.available:
+        wanted = [s.label() for s in combinations() if capability.name in s.capabilities]
+        ran = [by_id[label] for label in wanted if label in by_id]
+        good = sum(1 for e in ran if passed(e))
+        found[capability.name] = {
+            "combinations": len(wanted),
+            "ran": len(ran),
+            "passed": good,
+            "ready": len(ran) == len(wanted) and good == len(wanted),
+        }
+    return found
+
+
+def reuse_counts(entries: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """Per keyed check (and tier 2): how often it ran, how often it was reused, seconds saved."""
+    counts: dict[str, dict[str, float]] = {}
+
+    def count(name: str, reused: bool, seconds: float) -> None:
+        slot = counts.setdefault(name, {"ran": 0, "reused": 0, "saved_seconds": 0.0})
+        slot["reused" if reused else "ran"] += 1
+        if reused:
+            slot["saved_seconds"] = round(slot["saved_seconds"] + seconds, 2)
+
+    for entry in entries:
+        for name, check in entry["tier1"].get("checks", {}).items():
+            if check.get("keyed"):
+                count(name, check["reused_from"] is not None, check.get("source_seconds", 0.0))
+        for name, files in entry["tier1"].get("files_reused", {}).items():
+            slot = counts.setdefault(f"{name} (files)", {"ran": 0, "reused": 0, "saved_seconds": 0})
+            slot["reused"] += files
+        tier2 = entry["tier2"]
+        if tier2["outcome"] != "not run":
+            count("tier 2", tier2.get("reused_from") is not None, tier2.get("source_seconds", 0.0))
+    return counts
+
+
+def summarise(entries: list[dict[str, Any]], wall_seconds: float) -> dict[str, Any]:
+    entries = sorted(entries, key=lambda e: str(e["id"]))
+    costs = sorted(projection.cost(e) for e in entries)
+    warm = sorted(projection.cost(e) for e in entries if not e.get("cold")) or costs
+    good = sum(1 for e in entries if passed(e))
+    workers = max(int(e.get("workers", 1)) for e in entries)
+    totals = {
+        "combinations": len(entries),
+        "passed": good,
+        "failed": len(entries) - good,
+        "wall_seconds": round(wall_seconds, 1),
+        "worker_seconds": round(sum(costs), 1),
+        "cpu_seconds": round(sum(projection.cpu(e) for e in entries), 1),
+        "median_cpu_seconds_per_combination": round(
+            statistics.median(projection.cpu(e) for e in entries), 1
+        ),
+        "median_seconds_per_combination": round(statistics.median(costs), 1),
+        "p90_seconds_per_combination": _p90(costs),
+        "warm_median_seconds_per_combination": round(statistics.median(warm), 1),
+        "warm_p90_seconds_per_combination": _p90(warm),
+        "workers": workers,
+    }
+    return {
+        "totals": totals,
+        "readiness": readiness(entries),
+        "reuse": reuse_counts(entries),
+        "projection": projection.project(entries, wall_seconds, workers),
+        "combinations": entries,
+    }
+
+
+def _p90(ordered: list[float]) -> float:
+    """The nearest-rank 90th percentile."""
+    return round(ordered[max(0, math.ceil(0.9 * len(ordered)) - 1)], 1)
+
+
+def write(summary: dict[str, Any], folder: Path) -> str:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "report.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    text = markdown(summary)
+    (folder / "report.md").write_text(text, encoding="utf-8")
+    return text
 
 
 def merge(wall_seconds: float) -> str | None:
     """Write report.json and report.md; return the markdown, or None when nothing ran."""
-    entries = [
-        json.loads(line)
-        for part in sorted(OUT.glob("results-*.jsonl"))
-        for line in part.read_text(encoding="utf-8").splitlines()
-    ]
-    if not entries:
-        return None
-    entries.sort(key=lambda e: str(e["id"]))
-    seconds = [float(e["tier1_seconds"]) + float(e["tier2_seconds"]) for e in entries]
-    passed = sum(1 for e in entries if e["tier1"] == "passed" and e["tier2"] != "failed")
-    totals = {
-        "combinations": len(entries),
-        "passed": passed,
-        "failed": len(entries) - passed,
-        "wall_seconds": round(wall_seconds, 1),
-        "median_seconds_per_combination": round(statistics.median(seconds), 1),
-    }
-    (OUT / "report.json").write_text(
-        json.dumps({"totals": totals, "combinations": entries}, indent=2)
-    )
-    lines = [
-        "| combination | tier 1 | s | tier 2 | s |",
-        "|---|---|---|---|---|",
-        *(
-            f"| `{e['id']}` | {e['tier1']} | {e['tier1_seconds']} "
-            f"| {e['tier2']} | {e['tier2_seconds']} |"
-            for e in entries
-        ),
-        "",
-        f"{totals['combinations']} combinations: {passed} passed, {totals['failed']} failed; "
-        f"wall {totals['wall_seconds']} s, median {totals['median_seconds_per_combination']} s "
-        "per combination",
-    ]
-    markdown = "\n".join(lines) + "\n"
-    (OUT / "report.md").write_text(markdown)
-    return markdown
+    entries = read_entries(OUT)
+    return write(summarise(entries, wall_seconds), OUT) if entries else None

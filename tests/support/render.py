@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from scaffold.commands.new import NewOptions, create_project
-from scaffold.matrix import pairwise
 from scaffold.selection import Request
 from tests.matrix.shared_env import shared_python
 
@@ -16,17 +15,13 @@ def render(name: str, folder: Path, capabilities: tuple[str, ...]) -> Path:
     return create_project(NewOptions(name, folder, request, git=False)).target
 
 
-def shared_interpreter(scratch: Path) -> Path:
+def shared_interpreter(scratch: Path | None = None) -> Path:
     """The shared interpreter holding every combination's dependencies (the matrix's own)."""
-    samples = [
-        render("matrix-svc", scratch / "deps" / str(index), tuple(sorted(s.capabilities)))
-        for index, s in enumerate(pairwise())
-    ]
-    return shared_python(samples)
+    return shared_python()
 
 
 def project_and_python(
     scratch: Path, name: str, capabilities: tuple[str, ...]
 ) -> tuple[Path, Path]:
     """The project, and the shared interpreter holding every combination's dependencies."""
-    return render(name, scratch, capabilities), shared_interpreter(scratch)
+    return render(name, scratch, capabilities), shared_interpreter()

@@ -1,0 +1,139 @@
+"""From the combinations measured in this run to the wall time of every combination the whole
+catalog will allow (288 with eight capabilities), on the same number of workers.
+
+The cost of a combination is the worker-seconds it took: render + tier 1 + tier 2. The first
+combination a worker runs also fills the worker's caches in tier 1 (mypy's above all); that
+one-time cost is not a cost per combination, so a "cold" combination's tier 1 counts as the
+median tier 1 of the warm ones (its surplus stays in the rest of the session). The model is
+additive: cost(C) = base + sum of m(c) for c in C, where
+- base is the measured cost of the base combination (else the cheapest one measured);
+- m(c), a capability's marginal cost, is the mean of cost(S + c) - cost(S) over every pair of
+  measured combinations that differ by c alone (variants of c count as c);
+- a capability that is not available yet (so never measured) is assumed to cost the mean of the
+  measured capabilities' marginal costs (a negative estimate, which noise can give, counts 0).
+Projected matrix worker-seconds = sum of cost(C) over every combination of the catalog with all
+capabilities available. The projected wall time replaces this run's matrix share of the wall
+time by the projected one:
+    projected wall = measured wall - measured worker-seconds / workers
+                     + projected worker-seconds / workers
+so the rest of the session (set-up, the tool's other tests when they ran in the same session)
+is carried over as measured. Also given: the median rule, count x median / workers + the same
+rest; and, since wall time on a machine shared with other work says little, the same additive
+model over each combination's CPU seconds (the worker, the programs it ran, the forked
+children; not the database servers), divided by the workers: the matrix's wall time on an idle
+machine if it were CPU-bound, a lower bound. Reuse is not extrapolated: with more
+combinations, more of them share inputs, so the projections count reused work at this run's
+rate, which errs on the slow side.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from scaffold.catalog import CATALOG
+from scaffold.matrix import combinations
+
+EVERY_CAPABILITY = replace(
+    CATALOG, capabilities=tuple(replace(c, available=True) for c in CATALOG.capabilities)
+)
+
+
+Cost = Callable[[dict[str, Any]], float]
+PHASES = ("render", "tier1", "tier2")
+
+
+def wall_phases(entry: dict[str, Any]) -> dict[str, float]:
+    """Worker-seconds per phase: what the combination took on its worker."""
+    return {
+        "render": float(entry["render_seconds"]),
+        "tier1": float(entry["tier1"]["seconds"]),
+        "tier2": float(entry["tier2"]["seconds"]),
+    }
+
+
+def cpu_phases(entry: dict[str, Any]) -> dict[str, float]:
+    """CPU seconds per phase (the worker, its programs, the fork server's children)."""
+    found = entry.get("cpu") or {}
+    return {phase: float(found.get(phase, 0.0)) for phase in PHASES}
+
+
+def cost(entry: dict[str, Any]) -> float:
+    return sum(wall_phases(entry).values())
+
+
+def cpu(entry: dict[str, Any]) -> float:
+    return sum(cpu_phases(entry).values())
+
+
+def warm(
+    entries: list[dict[str, Any]], phases: Callable[[dict[str, Any]], dict[str, float]]
+) -> Cost:
+    """The cost with a cold combination's tier 1 (which filled the worker's caches) replaced by
+    the median tier 1 of the warm ones (or the smallest tier 1 measured, if none is warm)."""
+    warm_tier1 = [phases(e)["tier1"] for e in entries if not e.get("cold")]
+    usual = (
+        statistics.median(warm_tier1) if warm_tier1 else min(phases(e)["tier1"] for e in entries)
+    )
+
+    def measure(entry: dict[str, Any]) -> float:
+        parts = phases(entry)
+        if entry.get("cold"):
+            parts["tier1"] = min(parts["tier1"], usual)
+        return sum(parts.values())
+
+    return measure
+
+
+def marginal_costs(entries: list[dict[str, Any]], measure: Cost = cost) -> dict[str, float]:
+    by_set: dict[frozenset[str], list[float]] = {}
+    for entry in entries:
+        by_set.setdefault(frozenset(entry["capabilities"]), []).append(measure(entry))
+    mean = {caps: statistics.fmean(costs) for caps, costs in by_set.items()}
+    found: dict[str, list[float]] = {}
+    for caps, value in mean.items():
+        for capability in caps:
+            smaller = caps - {capability}
+            if smaller in mean:
+                found.setdefault(capability, []).append(value - mean[smaller])
+    return {name: statistics.fmean(diffs) for name, diffs in found.items()}
+
+
+def additive(entries: list[dict[str, Any]], measure: Cost) -> dict[str, Any]:
+    """The fitted model, and its sum over every combination of the full catalog."""
+    costs = [measure(e) for e in entries]
+    median = statistics.median(costs)
+    base_costs = [measure(e) for e in entries if not e["capabilities"]]
+    base = statistics.fmean(base_costs) if base_costs else min(costs)
+    measured = {k: max(0.0, v) for k, v in marginal_costs(entries, measure).items()}
+    assumed = statistics.fmean(measured.values()) if measured else max(0.0, median - base)
+    every = combinations(EVERY_CAPABILITY)
+    total = sum(base + sum(measured.get(name, assumed) for name in s.capabilities) for s in every)
+    return {"median": median, "base": base, "measured": measured, "assumed": assumed,
+            "count": len(every), "total": total}  # fmt: skip
+
+
+def project(entries: list[dict[str, Any]], wall: float, workers: int) -> dict[str, Any]:
+    on_wall = warm(entries, wall_phases)
+    model = additive(entries, on_wall)
+    median, base, measured = model["median"], model["base"], model["measured"]
+    assumed = model["assumed"]
+    projected, count = model["total"], model["count"]
+    on_cpu = additive(entries, warm(entries, cpu_phases))
+    rest = max(0.0, wall - sum(on_wall(e) for e in entries) / workers)
+    return {
+        "combinations": count,
+        "workers": workers,
+        "base_seconds": round(base, 2),
+        "marginal_seconds": {k: round(v, 2) for k, v in sorted(measured.items())},
+        "assumed_marginal_seconds": round(assumed, 2),
+        "rest_of_session_seconds": round(rest, 1),
+        "worker_seconds": round(projected, 1),
+        "wall_seconds": round(rest + projected / workers, 1),
+        "wall_seconds_by_median": round(rest + count * median / workers, 1),
+        "cpu_median_seconds": round(on_cpu["median"], 2),
+        "cpu_seconds": round(on_cpu["total"], 1),
+        "matrix_wall_seconds_if_cpu_bound": round(on_cpu["total"] / workers, 1),
+    }

@@ -1,0 +1,77 @@
+"""The matrix report as markdown: one row per combination, then totals, readiness, reuse and
+the projection to every combination of the full catalog."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _tier(tier: dict[str, Any]) -> str:
+    outcome = str(tier["outcome"])
+    if tier.get("reused_from"):
+        outcome += f" (reused from `{tier['reused_from']}`)"
+    return f"{outcome} | {tier['seconds']}"
+
+
+def _interactions(entry: dict[str, Any]) -> str:
+    tests = entry["tier2"].get("interactions") or []
+    return "<br>".join(f"`{t['test']}` {t['outcome']}" for t in tests) or "-"
+
+
+def _failed_checks(entry: dict[str, Any]) -> str:
+    checks = entry["tier1"].get("checks", {})
+    return ", ".join(n for n, c in checks.items() if c["outcome"] != "passed") or ""
+
+
+def markdown(summary: dict[str, Any]) -> str:
+    totals = summary["totals"]
+    lines = [
+        "| combination | tier 1 | s | tier 2 | s | interaction tests | failed checks |",
+        "|---|---|---|---|---|---|---|",
+        *(
+            f"| `{e['id']}` | {_tier(e['tier1'])} | {_tier(e['tier2'])} "
+            f"| {_interactions(e)} | {_failed_checks(e)} |"
+            for e in summary["combinations"]
+        ),
+        "",
+        "| capability | combinations | ran | passed | ready |",
+        "|---|---|---|---|---|",
+        *(
+            f"| `{name}` | {r['combinations']} | {r['ran']} | {r['passed']} "
+            f"| {'yes' if r['ready'] else 'no'} |"
+            for name, r in summary["readiness"].items()
+        ),
+        "",
+        "| reused work | ran | reused | seconds saved |",
+        "|---|---|---|---|",
+        *(
+            f"| {name} | {c['ran']} | {c['reused']} | {c['saved_seconds']} |"
+            for name, c in sorted(summary["reuse"].items())
+        ),
+        "",
+    ]
+    projected = summary["projection"]
+    lines.append(
+        f"Projection to all {projected['combinations']} combinations on {projected['workers']} "
+        f"workers: {projected['wall_seconds'] / 60:.1f} min by the additive model "
+        f"({projected['wall_seconds_by_median'] / 60:.1f} min by the median), of which "
+        f"{projected['rest_of_session_seconds']} s is the rest of this session; base "
+        f"{projected['base_seconds']} s, marginal s per capability "
+        f"{projected['marginal_seconds']}, unmeasured ones assumed "
+        f"{projected['assumed_marginal_seconds']} s. CPU: median "
+        f"{projected['cpu_median_seconds']} s per combination, "
+        f"{projected['matrix_wall_seconds_if_cpu_bound'] / 60:.1f} min for all if CPU-bound. "
+        "Formula: tests/matrix/projection.py."
+    )
+    lines.append("")
+    lines.append(
+        f"{totals['combinations']} combinations: {totals['passed']} passed, "
+        f"{totals['failed']} failed; wall {totals['wall_seconds']} s on {totals['workers']} "
+        f"workers, {totals['worker_seconds']} worker-s, {totals['cpu_seconds']} CPU-s; "
+        f"per combination median "
+        f"{totals['median_seconds_per_combination']} s, "
+        f"p90 {totals['p90_seconds_per_combination']} s (after each worker's first: median "
+        f"{totals['warm_median_seconds_per_combination']} s, "
+        f"p90 {totals['warm_p90_seconds_per_combination']} s)"
+    )
+    return "\n".join(lines) + "\n"

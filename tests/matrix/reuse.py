@@ -1,0 +1,106 @@
+"""Results reused within one matrix run, keyed by the content of everything they depend on.
+
+Like a build cache's action cache: a check that already ran on identical inputs (the same bytes
+in the files it reads, the same tool, the same check code, the same services) has its result
+looked up instead of run again, and every reuse is counted in the report. Failures are reused
+too, so a combination with a broken input fails exactly like the one that ran.
+
+Two ways to know the inputs:
+- declared (``get``/``put``): the check names the paths it reads (e.g. terraform fmt reads
+  deploy/terraform), and the key is their state;
+- discovered (``find``/``record``): a runtime result is stored with the manifest of what the run
+  actually read (see child/read_trace.py), under a primary key of everything else; a later
+  combination reuses it only if those very paths are in the same state in its own tree. This is
+  ccache's "direct mode" with its include-file manifest.
+
+The store is a folder of JSON files shared by the xdist workers of one run (writes are atomic
+renames); ``SCAFFOLD_MATRIX_REUSE=0`` turns reuse off.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tests.matrix.content import digest, path_kind, path_state
+
+
+@dataclass(frozen=True)
+class Result:
+    outcome: str
+    """passed | failed"""
+    message: str
+    source: str
+    """The combination that ran it."""
+    seconds: float
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What a run read below the project folder. Its key is the state of exactly those paths:
+    for a file opened, its bytes; for a folder listed, its names (not their contents: the files
+    read in it are in the manifest themselves); for a path only probed (``Path.exists``,
+    ``is_file``: a stat), what kind of thing is there, if anything. A program that branched on
+    a file's size or mtime without reading it would escape this; nothing here does."""
+
+    read: list[str]
+    probed: list[str] = field(default_factory=list)
+
+    def key(self, root: Path) -> str:
+        return digest(
+            [[path, path_state(root, path)] for path in sorted(self.read)],
+            [[path, path_kind(root, path)] for path in sorted(self.probed)],
+        )
+
+
+def enabled() -> bool:
+    return os.environ.get("SCAFFOLD_MATRIX_REUSE", "1") != "0"
+
+
+class Store:
+    def __init__(self, folder: Path, active: bool = True) -> None:
+        self.folder = folder
+        self.active = active
+
+    def get(self, kind: str, key: str) -> Result | None:
+        path = self.folder / kind / f"{key}.json"
+        if not self.active or not path.is_file():
+            return None
+        return Result(**json.loads(path.read_text(encoding="utf-8"))["result"])
+
+    def put(self, kind: str, key: str, result: Result, manifest: Manifest | None = None) -> None:
+        if not self.active:
+            return
+        entry: dict[str, Any] = {"result": asdict(result)}
+        if manifest is not None:
+            entry["manifest"] = asdict(manifest)
+        _write_atomically(self.folder / kind / f"{key}.json", json.dumps(entry))
+
+    def find(self, kind: str, primary: str, root: Path) -> Result | None:
+        """A result stored under ``primary`` whose manifest's paths are in the same state here."""
+        folder = self.folder / kind / primary
+        if not self.active or not folder.is_dir():
+            return None
+        for entry_path in sorted(folder.glob("*.json")):
+            entry = json.loads(entry_path.read_text(encoding="utf-8"))
+            if Manifest(**entry["manifest"]).key(root) == entry_path.stem:
+                return Result(**entry["result"])
+        return None
+
+    def record(
+        self, kind: str, primary: str, root: Path, manifest: Manifest, result: Result
+    ) -> None:
+        self.put(f"{kind}/{primary}", manifest.key(root), result, manifest)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    with os.fdopen(handle, "w", encoding="utf-8") as sink:
+        sink.write(text)
+    os.replace(temporary, path)

@@ -1,0 +1,139 @@
+"""Tier 1 for one combination: every check runs (or is reused) and reports on its own.
+
+A check that reads a known, small set of files is keyed: its result is reused for another
+combination whose copies of those files are byte-identical (same names in its folders too), with
+the same tool binary and the same check code. The declared inputs include the tool's own
+configuration files, present or not (a `.hadolint.yaml` appearing changes the key), and the
+linters a tool calls (actionlint runs shellcheck when it is installed).
+mypy is keyed on the folders it checks, its configuration files and the shared environment
+(mypy itself, pydantic's plugin, the stubs), and otherwise runs with its own cache; ruff reads
+every Python file anywhere in the tree and runs every time (with its own cache); the per-file
+checks (parse, compile) remember verdicts per file content.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from tests.matrix import static_checks as checks
+from tests.matrix.content import digest, file_digest, state_of, tool_digest
+from tests.matrix.reuse import Result, Store
+from tests.support import nginx
+
+CODE = [Path(checks.__file__), Path(__file__), Path(nginx.__file__)]
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    run: Callable[[Path, checks.Tools], None]
+    inputs: tuple[str, ...] = ()
+    """Paths (relative to the project) the check reads; empty: not keyed, always runs."""
+    tools: tuple[str, ...] = ()
+    """Executables whose identity is part of the key (absent ones count as absent)."""
+    outside: tuple[str, ...] = ()
+    """Absolute paths outside the project the tool reads (global configuration)."""
+    environment: bool = False
+    """Runs in the shared environment (its packages, e.g. mypy and its plugins, are inputs)."""
+
+
+def _hadolint_global() -> tuple[str, ...]:
+    config = Path(os.environ.get("XDG_CONFIG_HOME", Path.home() / ".config"))
+    return (str(config / "hadolint.yaml"), str(Path.home() / ".hadolint.yaml"))
+
+
+CHECKS = (
+    Check("leftovers", checks.no_template_leftovers),
+    Check("parse", checks.structured_files_parse),
+    Check("compile", checks.python_compiles),
+    Check("ruff", checks.ruff_clean),
+    Check("mypy", checks.mypy_clean,
+          ("src", "tests", "migrations", "pyproject.toml", "mypy.ini", ".mypy.ini", "setup.cfg"),
+          environment=True),
+    Check("actionlint", checks.workflows_lint, (".github",),
+          ("actionlint", "shellcheck", "pyflakes")),
+    Check("hadolint", checks.dockerfile_lint, ("Dockerfile", ".hadolint.yaml", ".hadolint.yml"),
+          ("hadolint",), _hadolint_global()),
+    Check("terraform fmt", checks.terraform_formatted, ("deploy/terraform",), ("terraform",)),
+    Check("nginx -t", checks.nginx_config_valid, (str(nginx.EDGE_DIR),), ("nginx",)),
+)  # fmt: skip
+
+
+@cache
+def code_digest() -> str:
+    return digest([file_digest(path) for path in CODE])
+
+
+def check_key(check: Check, project: Path, python: Path) -> str:
+    """Everything the check's verdict depends on."""
+    tools = [[name, tool_digest(found) if (found := _which(name)) else "absent"]
+             for name in check.tools]  # fmt: skip
+    outside = [[path, state_of(Path("/"), [path.lstrip("/")])] for path in check.outside]
+    environment = environment_digest(python) if check.environment else None
+    return digest(
+        check.name, code_digest(), tools, outside, environment, state_of(project, check.inputs)
+    )
+
+
+@cache
+def environment_digest(python: Path) -> str:
+    """The shared environment: its requirement list and interpreter (see shared_env.py)."""
+    venv = python.parent.parent
+    return digest([file_digest(venv / name) for name in ("requirements.json", "pyvenv.cfg")])
+
+
+def _which(name: str) -> str | None:
+    if name == "nginx":
+        found: str | None = nginx.nginx_binary()
+        return found
+    return shutil.which(name)
+
+
+def static_tier(
+    project: Path, tools: checks.Tools, store: Store, label: str
+) -> dict[str, dict[str, object]]:
+    """Run every check; return each one's outcome, seconds and where a reused result came from."""
+    return {check.name: check_outcome(check, project, tools, store, label) for check in CHECKS}
+
+
+def check_outcome(
+    check: Check, project: Path, tools: checks.Tools, store: Store, label: str
+) -> dict[str, object]:
+    """One check's result for this project: reused when keyed and already known, else run."""
+    started = time.monotonic()
+    key = check_key(check, project, tools.python) if check.inputs else None
+    found = store.get("static", key) if key else None
+    reused_from = found.source if found else None
+    if found is None:
+        found = _run(check, project, tools, label, started)
+        if key:
+            store.put("static", key, found)
+    return {
+        "outcome": found.outcome,
+        "seconds": round(time.monotonic() - started, 2),
+        "keyed": key is not None,
+        "reused_from": reused_from,
+        "source_seconds": found.seconds,
+        "message": found.message[:4000],
+    }
+
+
+def failures(results: dict[str, dict[str, object]]) -> str:
+    """One paragraph per failed check, or an empty string."""
+    return "\n".join(
+        f"[{name}] {r['message']}" for name, r in results.items() if r["outcome"] != "passed"
+    )
+
+
+def _run(check: Check, project: Path, tools: checks.Tools, label: str, started: float) -> Result:
+    try:
+        check.run(project, tools)
+    except AssertionError as error:
+        return Result("failed", str(error), label, round(time.monotonic() - started, 2))
+    return Result("passed", "", label, round(time.monotonic() - started, 2))

@@ -1,0 +1,103 @@
+"""The matrix report: readiness, reuse counts, percentiles, the projection formula, and the
+merge of CI shards."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scaffold.matrix import combinations
+from tests.matrix import merge, projection, report
+
+
+def entry(label: str, caps: list[str], seconds: float, *, ok: bool = True, cold: bool = False,
+          reused_from: str | None = None) -> dict[str, Any]:  # fmt: skip
+    return {
+        "id": label, "capabilities": caps, "variants": {}, "cold": cold, "workers": 2,
+        "render_seconds": 1.0,
+        "tier1": {"outcome": "passed", "seconds": 2.0, "checks": {
+            "hadolint": {"outcome": "passed", "seconds": 0.0, "keyed": True,
+                         "reused_from": reused_from, "source_seconds": 0.5}}},
+        "tier2": {"outcome": "passed" if ok else "failed", "seconds": seconds - 3.0,
+                  "interactions": []},
+    }  # fmt: skip
+
+
+def every(seconds: dict[str, float], **failing: bool) -> list[dict[str, Any]]:
+    return [
+        entry(s.label(), sorted(s.capabilities), seconds[s.label()], ok=not failing.get(s.label()))
+        for s in combinations()
+    ]
+
+
+SECONDS = {"base": 10.0, "caching": 15.0, "rate_limiting": 13.0, "caching+rate_limiting": 18.0}
+
+
+def test_a_capability_is_ready_only_when_every_combination_with_it_ran_and_passed() -> None:
+    assert set(SECONDS) == {s.label() for s in combinations()}, "update for the new catalog"
+    ready = report.readiness(every(SECONDS))
+    assert ready["caching"]["ready"] and ready["rate_limiting"]["ready"]
+    failing = report.readiness(every(SECONDS, **{"caching+rate_limiting": True}))
+    assert not failing["caching"]["ready"] and not failing["rate_limiting"]["ready"]
+    partial = report.readiness([e for e in every(SECONDS) if e["id"] != "caching"])
+    assert partial["caching"] == {"combinations": 2, "ran": 1, "passed": 1, "ready": False}
+    assert partial["rate_limiting"]["ready"]
+
+
+def test_the_projection_follows_the_documented_formula() -> None:
+    # base 10, caching +5 and +5, rate_limiting +3 and +3: marginal 5 and 3; unmeasured: 4
+    measured = projection.project(every(SECONDS), wall=40.0, workers=2)
+    assert measured["marginal_seconds"] == {"caching": 5.0, "rate_limiting": 3.0}
+    assert measured["assumed_marginal_seconds"] == 4.0
+    # 288 combinations: sharding, caching, rate_limiting, observability, cicd appear in 144
+    # each; messaging (kafka or rabbitmq) and auth in 192; multitenancy in 96.
+    expected = 288 * 10 + 144 * 5 + 144 * 3 + 3 * 144 * 4 + 192 * 4 + 192 * 4 + 96 * 4
+    assert measured["worker_seconds"] == expected
+    rest = 40.0 - sum(SECONDS.values()) / 2
+    assert measured["rest_of_session_seconds"] == rest
+    assert measured["wall_seconds"] == round(rest + expected / 2, 1)
+    assert measured["wall_seconds_by_median"] == round(rest + 288 * 14.0 / 2, 1)
+
+
+def test_a_workers_first_tier_one_counts_as_a_warm_one() -> None:
+    warm = projection.project(every(SECONDS), wall=40.0, workers=2)
+    entries = every(SECONDS)
+    entries[0]["cold"] = True
+    entries[0]["tier1"]["seconds"] += 100.0  # filled the caches
+    cold = projection.project(entries, wall=40.0 + 50.0, workers=2)
+    assert cold["worker_seconds"] == warm["worker_seconds"]  # the model is unchanged
+    assert cold["rest_of_session_seconds"] == warm["rest_of_session_seconds"] + 50.0
+
+
+def test_totals_percentiles_and_reuse_counts() -> None:
+    entries = every(SECONDS)
+    entries[1]["tier1"]["checks"]["hadolint"]["reused_from"] = "base"
+    summary = report.summarise(entries, 40.0)
+    assert summary["totals"]["median_seconds_per_combination"] == 14.0
+    assert summary["totals"]["p90_seconds_per_combination"] == 18.0
+    assert summary["reuse"]["hadolint"] == {"ran": 3, "reused": 1, "saved_seconds": 0.5}
+    assert summary["reuse"]["tier 2"]["ran"] == 4
+
+
+def shard(folder: Path, entries: list[dict[str, Any]]) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "results-gw0.jsonl").write_text("".join(json.dumps(e) + "\n" for e in entries))
+    return folder
+
+
+def test_merging_shards_checks_that_each_combination_ran_exactly_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    entries = every(SECONDS)
+    one, two = shard(tmp_path / "1", entries[:2]), shard(tmp_path / "2", entries[2:])
+    out = tmp_path / "merged"
+    assert merge.main([str(one), str(two), "--out", str(out), "--expect-every-combination"]) == 0
+    assert len(json.loads((out / "report.json").read_text())["combinations"]) == 4
+    assert merge.main([str(one), "--out", str(out), "--expect-every-combination"]) == 1
+    assert "missing: ['caching+rate_limiting', 'rate_limiting']" in capsys.readouterr().err
+    again = shard(tmp_path / "3", entries[1:2])
+    assert merge.main([str(one), str(two), str(again), "--out", str(out)]) == 1
+    assert "ran more than once" in capsys.readouterr().err

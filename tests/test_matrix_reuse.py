@@ -1,0 +1,120 @@
+"""Reuse keys of tier 1: a keyed check's key changes with any of its inputs, and only then."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from scaffold.selection import Selection
+from tests.matrix.reuse import Manifest, Store
+from tests.matrix.shared_env import VENV
+from tests.matrix.static_checks import Tools
+from tests.matrix.static_tier import CHECKS, Check, check_key, check_outcome
+from tests.matrix.workspace import render
+
+KEYED = [check for check in CHECKS if check.inputs]
+PYTHON = VENV / "bin" / "python"
+RATE_LIMITING = Selection(capabilities=frozenset({"rate_limiting"}), variants={})
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project with every keyed check's inputs (rate_limiting brings the NGINX edge)."""
+    return render(RATE_LIMITING, tmp_path_factory.mktemp("keyed"), None)
+
+
+@pytest.fixture
+def project(rendered: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "project"
+    shutil.copytree(rendered, copy)
+    return copy
+
+
+def a_file_below(project: Path, relative: str) -> Path:
+    path = project / relative
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*") if p.is_file())[0]
+    return path
+
+
+@pytest.mark.parametrize("check", KEYED, ids=[c.name for c in KEYED])
+def test_every_declared_input_is_in_the_key(check: Check, project: Path) -> None:
+    before = check_key(check, project, PYTHON)
+    for relative in check.inputs:
+        path = a_file_below(project, relative)
+        original = path.read_bytes() if path.exists() else None
+        path.write_bytes((original or b"") + b"\n# one more line\n")
+        assert check_key(check, project, PYTHON) != before, (
+            f"{check.name}: {relative} is not in the key"
+        )
+        if original is None:
+            path.unlink()
+        else:
+            path.write_bytes(original)
+        assert check_key(check, project, PYTHON) == before
+
+
+@pytest.mark.parametrize("check", KEYED, ids=[c.name for c in KEYED])
+def test_a_new_file_next_to_an_input_folder_changes_the_key(check: Check, project: Path) -> None:
+    folders = [project / r for r in check.inputs if (project / r).is_dir()]
+    before = check_key(check, project, PYTHON)
+    for folder in folders:
+        (folder / "appeared.txt").write_text("nobody reads me\n")
+        assert check_key(check, project, PYTHON) != before
+        (folder / "appeared.txt").unlink()
+
+
+@pytest.mark.parametrize("check", KEYED, ids=[c.name for c in KEYED])
+def test_files_the_check_does_not_read_leave_the_key_alone(check: Check, project: Path) -> None:
+    before = check_key(check, project, PYTHON)
+    (project / "README.md").write_text("rewritten\n")
+    if not any(relative == "src" for relative in check.inputs):
+        (project / "src" / "matrix_svc" / "new_module.py").write_text("X = 1\n")
+    assert check_key(check, project, PYTHON) == before
+
+
+def test_the_key_is_the_same_in_another_folder(project: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere" / "matrix-svc"
+    shutil.copytree(project, elsewhere)
+    assert all(check_key(c, project, PYTHON) == check_key(c, elsewhere, PYTHON) for c in KEYED)
+
+
+def test_one_changed_line_of_terraform_is_not_reused_and_fails(
+    project: Path, tmp_path: Path
+) -> None:
+    (terraform,) = [check for check in CHECKS if check.name == "terraform fmt"]
+    store, tools = Store(tmp_path / "store"), Tools(python=Path("unused"), caches=tmp_path)
+    first = check_outcome(terraform, project, tools, store, "first")
+    assert first["outcome"] == "passed" and first["reused_from"] is None
+
+    same = tmp_path / "same" / "matrix-svc"
+    shutil.copytree(project, same)
+    again = check_outcome(terraform, same, tools, store, "same")
+    assert again["outcome"] == "passed" and again["reused_from"] == "first"
+
+    rds = same / "deploy" / "terraform" / "rds.tf"
+    lines = rds.read_text().splitlines(keepends=True)
+    index = next(i for i, line in enumerate(lines) if " = " in line)
+    lines[index] = lines[index].replace(" = ", "   =   ", 1)  # still HCL, no longer formatted
+    rds.write_text("".join(lines))
+    changed = check_outcome(terraform, same, tools, store, "changed")
+    assert changed["reused_from"] is None
+    assert changed["outcome"] == "failed" and "rds.tf" in str(changed["message"])
+
+    reverted = check_outcome(terraform, project, tools, store, "reverted")
+    assert reverted["reused_from"] == "first"
+
+
+def test_a_manifest_key_follows_the_state_of_exactly_its_paths(project: Path) -> None:
+    manifest = Manifest(["pyproject.toml", "src/matrix_svc"], ["deploy/FLAG", "README.md"])
+    before = manifest.key(project)
+    (project / "README.md").write_text("probed, never read: its bytes do not count\n")
+    (project / "src" / "matrix_svc" / "config.py").write_text("# contents: not listed\n")
+    assert manifest.key(project) == before  # a folder counts by its names
+    (project / "deploy" / "FLAG").write_text("")  # was probed while absent
+    assert manifest.key(project) != before
+    (project / "deploy" / "FLAG").unlink()
+    (project / "pyproject.toml").write_text((project / "pyproject.toml").read_text() + "\n")
+    assert manifest.key(project) != before
