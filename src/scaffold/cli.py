@@ -135,6 +135,9 @@ def new(
     yes: Annotated[
         bool, typer.Option("--yes", "--defaults", "-y", help="Ask nothing; use defaults.")
     ] = False,
+    no_lock: Annotated[
+        bool, typer.Option("--no-lock", help="Do not run `uv lock` in the new project.")
+    ] = False,
     no_git: Annotated[
         bool, typer.Option("--no-git", help="Do not initialise a git repository.")
     ] = False,
@@ -169,6 +172,7 @@ def new(
         description=description,
         git=not no_git,
         dry_run=dry_run,
+        lock=not no_lock,
     )
     try:
         result = create_project(options, ask=ask)
@@ -195,6 +199,15 @@ def _print_new_result(result: Any) -> None:
     )
     if result.commit:
         typer.echo(f"git: first commit {result.commit[:12]} (also the pristine generation)")
+    if result.lock is not None and result.lock.written:
+        committed = f", committed {result.lock.commit[:12]}" if result.lock.commit else ""
+        typer.echo(f"uv.lock: {result.lock.detail}{committed}")
+    elif result.lock is not None:
+        typer.echo(
+            f"scaffold: warning: uv.lock not written: {result.lock.detail}; "
+            f"run `uv lock` in {result.target} and commit it",
+            err=True,
+        )
     typer.echo("Next:")
     for step in result.next_steps:
         typer.echo(f"  {step}")

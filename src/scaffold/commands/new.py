@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from scaffold import __version__
@@ -11,6 +11,7 @@ from scaffold.answers_file import load_answers
 from scaffold.catalog import CATALOG
 from scaffold.errors import OutputNotWritable, TargetNotEmpty
 from scaffold.git import require_git
+from scaffold.lock import LockOutcome, commit_lock, lock_dependencies
 from scaffold.names import package_name, validate_project_name
 from scaffold.pristine import start_history
 from scaffold.render import render_project
@@ -30,6 +31,8 @@ class NewOptions:
     description: str | None = None
     git: bool = True
     dry_run: bool = False
+    lock: bool = True
+    """Run `uv lock` in the new project (and commit uv.lock after the first commit)."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,7 @@ class NewResult:
     files: list[str]
     commit: str | None
     dry_run: bool
+    lock: LockOutcome | None = None
 
     @property
     def next_steps(self) -> list[str]:
@@ -63,6 +67,7 @@ class NewResult:
             "files": self.files,
             "commit": self.commit,
             "dry_run": self.dry_run,
+            "lock": self.lock.to_json() if self.lock else None,
             "next_steps": [] if self.dry_run else self.next_steps,
         }
 
@@ -85,7 +90,13 @@ def create_project(options: NewOptions, ask: Ask | None = None) -> NewResult:
     commit = None
     if options.git and not options.dry_run:
         commit = start_history(target, _commit_message(name, selection))
-    return NewResult(name, target, source, selection, files, commit, options.dry_run)
+    lock = None
+    if options.lock and not options.dry_run:
+        # After the first commit, which is the pristine generation: the lock is not rendered.
+        lock = lock_dependencies(target)
+        if lock.written and commit is not None:
+            lock = replace(lock, commit=commit_lock(target))
+    return NewResult(name, target, source, selection, files, commit, options.dry_run, lock)
 
 
 def _require_empty(target: Path) -> None:
