@@ -15,7 +15,7 @@ from scaffold.commands.new import NewOptions, create_project
 from scaffold.matrix import pairwise
 from scaffold.names import package_name
 from scaffold.selection import Request, Selection
-from tests.matrix import report, runtime_checks, static_checks
+from tests.matrix import report, runtime_checks, static_checks, terraform_checks
 from tests.matrix.shared_env import shared_python
 
 PROJECT = "matrix-svc"
@@ -48,6 +48,9 @@ def static_tier(project: Path, python: Path, cache: Path) -> None:
     static_checks.workflows_lint(project)
     static_checks.dockerfile_lint(project)
     static_checks.terraform_formatted(project)
+    terraform_checks.terraform_validate(project)
+    terraform_checks.terraform_plan(project)
+    terraform_checks.production_requires_a_certificate(project)
     static_checks.nginx_config_valid(project)
 
 
