@@ -17,6 +17,7 @@ import typer
 from scaffold import __version__
 from scaffold.catalog import CATALOG
 from scaffold.errors import ScaffoldError
+from scaffold.terraform_lock import LOCK_FILE as TERRAFORM_LOCK_FILE
 
 app = typer.Typer(
     name="scaffold",
@@ -206,6 +207,17 @@ def _print_new_result(result: Any) -> None:
         typer.echo(
             f"scaffold: warning: uv.lock not written: {result.lock.detail}; "
             f"run `uv lock` in {result.target} and commit it",
+            err=True,
+        )
+    terraform_lock = result.terraform_lock
+    if terraform_lock is not None and terraform_lock.written:
+        committed = f", committed {terraform_lock.commit[:12]}" if terraform_lock.commit else ""
+        typer.echo(f"{TERRAFORM_LOCK_FILE}: {terraform_lock.detail}{committed}")
+    elif terraform_lock is not None:
+        typer.echo(
+            f"scaffold: warning: {TERRAFORM_LOCK_FILE} not written: {terraform_lock.detail}; "
+            f"run `terraform init -backend=false` in {result.target / TERRAFORM_LOCK_FILE.parent} "
+            "and commit it",
             err=True,
         )
     typer.echo("Next:")

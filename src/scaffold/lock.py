@@ -28,7 +28,10 @@ from scaffold.git import identity_env, run_git
 LOCK_FILE = "uv.lock"
 LOCK_TIMEOUT_SECONDS = 300
 MAX_REASON = 240
-COMMIT_MESSAGE = "Lock the dependencies (uv lock)\n\nMade by scaffold from pyproject.toml.\n"
+COMMIT_MESSAGE = (
+    "Lock the dependencies\n\nMade by scaffold: uv.lock from pyproject.toml (uv lock), "
+    "deploy/terraform/.terraform.lock.hcl from its providers (terraform init).\n"
+)
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,7 @@ def lock_dependencies(project: Path) -> LockOutcome:
     except subprocess.TimeoutExpired:
         return LockOutcome(False, f"uv lock took longer than {LOCK_TIMEOUT_SECONDS} s")
     if done.returncode != 0 or not (project / LOCK_FILE).is_file():
-        return LockOutcome(False, f"uv lock failed: {_reason(done.stderr)}")
+        return LockOutcome(False, f"uv lock failed: {reason(done.stderr)}")
     resolved = next(
         (line.strip() for line in done.stderr.splitlines() if line.startswith("Resolved")),
         "resolved",
@@ -69,17 +72,17 @@ def lock_dependencies(project: Path) -> LockOutcome:
     return LockOutcome(True, resolved)
 
 
-def commit_lock(repo: Path) -> str:
-    """Commit uv.lock on the current branch, after the first commit; returns the commit."""
-    run_git(repo, "add", LOCK_FILE)
+def commit_lock(repo: Path, files: list[str]) -> str:
+    """Commit the lock files on the current branch, after the first commit; returns the commit."""
+    run_git(repo, "add", *files)
     run_git(repo, "commit", "--quiet", "--no-verify", "-m", COMMIT_MESSAGE, env=identity_env(repo))
     return run_git(repo, "rev-parse", "HEAD")
 
 
-def _reason(stderr: str) -> str:
-    """uv's error line and its deepest cause, on one line (no network, nothing matches...)."""
+def reason(stderr: str) -> str:
+    """A tool's error line and its deepest cause, on one line (no network, nothing matches...)."""
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
-    errors = [line.split(":", 1)[1].strip() for line in lines if line.startswith("error:")]
+    errors = [line.split(":", 1)[1].strip() for line in lines if line.lower().startswith("error:")]
     causes = [
         line.split(":", 1)[1].strip()
         for line in lines

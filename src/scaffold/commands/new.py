@@ -11,12 +11,14 @@ from scaffold.answers_file import load_answers
 from scaffold.catalog import CATALOG
 from scaffold.errors import OutputNotWritable, TargetNotEmpty
 from scaffold.git import require_git
-from scaffold.lock import LockOutcome, commit_lock, lock_dependencies
+from scaffold.lock import LOCK_FILE, LockOutcome, commit_lock, lock_dependencies
 from scaffold.names import package_name, validate_project_name
 from scaffold.pristine import start_history
 from scaffold.render import render_project
 from scaffold.selection import Request, Selection, resolve
 from scaffold.template_source import TemplateSource, resolve_template
+from scaffold.terraform_lock import LOCK_FILE as TERRAFORM_LOCK_FILE
+from scaffold.terraform_lock import lock_providers
 
 Ask = Callable[[Request], Request]
 
@@ -32,7 +34,8 @@ class NewOptions:
     git: bool = True
     dry_run: bool = False
     lock: bool = True
-    """Run `uv lock` in the new project (and commit uv.lock after the first commit)."""
+    """Lock the new project's dependencies (uv.lock; .terraform.lock.hcl with Terraform) and
+    commit the locks after the first commit."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,7 @@ class NewResult:
     commit: str | None
     dry_run: bool
     lock: LockOutcome | None = None
+    terraform_lock: LockOutcome | None = None
 
     @property
     def next_steps(self) -> list[str]:
@@ -68,6 +72,7 @@ class NewResult:
             "commit": self.commit,
             "dry_run": self.dry_run,
             "lock": self.lock.to_json() if self.lock else None,
+            "terraform_lock": self.terraform_lock.to_json() if self.terraform_lock else None,
             "next_steps": [] if self.dry_run else self.next_steps,
         }
 
@@ -90,13 +95,22 @@ def create_project(options: NewOptions, ask: Ask | None = None) -> NewResult:
     commit = None
     if options.git and not options.dry_run:
         commit = start_history(target, _commit_message(name, selection))
-    lock = None
+    lock = terraform_lock = None
     if options.lock and not options.dry_run:
-        # After the first commit, which is the pristine generation: the lock is not rendered.
+        # After the first commit, which is the pristine generation: the locks are not rendered.
         lock = lock_dependencies(target)
-        if lock.written and commit is not None:
-            lock = replace(lock, commit=commit_lock(target))
-    return NewResult(name, target, source, selection, files, commit, options.dry_run, lock)
+        terraform_lock = lock_providers(target)
+        written = [LOCK_FILE] if lock.written else []
+        if terraform_lock is not None and terraform_lock.written:
+            written.append(str(TERRAFORM_LOCK_FILE))
+        if written and commit is not None:
+            locked = commit_lock(target, written)
+            lock = replace(lock, commit=locked) if lock.written else lock
+            if terraform_lock is not None and terraform_lock.written:
+                terraform_lock = replace(terraform_lock, commit=locked)
+    return NewResult(
+        name, target, source, selection, files, commit, options.dry_run, lock, terraform_lock
+    )
 
 
 def _require_empty(target: Path) -> None:
