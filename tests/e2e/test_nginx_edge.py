@@ -63,7 +63,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("edge")
     request = Request(with_=("rate_limiting",))
     return create_project(
-        NewOptions(name=PROJECT, output_dir=folder, request=request, git=False)
+        NewOptions(name=PROJECT, output_dir=folder, request=request, git=False, lock=False)
     ).target
 
 
@@ -74,7 +74,9 @@ def python(tmp_path_factory: pytest.TempPathFactory) -> Path:
     samples = []
     for index, selection in enumerate(pairwise()):
         request = Request(with_=tuple(sorted(selection.capabilities)), variants=selection.variants)
-        options = NewOptions(name="matrix-svc", output_dir=folder / str(index), request=request)
+        options = NewOptions(
+            name="matrix-svc", output_dir=folder / str(index), request=request, lock=False
+        )
         samples.append(create_project(options).target)
     return shared_python(samples)
 
