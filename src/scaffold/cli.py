@@ -17,6 +17,7 @@ import typer
 from scaffold import __version__
 from scaffold.catalog import CATALOG
 from scaffold.errors import ScaffoldError
+from scaffold.terraform_lock import LOCK_FILE as TERRAFORM_LOCK_FILE
 
 app = typer.Typer(
     name="scaffold",
@@ -136,6 +137,9 @@ def new(
     yes: Annotated[
         bool, typer.Option("--yes", "--defaults", "-y", help="Ask nothing; use defaults.")
     ] = False,
+    no_lock: Annotated[
+        bool, typer.Option("--no-lock", help="Do not run `uv lock` in the new project.")
+    ] = False,
     no_git: Annotated[
         bool, typer.Option("--no-git", help="Do not initialise a git repository.")
     ] = False,
@@ -170,6 +174,7 @@ def new(
         description=description,
         git=not no_git,
         dry_run=dry_run,
+        lock=not no_lock,
     )
     try:
         result = create_project(options, ask=ask)
@@ -196,6 +201,26 @@ def _print_new_result(result: Any) -> None:
     )
     if result.commit:
         typer.echo(f"git: first commit {result.commit[:12]} (also the pristine generation)")
+    if result.lock is not None and result.lock.written:
+        committed = f", committed {result.lock.commit[:12]}" if result.lock.commit else ""
+        typer.echo(f"uv.lock: {result.lock.detail}{committed}")
+    elif result.lock is not None:
+        typer.echo(
+            f"scaffold: warning: uv.lock not written: {result.lock.detail}; "
+            f"run `uv lock` in {result.target} and commit it",
+            err=True,
+        )
+    terraform_lock = result.terraform_lock
+    if terraform_lock is not None and terraform_lock.written:
+        committed = f", committed {terraform_lock.commit[:12]}" if terraform_lock.commit else ""
+        typer.echo(f"{TERRAFORM_LOCK_FILE}: {terraform_lock.detail}{committed}")
+    elif terraform_lock is not None:
+        typer.echo(
+            f"scaffold: warning: {TERRAFORM_LOCK_FILE} not written: {terraform_lock.detail}; "
+            f"run `terraform init -backend=false` in {result.target / TERRAFORM_LOCK_FILE.parent} "
+            "and commit it",
+            err=True,
+        )
     typer.echo("Next:")
     for step in result.next_steps:
         typer.echo(f"  {step}")

@@ -63,7 +63,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("edge")
     request = Request(with_=("rate_limiting",))
     return create_project(
-        NewOptions(name=PROJECT, output_dir=folder, request=request, git=False)
+        NewOptions(name=PROJECT, output_dir=folder, request=request, git=False, lock=False)
     ).target
 
 

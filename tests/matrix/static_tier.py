@@ -22,11 +22,12 @@ from functools import cache
 from pathlib import Path
 
 from tests.matrix import static_checks as checks
+from tests.matrix import terraform_checks as terraform
 from tests.matrix.content import digest, file_digest, state_of, tool_digest
 from tests.matrix.reuse import Result, Store
 from tests.support import nginx
 
-CODE = [Path(checks.__file__), Path(__file__), Path(nginx.__file__)]
+CODE = [Path(checks.__file__), Path(terraform.__file__), Path(__file__), Path(nginx.__file__)]
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,26 @@ def _hadolint_global() -> tuple[str, ...]:
     return (str(config / "hadolint.yaml"), str(Path.home() / ".hadolint.yaml"))
 
 
+def _terraform_outside() -> tuple[str, ...]:
+    """The CLI configuration naming the provider mirror (and so the provider's version)."""
+    config = os.environ.get("TF_CLI_CONFIG_FILE")
+    return (config,) if config else ()
+
+
+def _terraform_checks() -> list[tuple[str, Callable[[Path, checks.Tools], None]]]:
+    """`terraform validate`, a plan against the AWS emulator, and the production refusal."""
+    return [
+        ("terraform validate", lambda project, _: terraform.terraform_validate(project)),
+        ("terraform plan", lambda project, _: _plan(project)),
+        ("production needs TLS",
+         lambda project, _: terraform.production_requires_a_certificate(project)),
+    ]  # fmt: skip
+
+
+def _plan(project: Path) -> None:
+    terraform.terraform_plan(project)  # the plan's promises are checked inside
+
+
 CHECKS = (
     Check("leftovers", checks.no_template_leftovers),
     Check("parse", checks.structured_files_parse),
@@ -62,6 +83,8 @@ CHECKS = (
           ("hadolint",), _hadolint_global()),
     Check("terraform fmt", checks.terraform_formatted, ("deploy/terraform",), ("terraform",)),
     Check("nginx -t", checks.nginx_config_valid, (str(nginx.EDGE_DIR),), ("nginx",)),
+    *(Check(name, run, (str(terraform.TERRAFORM_DIR),), ("terraform",), _terraform_outside())
+      for name, run in _terraform_checks()),
 )  # fmt: skip
 
 

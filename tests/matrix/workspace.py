@@ -29,7 +29,12 @@ def render(selection: Selection, folder: Path, template: str | None) -> Path:
     shutil.rmtree(staging, ignore_errors=True)
     request = Request(with_=tuple(sorted(selection.capabilities)), variants=selection.variants)
     options = NewOptions(
-        name=PROJECT, output_dir=staging, request=request, template=template, git=False
+        name=PROJECT,
+        output_dir=staging,
+        request=request,
+        template=template,
+        git=False,
+        lock=False,  # locking resolves against PyPI: tests/cli/test_new_lock.py covers it
     )
     rendered = create_project(options).target
     stable = folder / PROJECT

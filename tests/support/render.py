@@ -12,7 +12,7 @@ from tests.matrix.shared_env import shared_python
 def render(name: str, folder: Path, capabilities: tuple[str, ...]) -> Path:
     """A project rendered through `scaffold new`'s code path, without git."""
     request = Request(with_=capabilities)
-    return create_project(NewOptions(name, folder, request, git=False)).target
+    return create_project(NewOptions(name, folder, request, git=False, lock=False)).target
 
 
 def shared_interpreter(scratch: Path | None = None) -> Path:

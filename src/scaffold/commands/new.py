@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from scaffold import __version__
@@ -11,11 +11,14 @@ from scaffold.answers_file import load_answers
 from scaffold.catalog import CATALOG
 from scaffold.errors import OutputNotWritable, TargetNotEmpty
 from scaffold.git import require_git
+from scaffold.lock import LOCK_FILE, LockOutcome, commit_lock, lock_dependencies
 from scaffold.names import package_name, validate_project_name
 from scaffold.pristine import start_history
 from scaffold.render import render_project
 from scaffold.selection import Request, Selection, resolve
 from scaffold.template_source import TemplateSource, resolve_template
+from scaffold.terraform_lock import LOCK_FILE as TERRAFORM_LOCK_FILE
+from scaffold.terraform_lock import lock_providers
 
 Ask = Callable[[Request], Request]
 
@@ -30,6 +33,9 @@ class NewOptions:
     description: str | None = None
     git: bool = True
     dry_run: bool = False
+    lock: bool = True
+    """Lock the new project's dependencies (uv.lock; .terraform.lock.hcl with Terraform) and
+    commit the locks after the first commit."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,8 @@ class NewResult:
     files: list[str]
     commit: str | None
     dry_run: bool
+    lock: LockOutcome | None = None
+    terraform_lock: LockOutcome | None = None
 
     @property
     def next_steps(self) -> list[str]:
@@ -63,6 +71,8 @@ class NewResult:
             "files": self.files,
             "commit": self.commit,
             "dry_run": self.dry_run,
+            "lock": self.lock.to_json() if self.lock else None,
+            "terraform_lock": self.terraform_lock.to_json() if self.terraform_lock else None,
             "next_steps": [] if self.dry_run else self.next_steps,
         }
 
@@ -85,7 +95,22 @@ def create_project(options: NewOptions, ask: Ask | None = None) -> NewResult:
     commit = None
     if options.git and not options.dry_run:
         commit = start_history(target, _commit_message(name, selection))
-    return NewResult(name, target, source, selection, files, commit, options.dry_run)
+    lock = terraform_lock = None
+    if options.lock and not options.dry_run:
+        # After the first commit, which is the pristine generation: the locks are not rendered.
+        lock = lock_dependencies(target)
+        terraform_lock = lock_providers(target)
+        written = [LOCK_FILE] if lock.written else []
+        if terraform_lock is not None and terraform_lock.written:
+            written.append(str(TERRAFORM_LOCK_FILE))
+        if written and commit is not None:
+            locked = commit_lock(target, written)
+            lock = replace(lock, commit=locked) if lock.written else lock
+            if terraform_lock is not None and terraform_lock.written:
+                terraform_lock = replace(terraform_lock, commit=locked)
+    return NewResult(
+        name, target, source, selection, files, commit, options.dry_run, lock, terraform_lock
+    )
 
 
 def _require_empty(target: Path) -> None:

@@ -1,6 +1,7 @@
 # Internet-facing Application Load Balancer in the public subnets. HTTPS when a certificate ARN is
-# given (then HTTP only redirects); the target group sends traffic to a task only while its
-# readiness endpoint (which checks the database) answers 200.
+# given (then HTTP only redirects to it); production refuses to plan without one. The target
+# group sends traffic to a task only while its readiness endpoint (which checks the database)
+# answers 200.
 
 resource "aws_security_group" "alb" {
   name        = "${local.name}-alb"
@@ -88,6 +89,13 @@ resource "aws_lb_listener" "http" {
   load_balancer_arn = aws_lb.main.arn
   port              = 80
   protocol          = "HTTP"
+
+  lifecycle {
+    precondition {
+      condition     = var.environment != "production" || local.https_enabled
+      error_message = "environment = \"production\" needs certificate_arn (an ACM certificate): production serves HTTPS only, and port 80 redirects to it."
+    }
+  }
 
   default_action {
     type             = local.https_enabled ? "redirect" : "forward"

@@ -1,5 +1,6 @@
 # The service on ECS Fargate: private subnets, no public IP, read-only root filesystem (writable
 # /tmp only), the image's unprivileged user, logs to CloudWatch, secrets from Secrets Manager.
+# Each task migrates the database before its app container starts (the `migrate` container).
 # Deployments are rolling (100% healthy, up to 200%) and roll back on their own when the new tasks
 # do not become healthy (circuit breaker) or the 5xx alarm fires during the rollout.
 
@@ -50,18 +51,51 @@ resource "aws_vpc_security_group_egress_rule" "service_to_db" {
 }
 
 locals {
-  # Plain settings. The database URL is not one of them: the app builds it from these parts and
-  # the DATABASE_USER / DATABASE_PASSWORD secrets (secrets.tf), so no password is ever written
-  # into the task definition or the Terraform state.
-  container_environment = [
-    { name = "ENVIRONMENT", value = var.environment },
-    { name = "LOG_LEVEL", value = var.log_level },
+  # The database connection, as both containers see it: TLS with the server's certificate and
+  # name verified against the RDS CA bundle in the image (Dockerfile). The URL is not one of the
+  # settings: the app builds it from these parts, so no password enters the task definition or
+  # the Terraform state.
+  database_environment = [
     { name = "DATABASE_HOST", value = aws_db_instance.main.address },
     { name = "DATABASE_PORT", value = tostring(local.db_port) },
     { name = "DATABASE_NAME", value = aws_db_instance.main.db_name },
+    { name = "DATABASE_SSLMODE", value = "verify-full" },
+    { name = "PGSSLROOTCERT", value = local.rds_ca_bundle },
+  ]
+  common_environment = concat(local.database_environment, [
+    { name = "ENVIRONMENT", value = var.environment },
+    { name = "LOG_LEVEL", value = var.log_level },
+    { name = "AWS_DEFAULT_REGION", value = local.region },
+  ])
+  # The app logs in as its own role with IAM tokens (no password: nothing to rotate).
+  app_environment = concat(local.common_environment, [
+    { name = "DATABASE_USER", value = var.db_app_role },
+    { name = "DATABASE_IAM_AUTH", value = "true" },
+    { name = "MAX_REQUEST_BODY_BYTES", value = tostring(var.max_request_body_bytes) },
     # uvicorn trusts X-Forwarded-* only from the load balancer, whose nodes are in this VPC.
     { name = "FORWARDED_ALLOW_IPS", value = var.vpc_cidr },
-  ]
+  ])
+  # The migrations run as the owner of the tables (the master user, from the secret RDS
+  # rotates, read at each task start) and grant the app's role its rights on the rows.
+  migration_environment = concat(local.common_environment, [
+    { name = "DATABASE_APP_ROLE", value = var.db_app_role },
+  ])
+
+  rds_ca_bundle  = "/app/certs/rds-global-bundle.pem"
+  migration_name = "migrate"
+  container_common = {
+    image                  = local.image
+    user                   = "10001"
+    readonlyRootFilesystem = true
+    privileged             = false
+    mountPoints = [
+      { sourceVolume = "tmp", containerPath = "/tmp", readOnly = false },
+    ]
+    linuxParameters = {
+      initProcessEnabled = true
+      capabilities       = { drop = ["ALL"] }
+    }
+  }
 }
 
 resource "aws_ecs_task_definition" "app" {
@@ -86,29 +120,41 @@ resource "aws_ecs_task_definition" "app" {
     name = "tmp"
   }
 
+  # Two containers of the same image. `migrate` runs `alembic upgrade heads` and exits; the app
+  # starts only once it has succeeded (dependsOn SUCCESS), so every task, in a deployment or a
+  # scale-out, serves a migrated schema and never takes traffic before. Concurrent tasks
+  # migrate one at a time (an advisory lock in migrations/env.py); the others find nothing to
+  # do. A failed migration fails the task, and the deployment circuit breaker rolls back.
   container_definitions = jsonencode([
-    {
+    merge(local.container_common, {
+      name        = local.migration_name
+      essential   = false
+      command     = ["alembic", "upgrade", "heads"]
+      environment = local.migration_environment
+      secrets     = local.migration_secrets
+      logConfiguration = {
+        logDriver = "awslogs"
+        options = {
+          awslogs-group         = aws_cloudwatch_log_group.app.name
+          awslogs-region        = local.region
+          awslogs-stream-prefix = local.migration_name
+        }
+      }
+    }),
+    merge(local.container_common, {
       name      = local.container_name
-      image     = local.image
       essential = true
+
+      dependsOn = [
+        { containerName = local.migration_name, condition = "SUCCESS" },
+      ]
 
       portMappings = [
         { containerPort = local.container_port, protocol = "tcp" },
       ]
 
-      environment = local.container_environment
-      secrets     = local.container_secrets
-
-      user                   = "10001"
-      readonlyRootFilesystem = true
-      privileged             = false
-      mountPoints = [
-        { sourceVolume = "tmp", containerPath = "/tmp", readOnly = false },
-      ]
-      linuxParameters = {
-        initProcessEnabled = true
-        capabilities       = { drop = ["ALL"] }
-      }
+      environment = local.app_environment
+      secrets     = local.app_secrets
 
       # Liveness only (no dependencies); readiness is the target group's check.
       healthCheck = {
@@ -130,7 +176,7 @@ resource "aws_ecs_task_definition" "app" {
           max-buffer-size       = "25m"
         }
       }
-    },
+    }),
   ])
 }
 

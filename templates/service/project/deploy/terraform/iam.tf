@@ -1,6 +1,7 @@
 # Two roles per task, kept apart: the execution role is what ECS itself uses to start the task
 # (pull the image, read the secrets, write the logs); the task role is what the app's own code
-# may do in AWS. The app needs nothing yet, so its role has no policy; capabilities attach theirs.
+# may do in AWS: log in to the database as its own role (IAM authentication); capabilities attach
+# theirs.
 
 data "aws_iam_policy_document" "ecs_tasks_assume" {
   statement {
@@ -71,6 +72,22 @@ resource "aws_iam_role" "task" {
   name               = "${local.name}-task"
   description        = "AWS permissions of the ${local.name} application code"
   assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
+}
+
+# IAM database authentication: the app signs a token per new connection, as var.db_app_role
+# and as nobody else.
+data "aws_iam_policy_document" "task_database" {
+  statement {
+    sid       = "ConnectAsTheAppRole"
+    actions   = ["rds-db:connect"]
+    resources = ["arn:${local.partition}:rds-db:${local.region}:${local.account_id}:dbuser:${aws_db_instance.main.resource_id}/${var.db_app_role}"]
+  }
+}
+
+resource "aws_iam_role_policy" "task_database" {
+  name   = "connect-to-the-database"
+  role   = aws_iam_role.task.id
+  policy = data.aws_iam_policy_document.task_database.json
 }
 
 # --- VPC flow logs ----------------------------------------------------------------------------

@@ -24,22 +24,22 @@ output "ecs_service_name" {
 }
 
 output "task_definition_family" {
-  description = "Task definition family (the migration task runs its latest revision)."
+  description = "Task definition family (its `migrate` container runs the migrations in every task)."
   value       = aws_ecs_task_definition.app.family
 }
 
 output "container_name" {
-  description = "Name of the app container in the task definition (for command overrides)."
+  description = "Name of the app container in the task definition (for command overrides of one-off tasks)."
   value       = local.container_name
 }
 
 output "private_subnet_ids" {
-  description = "Private subnets, for one-off tasks such as migrations."
+  description = "Private subnets, for one-off tasks."
   value       = aws_subnet.private[*].id
 }
 
 output "service_security_group_id" {
-  description = "Security group of the service, for one-off tasks such as migrations."
+  description = "Security group of the service, for one-off tasks."
   value       = aws_security_group.service.id
 }
 
@@ -49,7 +49,7 @@ output "db_endpoint" {
 }
 
 output "db_master_user_secret_arn" {
-  description = "Secrets Manager secret with the database credentials (managed and rotated by RDS)."
+  description = "Secrets Manager secret with the master credentials (managed and rotated by RDS; used by the migrations only)."
   value       = local.db_secret_arn
 }
 

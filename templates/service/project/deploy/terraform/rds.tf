@@ -1,7 +1,9 @@
 # PostgreSQL on RDS: private subnets, reachable only from the service's security group, encrypted
-# at rest with the project's KMS key and in transit (rds.force_ssl). The master password is
-# generated, stored and rotated by RDS in Secrets Manager (manage_master_user_password): it never
-# appears in this code or in the Terraform state.
+# at rest with the project's KMS key and in transit (rds.force_ssl; the app verifies the server's
+# certificate and name, sslmode verify-full). The master password is generated, stored and
+# rotated by RDS in Secrets Manager (manage_master_user_password): it never appears in this code
+# or in the Terraform state, and only the migrations use it. The app logs in as its own role
+# (var.db_app_role) with IAM tokens, so a rotation never needs a redeploy.
 
 locals {
   db_port = 5432

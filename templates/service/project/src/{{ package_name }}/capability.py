@@ -23,9 +23,12 @@ from starlette.types import ASGIApp
 from .extensions import Extensions
 from .health.checks import ReadinessCheck
 
-# Middleware positions: lower runs first on the way in (further from the endpoint). The
-# request context middleware (request id, access log line, last-resort 500) sits at 0.
+# Middleware positions: lower runs first on the way in (further from the endpoint). The core's
+# own: security headers outermost (-10, on every response), the request context (request id,
+# access log line, last-resort 500) at 0, the request-body limit at 10.
+SECURITY_HEADERS_POSITION = -10
 REQUEST_CONTEXT_POSITION = 0
+BODY_LIMIT_POSITION = 10
 
 
 @dataclass(frozen=True, slots=True)

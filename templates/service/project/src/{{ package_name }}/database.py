@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction
 
 from .config import Settings
+from .database_iam import authenticate_with_iam_tokens
 from .health.checks import ReadinessCheck
 
 # Deterministic constraint names, so Alembic can drop and rename them in later migrations.
@@ -38,12 +39,17 @@ class Base(DeclarativeBase):
 
 
 def build_engine(settings: Settings) -> AsyncEngine:
-    return create_async_engine(
+    engine = create_async_engine(
         settings.database_url,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_max_overflow,
         pool_pre_ping=True,  # survive database restarts and failovers without a failed request
+        # Errors and logs show the SQL but never its parameters: they are the clients' data.
+        hide_parameters=True,
     )
+    if settings.database_iam_auth:
+        authenticate_with_iam_tokens(engine)
+    return engine
 
 
 def build_sessionmaker(

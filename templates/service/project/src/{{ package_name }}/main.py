@@ -15,9 +15,16 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 
 from fastapi import FastAPI
 
+from .body_limit import body_limit
 from .capabilities import CAPABILITIES
-from .capability import REQUEST_CONTEXT_POSITION, Capability, Middleware
-from .config import Settings
+from .capability import (
+    BODY_LIMIT_POSITION,
+    REQUEST_CONTEXT_POSITION,
+    SECURITY_HEADERS_POSITION,
+    Capability,
+    Middleware,
+)
+from .config import Settings, load_settings
 from .database import build_engine, build_sessionmaker, database_readiness_check
 from .extensions import Extensions
 from .health.checks import ReadinessCheck
@@ -26,6 +33,7 @@ from .items.router import router as items_router
 from .logging import configure_logging
 from .middleware import request_context
 from .problems import install_problem_handlers
+from .security_headers import security_headers
 
 logger = logging.getLogger(__name__)
 
@@ -33,13 +41,17 @@ logger = logging.getLogger(__name__)
 def create_app(
     settings: Settings | None = None, capabilities: Sequence[Capability] = CAPABILITIES
 ) -> FastAPI:
-    settings = settings or Settings()
+    settings = settings or load_settings()
     configure_logging(settings)
 
+    docs = settings.docs_enabled
     app = FastAPI(
         title=settings.service_name,
         version=settings.service_version,
         lifespan=_lifespan(settings, capabilities),
+        openapi_url="/openapi.json" if docs else None,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
     )
     app.state.settings = settings
     app.state.capabilities = capabilities
@@ -59,7 +71,11 @@ def create_app(
 
 def _add_middleware(app: FastAPI, settings: Settings, capabilities: Sequence[Capability]) -> None:
     """Lowest position outermost. Starlette wraps the last added outermost, so add in reverse."""
-    stack = [Middleware(REQUEST_CONTEXT_POSITION, request_context)]
+    stack = [
+        Middleware(SECURITY_HEADERS_POSITION, security_headers),
+        Middleware(REQUEST_CONTEXT_POSITION, request_context),
+        Middleware(BODY_LIMIT_POSITION, body_limit),
+    ]
     stack += [m for capability in capabilities for m in capability.middleware]
     for middleware in sorted(stack, key=lambda m: m.position, reverse=True):
         app.add_middleware(middleware.factory, settings=settings)

@@ -3,10 +3,15 @@
 A pure ASGI middleware rather than `BaseHTTPMiddleware`, so the request id's context variable
 is set around the whole request (dependencies, endpoint, exception handlers) and streaming
 responses are not buffered.
+
+The 500's log line names the error and where it happened, but not its message: an unexpected
+error's message can hold what the client sent (PostgreSQL quotes the value it rejected, a
+`ValueError` the text it could not parse), and request data has no place in the logs.
 """
 
 import logging
 import time
+import traceback
 from http import HTTPStatus
 
 from starlette.datastructures import Headers, MutableHeaders
@@ -56,8 +61,8 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_request_id)
-        except Exception:
-            logger.exception("unhandled error")
+        except Exception as error:
+            logger.error("unhandled error", extra={"exception": without_messages(error)})
             if response_started:
                 raise
             response = problem_response(HTTPStatus.INTERNAL_SERVER_ERROR)
@@ -65,6 +70,20 @@ class RequestContextMiddleware:
         finally:
             _log_access(scope, status, time.perf_counter() - started)
             unbind_request_id(token)
+
+
+def without_messages(error: BaseException) -> str:
+    """The traceback of `error` and of its causes, each ending with its type and no message."""
+    blocks: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        frames = "".join(traceback.extract_tb(current.__traceback__).format())
+        kind = f"{type(current).__module__}.{type(current).__name__}"
+        blocks.append(f"Traceback (most recent call last):\n{frames}{kind}")
+        current = current.__cause__ or current.__context__
+    return "\n\nwhich happened while handling the error below:\n\n".join(blocks)
 
 
 def _log_access(scope: Scope, status: int, elapsed_seconds: float) -> None:

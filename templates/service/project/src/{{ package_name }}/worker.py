@@ -14,6 +14,7 @@ from contextlib import suppress
 
 from .capabilities import CAPABILITIES
 from .capability import Process
+from .config import Settings, load_settings
 from .main import create_app
 
 logger = logging.getLogger(__name__)
@@ -23,8 +24,8 @@ def worker_processes() -> dict[str, Process]:
     return {p.name: p for c in CAPABILITIES for p in c.processes if not p.in_app}
 
 
-async def run(process: Process) -> None:
-    app = create_app()
+async def run(process: Process, settings: Settings) -> None:
+    app = create_app(settings)
     async with app.router.lifespan_context(app):
         task = asyncio.create_task(process.run(app), name=process.name)
         loop = asyncio.get_running_loop()
@@ -38,11 +39,16 @@ async def run(process: Process) -> None:
 
 def main(argv: list[str]) -> int:
     processes = worker_processes()
-    if len(argv) != 1 or argv[0] not in processes:
-        names = ", ".join(sorted(processes)) or "none in this service"
-        sys.stderr.write(f"usage: python -m {__package__}.worker NAME  (processes: {names})\n")
+    names = ", ".join(sorted(processes)) or "none in this service"
+    usage = f"usage: python -m {__package__}.worker NAME  (processes: {names})\n"
+    if not argv:
+        sys.stderr.write(usage)
         return 2
-    asyncio.run(run(processes[argv[0]]))
+    settings = load_settings()  # invalid settings end the process here, whatever the name
+    if len(argv) != 1 or argv[0] not in processes:
+        sys.stderr.write(usage)
+        return 2
+    asyncio.run(run(processes[argv[0]], settings))
     return 0
 
 

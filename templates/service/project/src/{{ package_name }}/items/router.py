@@ -16,6 +16,7 @@ from .dependencies import ItemHooksDep, ItemView, ValidItem
 from .hooks import ItemChange
 from .schemas import (
     DEFAULT_PAGE_SIZE,
+    MAX_OFFSET,
     MAX_PAGE_SIZE,
     ItemCreate,
     ItemPage,
@@ -55,7 +56,7 @@ async def create_item(
 async def list_items(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> ItemPage:
     items, total = await service.get_page(db_session=session, limit=limit, offset=offset)
     return ItemPage(

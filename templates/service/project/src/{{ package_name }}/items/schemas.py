@@ -2,15 +2,25 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
 
 from .models import DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
+# PostgreSQL's OFFSET is a bigint: anything larger could not even be sent.
+MAX_OFFSET = 2**63 - 1
+# PostgreSQL text cannot hold the NUL character; refused here, it is a 422 rather than a 500.
+WITHOUT_NUL = r"^[^\x00]*$"
 
 ItemName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX_LENGTH)
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=NAME_MAX_LENGTH, pattern=WITHOUT_NUL
+    ),
+]
+ItemDescription = Annotated[
+    str, StringConstraints(max_length=DESCRIPTION_MAX_LENGTH, pattern=WITHOUT_NUL)
 ]
 
 
@@ -20,7 +30,7 @@ class ItemCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: ItemName
-    description: str | None = Field(default=None, max_length=DESCRIPTION_MAX_LENGTH)
+    description: ItemDescription | None = None
 
 
 class ItemUpdate(BaseModel):
@@ -29,7 +39,7 @@ class ItemUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: ItemName | None = None
-    description: str | None = Field(default=None, max_length=DESCRIPTION_MAX_LENGTH)
+    description: ItemDescription | None = None
 
     @field_validator("name")
     @classmethod

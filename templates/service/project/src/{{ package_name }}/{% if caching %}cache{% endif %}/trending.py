@@ -53,6 +53,14 @@ class TrendingFeed:
             pipe.expire(key, self.window_seconds + self.bucket_seconds)
             await pipe.execute()
 
+    async def forget(self, member: str) -> None:
+        """Drop `member` from every bucket of the window (a deleted item leaves the feed now)."""
+        current = self.current_bucket()
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for age in range(self.window_buckets):
+                pipe.zrem(self.bucket_key(current - age), member)
+            await pipe.execute()
+
     async def top(self, k: int) -> list[tuple[str, int]]:
         """The `k` members with the most events in the window, most first."""
         current = self.current_bucket()

@@ -1,5 +1,9 @@
 """Redis in the capability protocol: the shared client lives on `app.state.redis` while the app
-runs, and its readiness check reports whether Redis answers."""
+runs, and its readiness check reports whether Redis answers.
+
+The check is not critical: the service survives without Redis (the cache reads the database,
+default rate limits fail open, a fail-closed policy answers 503 on its own routes), so a Redis
+blip must not fail /health/ready and take every task out of the load balancer at once."""
 
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -21,7 +25,7 @@ async def redis_client(app: FastAPI) -> AsyncIterator[None]:
 
 
 def readiness(app: FastAPI) -> Iterable[ReadinessCheck]:
-    return (redis_readiness_check(app.state.redis),)
+    return (redis_readiness_check(app.state.redis, critical=False),)
 
 
 CAPABILITY = Capability(name="redis", lifespan=redis_client, readiness=readiness)

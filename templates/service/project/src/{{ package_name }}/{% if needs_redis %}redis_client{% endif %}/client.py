@@ -50,11 +50,11 @@ def redis_key(settings: Settings, *parts: str) -> str:
     return ":".join((settings.redis_key_prefix, *parts))
 
 
-def redis_readiness_check(client: Redis) -> ReadinessCheck:
+def redis_readiness_check(client: Redis, *, critical: bool) -> ReadinessCheck:
     async def ping() -> None:
         await client.ping()
 
-    return ReadinessCheck(name="redis", probe=ping)
+    return ReadinessCheck(name="redis", probe=ping, critical=critical)
 
 
 async def get_redis(request: Request) -> Redis:  # async: FastAPI runs sync ones in threads

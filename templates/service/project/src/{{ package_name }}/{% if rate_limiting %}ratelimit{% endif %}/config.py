@@ -19,6 +19,9 @@ SENSITIVE_POLICY = "sensitive"
 
 # `RATE_LIMIT_TRUSTED_PROXIES=10.0.0.0/8,192.168.1.7` (a plain list, not JSON).
 TrustedProxies = Annotated[list[IPvAnyNetwork], NoDecode]
+# `RATE_LIMIT_API_KEY_HASHES=<sha256 hex>,<sha256 hex>`: `printf %s "$KEY" | sha256sum`.
+ApiKeyHashes = Annotated[frozenset[str], NoDecode]
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
 class RateLimitPolicy(BaseModel):
@@ -73,7 +76,7 @@ def default_exempt_paths() -> list[str]:
 
 
 def split_addresses(value: object) -> object:
-    """`"a, b"` -> `["a", "b"]`; anything else is left for pydantic to validate."""
+    """`"a, b"` -> `["a", "b"]` (addresses, key hashes); anything else is left for pydantic."""
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
     return value
@@ -102,12 +105,21 @@ class Settings(BaseSettings):
     rate_limit_exempt_paths: list[str] = Field(default_factory=default_exempt_paths)
     rate_limit_trusted_proxies: TrustedProxies = Field(default_factory=list)
     rate_limit_api_key_header: str = "X-API-Key"
+    rate_limit_api_key_hashes: ApiKeyHashes = Field(default_factory=frozenset)
+    """The keys that count as an identity of their own; any other key counts by address."""
     rate_limit_timeout_seconds: float = Field(default=0.1, gt=0, le=5)
 
-    @field_validator("rate_limit_trusted_proxies", mode="before")
+    @field_validator("rate_limit_trusted_proxies", "rate_limit_api_key_hashes", mode="before")
     @classmethod
-    def _split_trusted_proxies(cls, value: object) -> object:
+    def _split_lists(cls, value: object) -> object:
         return split_addresses(value)
+
+    @field_validator("rate_limit_api_key_hashes")
+    @classmethod
+    def _check_key_hashes(cls, hashes: frozenset[str]) -> frozenset[str]:
+        if not all(SHA256_HEX.fullmatch(digest) for digest in hashes):
+            raise ValueError("each entry must be the SHA-256 of a key, as 64 lower-case hex digits")
+        return hashes
 
     @model_validator(mode="after")
     def _check_rate_limit_routes(self) -> Self:

@@ -3,9 +3,9 @@
 1. the verified caller: the `principal` extension point (an authentication capability fills
    it), or a user that an authentication middleware outside this one has set in `scope["user"]`
    (Starlette's convention: `is_authenticated`, `identity`);
-2. the API key header (hashed: keys never reach Redis). Until keys are validated, a client can
-   mint new ones; the per-IP edge limits (NGINX, the WAF) bound that. Set
-   `RATE_LIMIT_API_KEY_HEADER=""` to count by address only;
+2. a known API key: one whose SHA-256 is in `RATE_LIMIT_API_KEY_HASHES`, counted by that hash
+   (keys never reach Redis). A key that is not known is no identity at all: counted by address,
+   it cannot buy its caller a fresh bucket per invented key;
 3. the client's address. `X-Forwarded-For` is believed only when the connection comes from a
    proxy in `RATE_LIMIT_TRUSTED_PROXIES`, read right to left up to the first address that is not
    a trusted proxy, so a client cannot pick its own bucket by sending the header. IPv6 clients
@@ -13,7 +13,7 @@
 """
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 
 from starlette.datastructures import Headers
@@ -28,17 +28,21 @@ def client_identity(
     *,
     api_key_header: str,
     trusted_proxies: TrustedProxies,
+    known_api_keys: Collection[str] = (),
     principal: str | None = None,
 ) -> str:
+    """`known_api_keys`: the SHA-256 hex digests of the keys that count as identities."""
     if principal:
         return principal
     user = authenticated_user(scope)
     if user:
         return f"user:{user}"
     headers = Headers(scope=scope)
-    api_key = headers.get(api_key_header) if api_key_header else None
+    api_key = headers.get(api_key_header) if api_key_header and known_api_keys else None
     if api_key:
-        return f"key:{hashlib.sha256(api_key.encode()).hexdigest()[:32]}"
+        digest = hashlib.sha256(api_key.encode()).hexdigest()
+        if digest in known_api_keys:
+            return f"key:{digest[:32]}"
     return f"ip:{client_address(scope, headers, trusted_proxies)}"
 
 

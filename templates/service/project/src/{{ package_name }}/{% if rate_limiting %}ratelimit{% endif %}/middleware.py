@@ -47,6 +47,7 @@ class RateLimitMiddleware:
         self.routes = RouteTable(settings)
         self.api_key_header = settings.rate_limit_api_key_header
         self.trusted_proxies = settings.rate_limit_trusted_proxies
+        self.known_api_keys = settings.rate_limit_api_key_hashes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         match = self.routes.policy_for(scope["path"]) if scope["type"] == "http" else None
@@ -59,6 +60,7 @@ class RateLimitMiddleware:
             scope,
             api_key_header=self.api_key_header,
             trusted_proxies=self.trusted_proxies,
+            known_api_keys=self.known_api_keys,
             principal=scope["app"].state.extensions.principal(scope),
         )
         try:

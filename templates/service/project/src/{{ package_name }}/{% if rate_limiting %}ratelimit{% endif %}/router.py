@@ -27,6 +27,7 @@ async def rate_limit_status(request: Request) -> RateLimitStatus:
             request.scope,
             api_key_header=settings.rate_limit_api_key_header,
             trusted_proxies=settings.rate_limit_trusted_proxies,
+            known_api_keys=settings.rate_limit_api_key_hashes,
             principal=extensions_of(request).principal(request.scope),
         ),
         policies={

@@ -1,4 +1,0 @@
-    random = {
-      source  = "hashicorp/random"
-      version = "~> 3.6"
-    }

@@ -1,0 +1,213 @@
+"""Terraform checks of one rendered project: `terraform validate` offline, `terraform plan`
+against moto (an AWS API emulator on loopback), and the promises a plan can show.
+
+Each check is a function of the rendered project folder and reads only `deploy/terraform/`
+(plus this module, the terraform binary, its CLI configuration and, for plans, the emulator),
+so identical Terraform trees across combinations can be checked once. Terraform runs in a copy
+of the folder: `.terraform/`, the lock file, state and the emulator's override never land in the
+project. Providers come from the CLI configuration that `scripts/services` writes
+(`TF_CLI_CONFIG_FILE`: the machine's provider mirror), so nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import hcl2
+
+TERRAFORM_DIR = Path("deploy/terraform")
+ONLY_PROVIDER = "hashicorp/aws"
+# What the plans are made with: an image tag, and a certificate (production requires one; the
+# emulator does not check it at plan time).
+PLAN_VARIABLES = {
+    "image_tag": "matrix",
+    "environment": "production",
+    "certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/0b1c2d3e-matrix",
+}
+# The AWS APIs the generated Terraform calls; each is pointed at the emulator.
+EMULATED_SERVICES = (
+    "acm", "appautoscaling", "cloudwatch", "ec2", "ecr", "ecs", "elasticache", "elbv2", "iam",
+    "kms", "logs", "rds", "s3", "secretsmanager", "sts", "wafv2",
+)  # fmt: skip
+OVERRIDE_FILE = "moto_override.tf"
+PRODUCTION_NEEDS_A_CERTIFICATE = 'environment = "production" needs certificate_arn'
+
+
+def terraform_binary() -> str:
+    found = shutil.which("terraform")
+    assert found, "terraform is not installed (the machine image ships it in /usr/local/bin)"
+    return found
+
+
+def terraform_env() -> dict[str, str]:
+    """The caller's environment (TF_CLI_CONFIG_FILE names the provider mirror), non-interactive."""
+    return {**os.environ, "TF_IN_AUTOMATION": "1", "TF_INPUT": "0", "CHECKPOINT_DISABLE": "1"}
+
+
+@contextmanager
+def terraform_copy(project: Path) -> Iterator[Path]:
+    """A scratch copy of the project's Terraform, removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="terraform-check-") as scratch:
+        folder = Path(scratch) / "terraform"
+        shutil.copytree(project / TERRAFORM_DIR, folder)
+        yield folder
+
+
+def terraform(folder: Path, *arguments: str, expect_success: bool = True) -> str:
+    done = subprocess.run(
+        [terraform_binary(), *arguments, "-no-color"],
+        cwd=folder,
+        env=terraform_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    output = f"{done.stdout}\n{done.stderr}"
+    if expect_success:
+        assert done.returncode == 0, f"terraform {' '.join(arguments)} failed:\n{output}"
+    else:
+        assert done.returncode != 0, f"terraform {' '.join(arguments)} succeeded:\n{output}"
+    return output
+
+
+def only_the_aws_provider(project: Path) -> None:
+    """Every required provider is hashicorp/aws: the one this machine (and CI) can install."""
+    sources: set[str] = set()
+    for path in sorted((project / TERRAFORM_DIR).glob("*.tf")):
+        for block in hcl2.loads(path.read_text(encoding="utf-8")).get("terraform", []):
+            for required in block.get("required_providers", []):
+                sources.update(
+                    str(spec.get("source", name)).strip('"')
+                    for name, spec in required.items()
+                    if isinstance(spec, dict)
+                )
+    assert sources == {ONLY_PROVIDER}, f"providers other than {ONLY_PROVIDER}: {sorted(sources)}"
+
+
+def terraform_validate(project: Path) -> None:
+    """`terraform init -backend=false` from the provider mirror, then `terraform validate`."""
+    only_the_aws_provider(project)
+    with terraform_copy(project) as folder:
+        terraform(folder, "init", "-backend=false", "-input=false")
+        terraform(folder, "validate")
+
+
+def emulator_override(endpoint: str) -> str:
+    """A test-only override: local state, and every AWS API at the emulator with its test keys."""
+    endpoints = "\n".join(f'    {service} = "{endpoint}"' for service in EMULATED_SERVICES)
+    return f"""\
+terraform {{
+  backend "local" {{}}
+}}
+
+provider "aws" {{
+  access_key                  = "testing"
+  secret_key                  = "testing"
+  skip_credentials_validation = true
+  skip_metadata_api_check     = true
+  skip_region_validation      = true
+  s3_use_path_style           = true
+
+  endpoints {{
+{endpoints}
+  }}
+}}
+"""
+
+
+def emulator_endpoint() -> str:
+    endpoint = os.environ.get("AWS_ENDPOINT_URL", "").strip()
+    assert endpoint, (
+        "AWS_ENDPOINT_URL is not set: start moto with `scripts/services up moto` and "
+        '`eval "$(scripts/services env)"` (scripts/test does both)'
+    )
+    return endpoint
+
+
+@contextmanager
+def emulated(project: Path) -> Iterator[Path]:
+    """A copy of the project's Terraform, initialised against the emulator."""
+    with terraform_copy(project) as folder:
+        (folder / OVERRIDE_FILE).write_text(emulator_override(emulator_endpoint()), "utf-8")
+        terraform(folder, "init", "-input=false")
+        yield folder
+
+
+def plan_arguments(variables: dict[str, str]) -> list[str]:
+    return [f"-var={name}={value}" for name, value in variables.items()]
+
+
+def terraform_plan(project: Path) -> dict[str, Any]:
+    """`terraform plan` against the emulator, as production; returns the plan as JSON."""
+    with emulated(project) as folder:
+        terraform(folder, "plan", "-input=false", "-out=plan.out", *plan_arguments(PLAN_VARIABLES))
+        plan: dict[str, Any] = json.loads(terraform(folder, "show", "-json", "plan.out").strip())
+    plan_keeps_its_promises(plan)
+    return plan
+
+
+def production_requires_a_certificate(project: Path) -> None:
+    """Planning production without a certificate stops with the precondition's message.
+
+    Targeted at the HTTP listener: its precondition is what refuses, and the smaller graph
+    (the listener and what it depends on) plans in a fraction of the time.
+    """
+    without_certificate = {**PLAN_VARIABLES, "certificate_arn": ""}
+    with emulated(project) as folder:
+        refused = terraform(
+            folder,
+            "plan",
+            "-input=false",
+            "-target=aws_lb_listener.http",
+            *plan_arguments(without_certificate),
+            expect_success=False,
+        )
+    assert PRODUCTION_NEEDS_A_CERTIFICATE in refused, refused
+
+
+def planned(plan: dict[str, Any], address: str) -> dict[str, Any]:
+    for change in plan["resource_changes"]:
+        if change["address"] == address:
+            after: dict[str, Any] = change["change"]["after"]
+            return after
+    raise AssertionError(f"{address} is not in the plan")
+
+
+def plan_keeps_its_promises(plan: dict[str, Any]) -> None:
+    """What the deployed service promises, as far as a plan shows it."""
+    providers = {change["provider_name"] for change in plan["resource_changes"]}
+    assert providers <= {
+        "registry.terraform.io/hashicorp/aws",
+        "terraform.io/builtin/terraform",
+    }, providers
+    http = planned(plan, "aws_lb_listener.http")["default_action"][0]
+    assert http["type"] == "redirect", http
+    assert http["redirect"][0]["protocol"] == "HTTPS"
+    limit = int(plan["variables"]["max_request_body_bytes"]["value"])
+    body_rule = next(
+        rule
+        for rule in planned(plan, "aws_wafv2_web_acl.edge")["rule"]
+        if rule["name"] == "request-body-too-large"
+    )
+    pattern = body_rule["statement"][0]["regex_match_statement"][0]["regex_string"]
+    refuses_exactly_bodies_over(pattern, limit)
+
+
+def refuses_exactly_bodies_over(pattern: str, limit: int) -> None:
+    """The WAF's Content-Length pattern matches every length over `limit`, and no other."""
+    regex = re.compile(pattern)
+    around = [0, 1, 9, 10, limit // 10, limit - 1, limit, limit + 1, limit + 9, limit * 10]
+    around += [10 ** len(str(limit)) - 1, 10 ** len(str(limit)), 2**63]
+    for length in sorted({n for n in around if n >= 0}):
+        for text in (str(length), f"00{length}"):
+            matched = regex.fullmatch(text) is not None
+            assert matched == (length > limit), f"{pattern!r} on {text}: {matched}"
