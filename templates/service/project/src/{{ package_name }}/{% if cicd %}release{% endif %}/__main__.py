@@ -10,8 +10,8 @@ import sys
 from collections.abc import Sequence
 
 from .aws import client
-from .rollout import Checks, Migration, release
-from .steps import DeployError, Network, Target, image_of, service_task_definition
+from .rollout import Checks, release
+from .steps import DeployError, Migration, Network, Target, image_of, service_task_definition
 
 
 def parser() -> argparse.ArgumentParser:
@@ -61,7 +61,9 @@ def run(arguments: argparse.Namespace) -> int:
     if arguments.command == "deploy":
         network = Network(tuple(arguments.subnet), tuple(arguments.security_group))
         migration = Migration(container=arguments.container, network=network)
-    outcome = release(ecs, client("cloudwatch"), target, arguments.image, checks, migration)
+    outcome = release(
+        ecs, client("cloudwatch"), target, image=arguments.image, checks=checks, migration=migration
+    )
     if outcome.rolled_back:
         sys.stderr.write(f"release: rolled back to {outcome.deployed}: {outcome.reason}\n")
         return 1

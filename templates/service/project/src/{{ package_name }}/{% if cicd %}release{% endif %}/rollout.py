@@ -15,13 +15,13 @@ decision the workflow log shows.
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from botocore.client import BaseClient
 
 from .steps import (
     DeployError,
-    Network,
+    Migration,
     Target,
     alarms_firing,
     primary_deployment,
@@ -43,15 +43,6 @@ class Checks:
     smoke_url: str = ""
     timeout: float = 900.0
     poll: float = 10.0
-
-
-@dataclass(frozen=True)
-class Migration:
-    container: str
-    command: Sequence[str] = ("alembic", "upgrade", "heads")
-    network: Network = field(default_factory=Network)
-    timeout: float = 900.0
-    poll: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -105,6 +96,7 @@ def release(
     ecs: BaseClient,
     cloudwatch: BaseClient,
     target: Target,
+    *,
     image: str,
     checks: Checks,
     migration: Migration | None,
@@ -117,16 +109,7 @@ def release(
     logger.info("registered %s with %s", revision, image)
     if migration is not None:
         logger.info("running the migrations in a one-off task of %s", revision)
-        run_migrations(
-            ecs,
-            target.cluster,
-            revision,
-            migration.container,
-            migration.command,
-            migration.network,
-            migration.timeout,
-            migration.poll,
-        )
+        run_migrations(ecs, target.cluster, revision, migration)
     return roll_out(ecs, cloudwatch, target, revision, checks)
 
 

@@ -9,7 +9,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.client import BaseClient
@@ -95,34 +95,37 @@ def image_of(ecs: BaseClient, task_definition: str, container: str) -> str:
 
 @dataclass(frozen=True)
 class Network:
-    """awsvpc settings of a one-off task (Fargate needs them; empty means none are sent)."""
+    """awsvpc settings of a one-off Fargate task (AWS needs them; empty sends none)."""
 
     subnets: Sequence[str] = ()
     security_groups: Sequence[str] = ()
 
     def parameters(self) -> dict[str, Any]:
         if not self.subnets:
-            return {}
+            return {"launchType": "FARGATE"}
         vpc = {
             "subnets": list(self.subnets),
             "securityGroups": list(self.security_groups),
             "assignPublicIp": "DISABLED",
         }
-        return {"networkConfiguration": {"awsvpcConfiguration": vpc}, "launchType": "FARGATE"}
+        return {"launchType": "FARGATE", "networkConfiguration": {"awsvpcConfiguration": vpc}}
 
 
-def run_migrations(
-    ecs: BaseClient,
-    cluster: str,
-    task_definition: str,
-    container: str,
-    command: Sequence[str],
-    network: Network,
-    timeout: float,
-    poll: float = 5.0,
-) -> None:
-    """Run `command` in `container` of the new revision as a one-off task; wait until it stops
-    and every container exited 0. The service is not touched until this has succeeded."""
+@dataclass(frozen=True)
+class Migration:
+    """The one-off migration task: `command` in `container` of the new revision."""
+
+    container: str
+    command: Sequence[str] = ("alembic", "upgrade", "heads")
+    network: Network = field(default_factory=Network)
+    timeout: float = 900.0
+    poll: float = 5.0
+
+
+def run_migrations(ecs: BaseClient, cluster: str, task_definition: str, migration: Migration) -> None:
+    """Run the migrations as a one-off task of the new revision; wait until it stops and every
+    container exited 0. The service is not touched until this has succeeded."""
+    override = {"name": migration.container, "command": list(migration.command)}
     started = call(
         ecs,
         "run_task",
@@ -130,21 +133,21 @@ def run_migrations(
         taskDefinition=task_definition,
         count=1,
         startedBy="release-migrations",
-        overrides={"containerOverrides": [{"name": container, "command": list(command)}]},
-        **network.parameters(),
+        overrides={"containerOverrides": [override]},
+        **migration.network.parameters(),
     )
     if started.get("failures") or not started.get("tasks"):
         raise DeployError(f"the migration task did not start: {started.get('failures')}")
     task_arn = str(started["tasks"][0]["taskArn"])
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + migration.timeout
     while True:
         task = call(ecs, "describe_tasks", cluster=cluster, tasks=[task_arn])["tasks"][0]
         if task.get("lastStatus") == "STOPPED":
             break
         if time.monotonic() > deadline:
             call(ecs, "stop_task", cluster=cluster, task=task_arn, reason="migration timeout")
-            raise DeployError(f"the migration task {task_arn} ran longer than {timeout:.0f}s")
-        time.sleep(poll)
+            raise DeployError(f"the migration task {task_arn} outlived {migration.timeout:.0f}s")
+        time.sleep(migration.poll)
     exits = {c.get("name"): c.get("exitCode") for c in task.get("containers", [])}
     if not exits or any(code != 0 for code in exits.values()):
         reason = task.get("stoppedReason", "")
