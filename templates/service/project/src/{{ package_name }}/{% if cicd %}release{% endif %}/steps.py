@@ -122,7 +122,9 @@ class Migration:
     poll: float = 5.0
 
 
-def run_migrations(ecs: BaseClient, cluster: str, task_definition: str, migration: Migration) -> None:
+def run_migrations(
+    ecs: BaseClient, cluster: str, task_definition: str, migration: Migration
+) -> None:
     """Run the migrations as a one-off task of the new revision; wait until it stops and every
     container exited 0. The service is not touched until this has succeeded."""
     override = {"name": migration.container, "command": list(migration.command)}
