@@ -43,6 +43,8 @@ class Checks:
     smoke_url: str = ""
     timeout: float = 900.0
     poll: float = 10.0
+    smoke_pause: float = 3.0
+    """Seconds between the smoke test's attempts (a new task may need a moment behind the ALB)."""
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,7 @@ def roll_out(
     update_service(ecs, target, revision)
     problem = watch(ecs, cloudwatch, target, checks)
     if not problem and checks.smoke_url:
-        problem = smoke_test(checks.smoke_url)
+        problem = smoke_test(checks.smoke_url, pause=checks.smoke_pause)
         if not problem:
             firing = alarms_firing(cloudwatch, checks.alarms)
             problem = f"alarm in ALARM: {', '.join(firing)}" if firing else ""
