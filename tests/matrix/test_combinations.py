@@ -15,7 +15,7 @@ from scaffold.commands.new import NewOptions, create_project
 from scaffold.matrix import pairwise
 from scaffold.names import package_name
 from scaffold.selection import Request, Selection
-from tests.matrix import report, runtime_checks, static_checks, terraform_checks
+from tests.matrix import pipeline_checks, report, runtime_checks, static_checks, terraform_checks
 from tests.matrix.shared_env import shared_python
 
 PROJECT = "matrix-svc"
@@ -52,6 +52,8 @@ def static_tier(project: Path, python: Path, cache: Path) -> None:
     terraform_checks.terraform_plan(project)
     terraform_checks.production_requires_a_certificate(project)
     static_checks.nginx_config_valid(project)
+    pipeline_checks.release_workflow_audited(project)
+    pipeline_checks.pipeline_terraform(project)
 
 
 def runtime_tier(project: Path, python: Path, admin_url: str, label: str) -> None:
