@@ -168,6 +168,7 @@ CATALOG = Catalog(
             title="CI/CD",
             help="Build and push the image, Terraform plan/apply over OIDC, rolling deploys "
             "to ECS with rollback.",
+            available=True,
         ),
         Capability(
             name="auth",

@@ -21,13 +21,14 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from tests.matrix import pipeline_checks as pipeline
 from tests.matrix import static_checks as checks
 from tests.matrix import terraform_checks as terraform
 from tests.matrix.content import digest, file_digest, state_of, tool_digest
 from tests.matrix.reuse import Result, Store
 from tests.support import nginx
 
-CODE = [Path(checks.__file__), Path(terraform.__file__), Path(__file__), Path(nginx.__file__)]
+CODE = [Path(checks.__file__), Path(terraform.__file__), Path(pipeline.__file__), Path(__file__), Path(nginx.__file__)]
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,10 @@ def _terraform_checks() -> list[tuple[str, Callable[[Path, checks.Tools], None]]
     ]  # fmt: skip
 
 
+def _pipeline_plan(project: Path) -> None:
+    pipeline.pipeline_terraform(project)  # the plan's promises are checked inside
+
+
 def _plan(project: Path) -> None:
     terraform.terraform_plan(project)  # the plan's promises are checked inside
 
@@ -85,6 +90,10 @@ CHECKS = (
     Check("nginx -t", checks.nginx_config_valid, (str(nginx.EDGE_DIR),), ("nginx",)),
     *(Check(name, run, (str(terraform.TERRAFORM_DIR),), ("terraform",), _terraform_outside())
       for name, run in _terraform_checks()),
+    Check("zizmor", lambda project, _: pipeline.release_workflow_audited(project),
+          (str(pipeline.RELEASE_WORKFLOW),), ("zizmor",)),
+    Check("pipeline terraform", lambda project, _: _pipeline_plan(project),
+          (str(pipeline.PIPELINE_DIR),), ("terraform",), _terraform_outside()),
 )  # fmt: skip
 
 

@@ -1,0 +1,4 @@
+# Settings of the production environment (the release workflow plans with -var-file).
+environment = "production"
+# Required in production: the ACM certificate of the service's domain (HTTPS).
+certificate_arn = ""
