@@ -86,11 +86,10 @@ class JwksCache:
 
     async def key(self, kid: str) -> SigningKey | None:
         """The key named `kid`, fetching the set when stale or when `kid` is new (see above)."""
-        now = self._clock()
-        if now >= self._fresh_until and self._may_fetch(now):
+        if self._clock() >= self._fresh_until and self._worth_asking():
             await self._refresh()
         key = self._keys.get(kid)
-        if key is None and self._may_fetch(self._clock()):
+        if key is None and self._worth_asking():
             await self._refresh(unless_known=kid)
             key = self._keys.get(kid)
         return key
@@ -99,8 +98,9 @@ class JwksCache:
     def kids(self) -> frozenset[str]:
         return frozenset(self._keys)
 
-    def _may_fetch(self, now: float) -> bool:
-        return now - self._last_attempt >= self._cooldown
+    def _worth_asking(self) -> bool:
+        """A fetch is under way (wait for it), or the cool-down has passed (start one)."""
+        return self._lock.locked() or self._clock() - self._last_attempt >= self._cooldown
 
     async def _refresh(self, unless_known: str | None = None) -> None:
         attempted_before = self._last_attempt
@@ -109,6 +109,8 @@ class JwksCache:
             if self._last_attempt != attempted_before:
                 return
             if unless_known is not None and unless_known in self._keys:
+                return
+            if self._clock() - self._last_attempt < self._cooldown:
                 return
             self._last_attempt = self._clock()
             self.fetches_total += 1
