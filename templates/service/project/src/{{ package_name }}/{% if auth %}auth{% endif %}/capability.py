@@ -45,9 +45,9 @@ def readiness(app: FastAPI) -> Iterable[ReadinessCheck]:
     auth = auth_of(app)
 
     async def provider_answers() -> None:
-        """Discovery and the keys answer now (not from cache)."""
-        metadata = await auth.discovery.fetch()
-        await get_json(auth.http, auth.settings.auth_jwks_url or metadata.jwks_uri)
+        """The keys answer now (their URL from the cached discovery document)."""
+        url = auth.settings.auth_jwks_url or (await auth.discovery.metadata()).jwks_uri
+        await get_json(auth.http, url)
 
     return (ReadinessCheck("identity_provider", provider_answers, critical=False),)
 
