@@ -16,9 +16,18 @@ following RFC 8725 (JWT best practices) and RFC 9068 (JWT access tokens):
   (an ID token's `id_token+jwt`, a logout token) is another kind of token and is refused.
 
 Every refusal is an `InvalidTokenError` whose reason goes to the log, never to the client.
+A token verified once is remembered while it is valid (`VerifiedTokens`), so a client sending
+the same token again costs a lookup, not a signature check.
 """
 
+import base64
+import binascii
+import json
+import time
+from collections import OrderedDict
 from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 import jwt
@@ -48,6 +57,62 @@ def key_fits(key: SigningKey, algorithm: str) -> bool:
     return False
 
 
+def unverified_header(token: str) -> dict[str, Any]:
+    """The JOSE header, read only to pick the key and to refuse early; `jwt.decode` reads the
+    whole token again, strictly, with the signature. (A third of PyJWT's own header reader's
+    cost: it checks every character of the whole token in Python.)"""
+    segment, dot, _ = token.partition(".")
+    try:
+        header = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    except (ValueError, binascii.Error):
+        header = None
+    if not dot or not isinstance(header, dict):
+        raise InvalidTokenError("malformed: no JSON header")
+    return header
+
+
+@dataclass(frozen=True, slots=True)
+class Verified:
+    kid: str
+    key: SigningKey
+    valid_until: float
+    claims: Mapping[str, Any]
+
+
+class VerifiedTokens:
+    """Tokens this process verified lately, so a client reusing its token (the usual case) is
+    not checked from scratch on every request: the same string, verified with the same key
+    object, still before its `exp` (+ leeway).
+
+    The key is asked for again on every hit: when the key set is refetched (TTL or rotation),
+    keys are new objects and every remembered token is verified again, and a removed key's
+    tokens stop passing exactly as they would without this. Only successes are kept, at most
+    `SIZE` of them, least recently used first out.
+    """
+
+    SIZE = 4096
+
+    def __init__(self) -> None:
+        self._entries: OrderedDict[str, Verified] = OrderedDict()
+
+    async def get(self, token: str, keys: JwksCache) -> Mapping[str, Any] | None:
+        entry = self._entries.get(token)
+        if entry is None:
+            return None
+        if time.time() >= entry.valid_until or await keys.key(entry.kid) is not entry.key:
+            del self._entries[token]
+            return None
+        self._entries.move_to_end(token)
+        return entry.claims
+
+    def remember(
+        self, token: str, kid: str, key: SigningKey, valid_until: float, claims: Mapping[str, Any]
+    ) -> None:
+        self._entries[token] = Verified(kid, key, valid_until, MappingProxyType(dict(claims)))
+        if len(self._entries) > self.SIZE:
+            self._entries.popitem(last=False)
+
+
 class TokenValidator:
     def __init__(self, settings: Settings, keys: JwksCache) -> None:
         self.keys = keys
@@ -57,13 +122,14 @@ class TokenValidator:
         self._audience_claim = settings.auth_audience_claim
         self._leeway = settings.auth_leeway_seconds
         self._require_at_jwt = settings.auth_require_at_jwt
+        self._verified = VerifiedTokens()
 
     async def validate(self, token: str) -> Mapping[str, Any]:
         """The verified claims of `token`, or `InvalidTokenError`."""
-        try:
-            header = jwt.get_unverified_header(token)
-        except jwt.PyJWTError as error:
-            raise InvalidTokenError(f"malformed: {error}") from None
+        verified = await self._verified.get(token, self.keys)
+        if verified is not None:
+            return verified
+        header = unverified_header(token)
         algorithm = header.get("alg")
         if not isinstance(algorithm, str) or algorithm not in self._algorithms:
             raise InvalidTokenError(f"algorithm {algorithm!r} is not allowed")
@@ -76,7 +142,9 @@ class TokenValidator:
             raise InvalidTokenError(f"unknown kid {kid[:64]!r}")
         if not key_fits(key, algorithm):
             raise InvalidTokenError(f"algorithm {algorithm} does not fit key {kid!r}")
-        return self.verify_with(token, key, algorithm)
+        claims = self.verify_with(token, key, algorithm)
+        self._verified.remember(token, kid, key, float(claims["exp"]) + self._leeway, claims)
+        return claims
 
     def verify_with(self, token: str, key: SigningKey, algorithm: str) -> Mapping[str, Any]:
         checks_aud = self._audience_claim == "aud"
