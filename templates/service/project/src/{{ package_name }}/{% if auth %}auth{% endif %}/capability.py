@@ -1,7 +1,8 @@
 """Authentication in the capability protocol.
 
 - lifespan: `app.state.auth` (the provider's client, keys, validator, login, sessions), after
-  checking that every permission a route names is defined in AUTH_PERMISSIONS;
+  checking that every permission a route names is defined in AUTH_PERMISSIONS; the keys are
+  fetched before the first request when the provider answers within two seconds;
 - middleware at 20: the caller is verified before the rate limiter (30) counts it;
 - readiness: the identity provider, not critical: cached keys keep validating while it is down;
 - extension points: `principal` (the verified caller), `authorize` (scopes and roles),
@@ -10,8 +11,9 @@
 - metrics: key fetches, refused credentials, refresh-credential reuse.
 """
 
+import asyncio
 from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
 
@@ -28,6 +30,7 @@ from .router import LOGIN_PATHS, router
 
 # Outside the rate limiter (30): it counts the verified caller, not an address.
 POSITION = 20
+WARM_UP_SECONDS = 2.0
 
 
 @asynccontextmanager
@@ -35,6 +38,11 @@ async def auth_lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = app.state.settings
     check_routes(app, dict(settings.auth_permissions))
     app.state.auth = auth = build_auth(settings, app.state.redis)
+    # The provider's keys before the first request, if it answers soon: the service starts
+    # without it all the same (a failure is logged, and retried on the first token).
+    with suppress(TimeoutError):
+        async with asyncio.timeout(WARM_UP_SECONDS):
+            await auth.keys.warm()
     try:
         yield
     finally:

@@ -94,6 +94,11 @@ class JwksCache:
             key = self._keys.get(kid)
         return key
 
+    async def warm(self) -> None:
+        """Fetch the keys now if none are fresh (at start-up: the first requests need no fetch)."""
+        if self._clock() >= self._fresh_until and self._worth_asking():
+            await self._refresh()
+
     @property
     def kids(self) -> frozenset[str]:
         return frozenset(self._keys)
@@ -116,6 +121,10 @@ class JwksCache:
             self.fetches_total += 1
             try:
                 keys = parse_keys(await self._fetch())
+            except asyncio.CancelledError:
+                # Abandoned (a caller's timeout), not failed: the next caller may ask at once.
+                self._last_attempt = attempted_before
+                raise
             except ProviderError as error:
                 self.fetch_errors_total += 1
                 logger.warning(
