@@ -122,8 +122,8 @@ def test_a_project_from_before_the_protocol_updates_cleanly(
     assert fresh.exit_code == 0, fresh.stderr
     expected = files(tmp_path / "v2" / "svc")
     expected["NOTES.md"] = NOTES.encode()
-    title, rest = expected["README.md"].split(b"\n", 1)
-    expected["README.md"] = title + b"\n" + README_LINE.encode() + rest
+    heading, body = expected["README.md"].split(b"\n", 1)
+    expected["README.md"] = heading + b"\n" + README_LINE.encode() + body
     got = files(project)
     assert sorted(got) == sorted(expected)
     assert [path for path in got if got[path] != expected[path]] == []
