@@ -3,8 +3,9 @@
 `<OIDC_ISSUER>/.well-known/openid-configuration` names the endpoints (authorize, token, keys,
 revocation, end of session). Its `issuer` must be exactly the configured one: a document that
 names another issuer is refused, so a misconfigured or hostile endpoint cannot make the service
-trust someone else's keys. The document is fetched when first needed (never at start-up, so the
-service starts while the provider is down) and kept for the key TTL.
+trust someone else's keys. The document is fetched with the keys (at start-up if the provider
+answers soon, else when first needed: the service starts while the provider is down) and kept
+for the key TTL.
 """
 
 import asyncio
