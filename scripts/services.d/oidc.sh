@@ -2,7 +2,9 @@
 # mock-oauth2-server (navikt), the test OpenID Connect provider, from the Maven Central jars of
 # oidc/pom.xml, run as the invoking user. It signs real RS256 tokens for any issuer id in the
 # path (OIDC_ISSUER uses `default`), serves discovery and JWKS, and enforces PKCE; logins are
-# scripted (interactiveLogin false). Its keys are new at every start.
+# scripted (interactiveLogin false). Its keys are new at every start. oidc/config.json (the same
+# JSON_CONFIG as the generated services' compose.yaml and CI) gives client-credentials tokens of
+# `default` their `scope`, `client_id` and `aud` (from the `audience` parameter), typ at+jwt.
 
 service_port OIDC_PORT 28080
 
@@ -20,7 +22,8 @@ oidc_install() { maven_fetch oidc "$SERVICES_D/oidc/pom.xml"; }
 # The marker property ties the JVM's command line to this state dir (for pid checks).
 oidc_flag() { printf -- '-Dscaffold.services=%s' "$OIDC_DIR"; }
 oidc_needle() { printf -- '%s ' "$(oidc_flag)"; }
-oidc_signature() { echo "port $OIDC_PORT, jars $(oidc_libs)"; }
+oidc_config() { tr -d '\n' <"$SERVICES_D/oidc/config.json"; }
+oidc_signature() { echo "port $OIDC_PORT, jars $(oidc_libs), config $(oidc_config | sha256sum | cut -c1-12)"; }
 oidc_is_running() { daemon_running oidc java "$(oidc_needle)" "$(oidc_signature)"; }
 oidc_probe() {
     probe http "http://127.0.0.1:$OIDC_PORT/default/.well-known/openid-configuration" \
@@ -35,7 +38,7 @@ oidc_up() {
         log "oidc: starting mock-oauth2-server on 127.0.0.1:$OIDC_PORT"
         daemon_spawn oidc "$(oidc_signature)" \
             env SERVER_HOSTNAME=127.0.0.1 SERVER_PORT="$OIDC_PORT" \
-            JSON_CONFIG='{"interactiveLogin":false,"httpServer":"NettyWrapper"}' \
+            JSON_CONFIG="$(oidc_config)" \
             java -Xms32m -Xmx96m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 "$(oidc_flag)" \
             -cp "$(oidc_libs)/*" "$OIDC_MAIN"
     fi

@@ -176,6 +176,8 @@ CATALOG = Catalog(
             title="OAuth2",
             help="JWT resource server, authorization code + PKCE login, key and refresh-token "
             "rotation, RBAC.",
+            services=frozenset({"redis"}),
+            available=True,
         ),
         Capability(
             name="multitenancy",

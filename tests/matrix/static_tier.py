@@ -28,7 +28,7 @@ from tests.matrix.content import digest, file_digest, state_of, tool_digest
 from tests.matrix.reuse import Result, Store
 from tests.support import nginx
 
-CODE = [Path(module.__file__) for module in (checks, terraform, pipeline, nginx)] + [Path(__file__)]
+CODE = [Path(str(module.__file__)) for module in (checks, terraform, pipeline, nginx)] + [Path(__file__)]
 
 
 @dataclass(frozen=True)

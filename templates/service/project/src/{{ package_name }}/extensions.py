@@ -8,6 +8,7 @@ neutral defaults; each capability's `extend` fills the points it provides, in th
 |---|---|---|---|
 | `principal` | anonymous | authentication | rate limiting (per-user buckets), ownership |
 | `authorize` | allow | authentication (scopes, roles) | every protected route |
+| `sensitive_paths` | none | authentication (login, token refresh) | rate limiting (strict policy) |
 | `tenant` | no tenant | multi-tenancy | key and message scoping |
 | `plan` | no plan | multi-tenancy (billing) | per-plan limits, metric labels |
 | `items` | read from the database | caching (reads, invalidation), messaging (outbox) | items |
@@ -56,6 +57,8 @@ def nobody() -> str | None:
 class Extensions:
     principal: PrincipalOf = anonymous
     authorize: Authorizer = allow
+    sensitive_paths: list[str] = field(default_factory=list)
+    """Path prefixes that guard credentials: limited under the strict `sensitive` policy."""
     tenant: Callable[[], str | None] = nobody
     plan: Callable[[], str | None] = nobody
     items: ItemHooks = field(default_factory=ItemHooks)

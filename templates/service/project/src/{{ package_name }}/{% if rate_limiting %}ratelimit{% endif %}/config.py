@@ -65,7 +65,8 @@ def default_policies() -> dict[str, RateLimitPolicy]:
 def default_routes() -> dict[str, str]:
     """Path prefix -> policy; the longest matching prefix wins, anything else is `default`.
 
-    The `auth` capability adds its login and token paths here, mapped to `sensitive`.
+    Capabilities add theirs through the `sensitive_paths` extension point (the login and
+    token refresh of authentication), mapped to `sensitive`.
     """
     return {"/rate-limit/sensitive-example": SENSITIVE_POLICY}
 

@@ -7,26 +7,35 @@ The policy is chosen by path prefix from settings, so a route group is limited w
 touching its code.
 """
 
+from collections.abc import Iterable
 from typing import cast
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..config import Settings
-from .config import DEFAULT_POLICY, RateLimitPolicy
+from .config import DEFAULT_POLICY, SENSITIVE_POLICY, RateLimitPolicy
 from .identity import client_identity
 from .limiter import RateLimitBackendError, RateLimiter
 from .responses import limiter_unavailable, policy_header, quota_exceeded, rate_limit_headers
 
 
 class RouteTable:
-    """Which policy limits a path: exempt prefixes first, then the longest mapped prefix."""
+    """Which policy limits a path: exempt prefixes first, then the longest mapped prefix.
 
-    def __init__(self, settings: Settings) -> None:
+    `sensitive_paths` (the extension point of that name: login, token refresh...) use the
+    `sensitive` policy, unless RATE_LIMIT_ROUTES maps them itself or defines no such policy.
+    """
+
+    def __init__(self, settings: Settings, sensitive_paths: Iterable[str] = ()) -> None:
         self.enabled = settings.rate_limit_enabled
         self.policies = settings.rate_limit_policies
         self._exempt = tuple(settings.rate_limit_exempt_paths)
-        self._routes = sorted(settings.rate_limit_routes.items(), key=lambda kv: -len(kv[0]))
+        routes = dict(settings.rate_limit_routes)
+        if SENSITIVE_POLICY in self.policies:
+            for prefix in sensitive_paths:
+                routes.setdefault(prefix, SENSITIVE_POLICY)
+        self._routes = sorted(routes.items(), key=lambda kv: -len(kv[0]))
 
     def policy_for(self, path: str) -> tuple[str, RateLimitPolicy] | None:
         if not self.enabled or any(_under(path, prefix) for prefix in self._exempt):
@@ -44,12 +53,16 @@ def _under(path: str, prefix: str) -> bool:
 class RateLimitMiddleware:
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
-        self.routes = RouteTable(settings)
+        self.settings = settings
+        self.routes: RouteTable | None = None  # on the first request: it reads the extensions
         self.api_key_header = settings.rate_limit_api_key_header
         self.trusted_proxies = settings.rate_limit_trusted_proxies
         self.known_api_keys = settings.rate_limit_api_key_hashes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.routes is None:
+            sensitive = scope["app"].state.extensions.sensitive_paths
+            self.routes = RouteTable(self.settings, sensitive)
         match = self.routes.policy_for(scope["path"]) if scope["type"] == "http" else None
         if match is None:
             await self.app(scope, receive, send)

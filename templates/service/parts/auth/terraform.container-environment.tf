@@ -1,0 +1,1 @@
+    local.auth_container_environment,

@@ -1,0 +1,1 @@
+    aws_secretsmanager_secret.auth_clients.arn,
