@@ -34,8 +34,6 @@ def create_app(
     settings: Settings | None = None, capabilities: Sequence[Capability] = CAPABILITIES
 ) -> FastAPI:
     settings = settings or Settings()
-    configure_logging(settings)
-
     app = FastAPI(
         title=settings.service_name,
         version=settings.service_version,
@@ -46,6 +44,7 @@ def create_app(
     app.state.extensions = extensions = Extensions()
     for capability in capabilities:
         capability.extend(extensions)
+    configure_logging(settings, fields=extensions.log_fields)
     install_problem_handlers(app)
     _add_middleware(app, settings, capabilities)
 

@@ -1,5 +1,5 @@
 """Redis in the capability protocol: the shared client lives on `app.state.redis` while the app
-runs, and its readiness check reports whether Redis answers."""
+runs, its readiness check reports whether Redis answers, and its pool is measured."""
 
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from ..capability import Capability
 from ..health.checks import ReadinessCheck
 from .client import build_redis, redis_readiness_check
+from .metrics import redis_metrics
 
 
 @asynccontextmanager
@@ -24,4 +25,6 @@ def readiness(app: FastAPI) -> Iterable[ReadinessCheck]:
     return (redis_readiness_check(app.state.redis),)
 
 
-CAPABILITY = Capability(name="redis", lifespan=redis_client, readiness=readiness)
+CAPABILITY = Capability(
+    name="redis", lifespan=redis_client, readiness=readiness, metrics=redis_metrics
+)
