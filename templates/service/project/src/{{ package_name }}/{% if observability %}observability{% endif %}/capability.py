@@ -23,7 +23,7 @@ from .red import red_metrics
 from .router import router
 from .runtime import database_engine, measure_event_loop_lag, runtime_metrics
 from .telemetry import Telemetry, build_registry
-from .tracing import build_provider, install_global_provider, start_serving, stop_serving
+from .tracing import build_provider, start_serving, stop_serving
 
 TRACING_POSITION = -20
 RED_METRICS_POSITION = -10
@@ -38,7 +38,6 @@ async def telemetry(app: FastAPI) -> AsyncIterator[None]:
     async with AsyncExitStack() as stack:
         stack.push_async_callback(state.close)
         if provider is not None:
-            install_global_provider()
             start_serving(provider)
             stack.callback(stop_serving, provider)
             instrument_libraries()

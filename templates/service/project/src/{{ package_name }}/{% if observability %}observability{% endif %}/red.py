@@ -15,18 +15,19 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..config import Settings
-from .http_tracing import name_server_span
+from .http_tracing import KNOWN_METHODS, UNMATCHED_ROUTE, name_server_span
 
 # OpenTelemetry's advised boundaries for http.server.request.duration, in seconds.
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10)
-KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"})
-UNMATCHED_ROUTE = "unmatched"
 
 
 class RedMetrics:
     """The app's HTTP server metrics, registered in its own registry."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
+        # The labelled children, found once per (method, route, status): `labels()` validates
+        # and locks at every call. Bounded like the labels themselves.
+        self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
         self.requests = Counter(
             "http_server_requests_total",
             "HTTP requests answered, by route template and status class.",
@@ -48,8 +49,16 @@ class RedMetrics:
 
     def record(self, method: str, route: str, status: int, seconds: float) -> None:
         method = method if method in KNOWN_METHODS else "_OTHER"
-        self.requests.labels(method, route, f"{status // 100}xx").inc()
-        self.duration.labels(method, route, str(status)).observe(seconds, trace_exemplar())
+        children = self._children.get((method, route, status))
+        if children is None:
+            children = (
+                self.requests.labels(method, route, f"{status // 100}xx"),
+                self.duration.labels(method, route, str(status)),
+            )
+            self._children[(method, route, status)] = children
+        requests, duration = children
+        requests.inc()
+        duration.observe(seconds, trace_exemplar())
 
 
 def trace_exemplar() -> dict[str, str] | None:
@@ -89,6 +98,8 @@ class RedMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                # Routed by now; the server span ends with the last byte, before `finally`.
+                name_server_span(scope, route_template(scope))
             await send(message)
 
         metrics.active.inc()
@@ -97,6 +108,4 @@ class RedMiddleware:
         finally:
             metrics.active.dec()
             seconds = time.perf_counter() - started
-            route = route_template(scope)
-            name_server_span(scope, route)
-            metrics.record(scope["method"], route, status, seconds)
+            metrics.record(scope["method"], route_template(scope), status, seconds)

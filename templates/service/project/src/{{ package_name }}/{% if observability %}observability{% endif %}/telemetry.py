@@ -54,7 +54,7 @@ def build_registry(app: FastAPI) -> tuple[CollectorRegistry, RedMetrics]:
     """HTTP RED metrics, process and runtime metrics, and every capability's families."""
     # No `_created` series beside each counter: Prometheus would store them as series of
     # their own. (A setting of prometheus_client, for the whole process.)
-    disable_created_metrics()
+    disable_created_metrics()  # type: ignore[no-untyped-call]
     registry = CollectorRegistry(auto_describe=True)
     red = RedMetrics(registry)
     ProcessCollector(registry=registry)

@@ -1,11 +1,15 @@
 """Tracer providers: one per app, behind one process-wide provider that every instrumentation uses.
 
 Each app owns an SDK `TracerProvider` (its resource, sampler and exporter come from its own
-settings) for as long as its lifespan runs. Instrumentations, and libraries that ask the global
-OpenTelemetry API for a tracer, get `APP_TRACERS` instead, which hands each span to the provider
-of the app it belongs to: the app serving the current request or running the current lifespan
-(a context variable), else the app started last. So a process that builds many apps (tests,
-workers) never stacks instrumentation, and an app's spans never reach another app's exporter.
+settings) for as long as its lifespan runs. Instrumentations are given `APP_TRACERS` instead,
+which hands each span to the provider of the app it belongs to: the app serving the current
+request or running the current lifespan (a context variable), else the app started last. So a
+process that builds many apps (tests, workers) never stacks instrumentation, and an app's spans
+never reach another app's exporter.
+
+No global tracer provider is set: FastAPI would then trace every request a second time with
+its own telemetry (it turns itself on when one is set). A library that should trace through
+this service's providers is given `APP_TRACERS`, as the instrumentations are.
 """
 
 import logging
@@ -82,12 +86,6 @@ class AppTracerProvider(trace.TracerProvider):
 
 
 APP_TRACERS = AppTracerProvider()
-
-
-def install_global_provider() -> None:
-    """Make `APP_TRACERS` the API's global provider, once per process, unless one is set."""
-    if isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
-        trace.set_tracer_provider(APP_TRACERS)
 
 
 def build_provider(settings: Settings) -> TracerProvider | None:
