@@ -118,7 +118,8 @@ def main() -> None:
                 }
                 results = measure(wrk, servers, script, ids_file, options)
                 scrapes = scrape_times(servers["observability"].url)
-    report(results, scrapes, options, default_ratio(python, observed, env))
+            ratio = default_ratio(python, observed, env)
+    report(results, scrapes, options, ratio)
 
 
 def seed(database_url: str, count: int) -> list[str]:

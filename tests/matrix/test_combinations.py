@@ -16,6 +16,7 @@ from scaffold.matrix import pairwise
 from scaffold.names import package_name
 from scaffold.selection import Request, Selection
 from tests.matrix import report, runtime_checks, static_checks
+from tests.matrix.observability_checks import alert_rules_valid
 from tests.matrix.shared_env import shared_python
 
 PROJECT = "matrix-svc"
@@ -49,6 +50,7 @@ def static_tier(project: Path, python: Path, cache: Path) -> None:
     static_checks.dockerfile_lint(project)
     static_checks.terraform_formatted(project)
     static_checks.nginx_config_valid(project)
+    alert_rules_valid(project)
 
 
 def runtime_tier(project: Path, python: Path, admin_url: str, label: str) -> None:

@@ -30,8 +30,10 @@ class Settings(BaseSettings):
     """The collector's OTLP/HTTP base URL; traces go to `<endpoint>/v1/traces`."""
     otel_exporter_otlp_traces_endpoint: str | None = None
     """The full URL for traces, when it is not `<OTEL_EXPORTER_OTLP_ENDPOINT>/v1/traces`."""
-    otel_traces_sampler_arg: float = Field(default=1.0, ge=0, le=1)
+    otel_traces_sampler_arg: float = Field(default=0.1, ge=0, le=1)
     """The ratio of new traces sampled; a request whose caller sampled it is always kept
-    (parent-based), so a trace is never cut in half between services."""
+    (parent-based), so a trace is never cut in half between services. 10% by default: a
+    recorded span costs tens of microseconds of CPU, a request of this service a few hundred
+    (benchmarks/observability_overhead.py in scaffold measures both); compose samples all."""
     otel_python_excluded_urls: str = DEFAULT_UNTRACED_URLS
     """Comma-separated regular expressions of URLs that make no server span."""
