@@ -16,12 +16,17 @@ def render(name: str, folder: Path, capabilities: tuple[str, ...]) -> Path:
     return create_project(NewOptions(name, folder, request, git=False)).target
 
 
-def project_and_python(
-    scratch: Path, name: str, capabilities: tuple[str, ...]
-) -> tuple[Path, Path]:
-    """The project, and the shared interpreter holding every combination's dependencies."""
+def shared_interpreter(scratch: Path) -> Path:
+    """The shared interpreter holding every combination's dependencies (the matrix's own)."""
     samples = [
         render("matrix-svc", scratch / "deps" / str(index), tuple(sorted(s.capabilities)))
         for index, s in enumerate(pairwise())
     ]
-    return render(name, scratch, capabilities), shared_python(samples)
+    return shared_python(samples)
+
+
+def project_and_python(
+    scratch: Path, name: str, capabilities: tuple[str, ...]
+) -> tuple[Path, Path]:
+    """The project, and the shared interpreter holding every combination's dependencies."""
+    return render(name, scratch, capabilities), shared_interpreter(scratch)
