@@ -162,6 +162,7 @@ CATALOG = Catalog(
             title="Observability",
             help="Prometheus RED metrics, OpenTelemetry traces, trace ids in logs, dashboards "
             "and alert rules.",
+            available=True,
         ),
         Capability(
             name="cicd",

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from tests.matrix import observability_checks as observability
 from tests.matrix import pipeline_checks as pipeline
 from tests.matrix import static_checks as checks
 from tests.matrix import terraform_checks as terraform
@@ -28,7 +29,8 @@ from tests.matrix.content import digest, file_digest, state_of, tool_digest
 from tests.matrix.reuse import Result, Store
 from tests.support import nginx
 
-CODE = [Path(str(module.__file__)) for module in (checks, terraform, pipeline, nginx)] + [Path(__file__)]
+CHECK_MODULES = (checks, terraform, pipeline, observability, nginx)
+CODE = [Path(str(module.__file__)) for module in CHECK_MODULES] + [Path(__file__)]
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,8 @@ CHECKS = (
       for name, run in _terraform_checks()),
     Check("zizmor", lambda project, _: pipeline.release_workflow_audited(project),
           (str(pipeline.RELEASE_WORKFLOW),), ("zizmor",)),
+    Check("promtool", lambda project, _: observability.alert_rules_valid(project),
+          (str(observability.RULES), str(observability.RULE_TESTS)), ("promtool",)),
     Check("pipeline terraform", lambda project, _: _pipeline_plan(project),
           (str(pipeline.PIPELINE_DIR),), ("terraform",), _terraform_outside()),
 )  # fmt: skip

@@ -108,6 +108,10 @@ RULES: dict[tuple[str, str], NameRule] = {
     ),
     ("aws_secretsmanager_secret", "name"): NameRule("secret name", 512, r"[A-Za-z0-9/_+=.@-]+"),
     ("aws_wafv2_web_acl", "name"): NameRule("web ACL name", 128, r"[\w-]+"),
+    ("aws_prometheus_rule_group_namespace", "name"): NameRule(
+        "Prometheus rule groups namespace name", 64, r"[0-9A-Za-z][-.0-9A-Z_a-z]*"
+    ),
+    ("aws_sns_topic", "name"): NameRule("SNS topic name", 256, r"[A-Za-z0-9_-]+"),
     ("aws_wafv2_web_acl", "metric_name"): NameRule("WAF metric name", 255, r"[\w#:.\-/]+"),
 }
 

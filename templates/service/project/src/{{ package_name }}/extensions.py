@@ -15,6 +15,7 @@ neutral defaults; each capability's `extend` fills the points it provides, in th
 | `session_begin` | nothing | multi-tenancy (`SET LOCAL`) | every database transaction |
 | `message_headers` | nothing | multi-tenancy, tracing | messages published |
 | `message_received` | nothing | multi-tenancy, tracing | messages consumed |
+| `log_fields` | nothing | tracing (`trace_id`, `span_id`), multi-tenancy | every JSON log line |
 
 `scope_key()` turns the tenant into the part of Redis keys, buckets and topics that keeps
 tenants apart; it is empty without multi-tenancy, so keys keep their single-tenant shape.
@@ -30,6 +31,7 @@ from sqlalchemy.engine import Connection
 from starlette.types import Scope
 
 from .items.hooks import ItemHooks
+from .logging import LogFields
 
 PrincipalOf = Callable[[Scope], str | None]
 """The verified caller of a request ("user:<sub>", "client:<id>"), or None when anonymous."""
@@ -65,6 +67,7 @@ class Extensions:
     session_begin: list[SessionBegin] = field(default_factory=list)
     message_headers: list[MessageHeaders] = field(default_factory=list)
     message_received: list[MessageReceived] = field(default_factory=list)
+    log_fields: list[LogFields] = field(default_factory=list)
 
     def scope_key(self) -> str:
         """`tenant:<id>` while acting for a tenant, else empty: prefixes keys per tenant."""

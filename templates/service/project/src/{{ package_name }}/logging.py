@@ -1,20 +1,24 @@
 """Structured logs: one JSON object per line on stdout, the shape log pipelines index.
 
 Every line has the same fixed keys (timestamp, level, logger, message, service, env, version,
-request_id) plus whatever the caller passed in `extra=`. Values under sensitive keys, and
-credentials that slip into messages, are redacted before the line is written.
+request_id), the fields of the `log_fields` extension point (a trace id, a tenant: whatever
+the capabilities present add), and whatever the caller passed in `extra=`. Values under
+sensitive keys, and credentials that slip into messages, are redacted before the line is written.
 """
 
 import json
 import logging
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TextIO
 
 from .config import Settings
 from .request_context import current_request_id
+
+LogFields = Callable[[], Mapping[str, object]]
+"""Fields for the line being written, read from the context it is written in (a trace id)."""
 
 REDACTED = "[REDACTED]"
 _HANDLER_NAME = "json-stdout"
@@ -71,9 +75,12 @@ def rfc3339_utc(created: float) -> str:
 class JsonFormatter(logging.Formatter):
     """Formats a record as one JSON line with the service's fixed keys."""
 
-    def __init__(self, *, service: str, environment: str, version: str) -> None:
+    def __init__(
+        self, *, service: str, environment: str, version: str, fields: Sequence[LogFields] = ()
+    ) -> None:
         super().__init__()
         self._static = {"service": service, "env": environment, "version": version}
+        self._fields = tuple(fields)
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, object] = {
@@ -84,6 +91,9 @@ class JsonFormatter(logging.Formatter):
             **self._static,
             "request_id": current_request_id(),
         }
+        for provide in self._fields:
+            for key, value in provide().items():
+                entry.setdefault(key, value)
         for key, value in vars(record).items():
             if key not in _RECORD_ATTRIBUTES and key not in entry:
                 entry[key] = redact(key, value)
@@ -94,8 +104,11 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
-def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
-    """Send every log record (the service's, uvicorn's, libraries') through the JSON formatter.
+def configure_logging(
+    settings: Settings, stream: TextIO | None = None, *, fields: Sequence[LogFields] = ()
+) -> None:
+    """Send every log record (the service's, uvicorn's, libraries') through the JSON formatter,
+    with the `fields` that capabilities add to every line.
 
     Idempotent: calling it again replaces the handler it installed before, and leaves other
     handlers (such as pytest's capture) alone.
@@ -107,6 +120,7 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
             service=settings.service_name,
             environment=settings.environment,
             version=settings.service_version,
+            fields=fields,
         )
     )
     root = logging.getLogger()

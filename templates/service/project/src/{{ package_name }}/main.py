@@ -42,8 +42,6 @@ def create_app(
     settings: Settings | None = None, capabilities: Sequence[Capability] = CAPABILITIES
 ) -> FastAPI:
     settings = settings or load_settings()
-    configure_logging(settings)
-
     docs = settings.docs_enabled
     app = FastAPI(
         title=settings.service_name,
@@ -58,6 +56,7 @@ def create_app(
     app.state.extensions = extensions = Extensions()
     for capability in capabilities:
         capability.extend(extensions)
+    configure_logging(settings, fields=extensions.log_fields)
     install_problem_handlers(app)
     _add_middleware(app, settings, capabilities)
 

@@ -6,6 +6,7 @@
 - `config.py`     its settings section; `capability.py` its protocol object
 - `trending.py`   views counted per time bucket (ZINCRBY), top K over a window (ZUNIONSTORE)
 - `stats.py`      the per-process counters behind GET /cache/stats
+- `metrics.py`    the same counters as metric families (exported by `observability`)
 - `router.py`     POST /items/{id}/views, GET /trending, GET /cache/stats
 
 Why by hand on redis-py rather than with cashews or aiocache (evaluated: cashews 7.6,

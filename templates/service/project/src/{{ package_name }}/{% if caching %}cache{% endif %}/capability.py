@@ -1,5 +1,6 @@
-"""Caching in the capability protocol: its objects on `app.state.caches`, its router, and its
-entries in the items extension points (reads through the cache, invalidation after commit)."""
+"""Caching in the capability protocol: its objects on `app.state.caches`, its router, its
+counters as metrics, and its entries in the items extension points (reads through the cache,
+invalidation after commit)."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,6 +11,7 @@ from ..capability import Capability
 from ..extensions import Extensions
 from .dependencies import build_caches
 from .items import invalidate, read_through_cache
+from .metrics import cache_metrics
 from .router import router
 
 
@@ -24,4 +26,6 @@ def extend(extensions: Extensions) -> None:
     extensions.items.changed.append(invalidate)
 
 
-CAPABILITY = Capability(name="caching", lifespan=caches, routers=(router,), extend=extend)
+CAPABILITY = Capability(
+    name="caching", lifespan=caches, routers=(router,), metrics=cache_metrics, extend=extend
+)

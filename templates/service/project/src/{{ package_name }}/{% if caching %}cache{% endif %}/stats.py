@@ -1,7 +1,8 @@
 """Counters of what the cache did in this process, served by GET /cache/stats.
 
-They are per process (each worker counts its own) and reset on restart; a metrics capability
-exports them instead. Plain integers are enough: the event loop runs one coroutine at a time.
+They are per process (each worker counts its own) and reset on restart; `metrics.py` describes
+them as metric families, which `observability` exports to Prometheus. Plain integers are
+enough: the event loop runs one coroutine at a time.
 """
 
 from dataclasses import asdict, dataclass

@@ -1,5 +1,5 @@
 """Redis in the capability protocol: the shared client lives on `app.state.redis` while the app
-runs, and its readiness check reports whether Redis answers.
+runs, its readiness check reports whether Redis answers, and its pool is measured.
 
 The check is not critical: the service survives without Redis (the cache reads the database,
 default rate limits fail open, a fail-closed policy answers 503 on its own routes), so a Redis
@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from ..capability import Capability
 from ..health.checks import ReadinessCheck
 from .client import build_redis, redis_readiness_check
+from .metrics import redis_metrics
 
 
 @asynccontextmanager
@@ -28,4 +29,6 @@ def readiness(app: FastAPI) -> Iterable[ReadinessCheck]:
     return (redis_readiness_check(app.state.redis, critical=False),)
 
 
-CAPABILITY = Capability(name="redis", lifespan=redis_client, readiness=readiness)
+CAPABILITY = Capability(
+    name="redis", lifespan=redis_client, readiness=readiness, metrics=redis_metrics
+)

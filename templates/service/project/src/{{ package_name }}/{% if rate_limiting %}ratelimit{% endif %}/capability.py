@@ -1,6 +1,6 @@
 """Rate limiting in the capability protocol: the limiter on `app.state.rate_limiter`, its
-middleware (inside the request context, so refusals are logged with their request id), and
-its router."""
+middleware (inside the request context, so refusals are logged with their request id), its
+router, and its decisions as metrics."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from ..capability import Capability, Middleware
 from .limiter import RateLimiter
+from .metrics import rate_limit_metrics
 from .middleware import RateLimitMiddleware
 from .router import router
 
@@ -27,4 +28,5 @@ CAPABILITY = Capability(
     lifespan=limiter,
     routers=(router,),
     middleware=(Middleware(POSITION, RateLimitMiddleware),),
+    metrics=rate_limit_metrics,
 )

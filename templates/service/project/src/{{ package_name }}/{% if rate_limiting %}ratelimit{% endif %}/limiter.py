@@ -10,8 +10,10 @@ import asyncio
 import logging
 import math
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -26,6 +28,10 @@ GCRA_SCRIPT = Path(__file__).with_name("gcra.lua").read_text(encoding="utf-8")
 BACKEND_COOLDOWN_SECONDS = 1.0
 BACKEND_LOG_INTERVAL_SECONDS = 10.0
 MICROSECONDS = 1_000_000
+
+Outcome = Literal["allowed", "limited", "failed_open", "failed_closed"]
+OUTCOMES: tuple[Outcome, ...] = ("allowed", "limited", "failed_open", "failed_closed")
+NO_PLAN = "none"
 
 
 class RateLimitBackendError(Exception):
@@ -63,6 +69,13 @@ class RateLimiter:
         self._unlogged_errors = 0
         self.backend_errors_total = 0
         """Checks that could not reach Redis; logged as `ratelimit_backend_errors_total`."""
+        self.outcomes: Counter[tuple[str, str, Outcome]] = Counter()
+        """Requests checked, by (policy, plan, outcome): `ratelimit_decisions_total`."""
+
+    def count(self, policy_name: str, outcome: Outcome, plan: str | None) -> None:
+        """Count what happened to one request; `plan` is the caller's billing plan, if any
+        (a handful of values, unlike the caller's identity, so it may label a metric)."""
+        self.outcomes[(policy_name, plan or NO_PLAN, outcome)] += 1
 
     def key(self, policy_name: str, identity: str) -> str:
         """`{REDIS_KEY_PREFIX}:rl:{policy}:{identity}`; the script gives it a TTL."""

@@ -69,26 +69,32 @@ class RateLimitMiddleware:
             return
         policy_name, policy = match
         limiter = cast(RateLimiter, scope["app"].state.rate_limiter)
+        extensions = scope["app"].state.extensions
         identity = client_identity(
             scope,
             api_key_header=self.api_key_header,
             trusted_proxies=self.trusted_proxies,
             known_api_keys=self.known_api_keys,
-            principal=scope["app"].state.extensions.principal(scope),
+            principal=extensions.principal(scope),
         )
+        plan = extensions.plan()
         try:
             decision = await limiter.acquire(policy_name, policy, identity)
         except RateLimitBackendError:
             if not policy.fail_open:
+                limiter.count(policy_name, "failed_closed", plan)
                 await limiter_unavailable(policy_name, policy)(scope, receive, send)
                 return
             # Fail open: served uncounted (the limiter has counted and logged the failure).
+            limiter.count(policy_name, "failed_open", plan)
             only_policy = [policy_header(policy_name, policy)]
             await self.app(scope, receive, _adding_headers(send, only_policy))
             return
         if not decision.allowed:
+            limiter.count(policy_name, "limited", plan)
             await quota_exceeded(policy, decision)(scope, receive, send)
             return
+        limiter.count(policy_name, "allowed", plan)
         await self.app(scope, receive, _adding_headers(send, rate_limit_headers(policy, decision)))
 
 

@@ -1,0 +1,1 @@
+    local.observability_containers,

@@ -1,0 +1,1 @@
+"""Observability: RED metrics on /metrics, OpenTelemetry traces, trace ids on every log line."""

@@ -1,0 +1,167 @@
+"""Real servers for the observability tests: the app under uvicorn, Prometheus, and the spans
+the OpenTelemetry Collector wrote. Each listens on a free loopback port of its own."""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+import yaml
+from fastapi import FastAPI
+from prometheus_client.metrics_core import Metric
+from prometheus_client.parser import text_string_to_metric_families
+
+PROMETHEUS_HINT = (
+    "is needed by the observability tests: install Prometheus (Debian/Ubuntu: "
+    "`apt-get install prometheus`; macOS: `brew install prometheus`) or set {variable} to it"
+)
+
+
+def parse(exposition: str) -> list[Metric]:
+    """The families of a /metrics answer in the classic text format."""
+    return list(text_string_to_metric_families(exposition))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def tool(name: str, variable: str) -> str:
+    """`prometheus` or `promtool`: from PROMETHEUS_BIN / PROMTOOL_BIN, else from PATH."""
+    found = os.environ.get(variable, "").strip() or shutil.which(name)
+    if not found or not Path(found).is_file():
+        pytest.fail(f"{name} {PROMETHEUS_HINT.format(variable=variable)}", pytrace=False)
+    return found
+
+
+@contextmanager
+def uvicorn_serving(app: FastAPI) -> Iterator[str]:
+    """The app under a real uvicorn on a free loopback port, in a thread; yields its URL."""
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            pytest.fail("uvicorn did not start (see the log above)", pytrace=False)
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+class Prometheus:
+    """A Prometheus process scraping one target every second, with the service's rules."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def get(self, path: str, **params: object) -> Any:
+        response = httpx.get(f"{self.url}{path}", params=params, timeout=10)  # type: ignore[arg-type]
+        body = response.json()
+        assert body["status"] == "success", f"{path} {params}: {body}"
+        return body["data"]
+
+    def query(self, expr: str) -> list[dict[str, Any]]:
+        data = self.get("/api/v1/query", query=expr)
+        result: list[dict[str, Any]] = data["result"]
+        return result
+
+    def series(self, match: str) -> list[dict[str, str]]:
+        found: list[dict[str, str]] = self.get("/api/v1/series", **{"match[]": match})
+        return found
+
+    def wait_for(self, expr: str, seconds: float = 30) -> list[dict[str, Any]]:
+        """The result of `expr` once it is not empty (scrapes come every second)."""
+        deadline = time.monotonic() + seconds
+        while True:
+            result = self.query(expr)
+            if result:
+                return result
+            if time.monotonic() > deadline:
+                pytest.fail(f"Prometheus never had {expr} within {seconds:g} s", pytrace=False)
+            time.sleep(0.5)
+
+
+@contextmanager
+def prometheus_scraping(
+    binary: str, job: str, target: str, rules: Path, scratch: Path
+) -> Iterator[Prometheus]:
+    """Prometheus on a free loopback port, scraping `target` (host:port) as job `job`."""
+    config = {
+        "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+        "rule_files": [str(rules)],
+        "scrape_configs": [{"job_name": job, "static_configs": [{"targets": [target]}]}],
+    }
+    config_file = scratch / "prometheus.yml"
+    config_file.write_text(yaml.safe_dump(config), encoding="utf-8")
+    port = free_port()
+    log = (scratch / "prometheus.log").open("w")
+    process = subprocess.Popen(  # noqa: S603 (our own arguments; the binary is the user's)
+        [
+            binary,
+            f"--config.file={config_file}",
+            f"--storage.tsdb.path={scratch / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--enable-feature=exemplar-storage",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                output = (scratch / "prometheus.log").read_text(encoding="utf-8")
+                pytest.fail(f"Prometheus exited with {process.returncode}:\n{output}", False)
+            try:
+                if httpx.get(f"{url}/-/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("Prometheus was not ready within 30 s", pytrace=False)
+            time.sleep(0.1)
+        yield Prometheus(url)
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        log.close()
+
+
+def collector_spans(spans_file: Path, **resource: str) -> list[dict[str, Any]]:
+    """Every span the collector wrote (OTLP JSON lines) whose resource has these attributes."""
+    found: list[dict[str, Any]] = []
+    if not spans_file.is_file():
+        return found
+    for line in spans_file.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        for resource_spans in json.loads(line).get("resourceSpans", []):
+            attributes = {
+                a["key"]: next(iter(a["value"].values()), None)
+                for a in resource_spans.get("resource", {}).get("attributes", [])
+            }
+            if any(attributes.get(key) != value for key, value in resource.items()):
+                continue
+            for scope_spans in resource_spans.get("scopeSpans", []):
+                found.extend(scope_spans.get("spans", []))
+    return found
