@@ -24,7 +24,7 @@ def worker_processes() -> dict[str, Process]:
 
 
 async def run(process: Process) -> None:
-    app = create_app()
+    app = create_app(in_app_processes=False)  # this process runs `process`, nothing else
     async with app.router.lifespan_context(app):
         task = asyncio.create_task(process.run(app), name=process.name)
         loop = asyncio.get_running_loop()
