@@ -73,7 +73,8 @@ def asyncapi_document(
     settings: Settings, title: str, version: str, protocol: str
 ) -> dict[str, Any]:
     channels = channels_of(settings)
-    payload = ItemEvent.model_json_schema(ref_template=SCHEMAS + "{model}")
+    # Serialization mode: what a producer sends, every field present (version included).
+    payload = ItemEvent.model_json_schema(ref_template=SCHEMAS + "{model}", mode="serialization")
     definitions = payload.pop("$defs", {})
     return {
         "asyncapi": "3.0.0",

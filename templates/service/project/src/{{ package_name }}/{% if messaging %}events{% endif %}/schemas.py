@@ -44,7 +44,10 @@ class ItemData(BaseModel):
 class ItemEvent(BaseModel):
     """Version 1 of the item events; `event_id` is the same on every delivery of one event."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    # Every field is always sent, so the published schema (asyncapi.py) requires them all.
+    model_config = ConfigDict(
+        frozen=True, extra="ignore", json_schema_serialization_defaults_required=True
+    )
 
     event_id: uuid.UUID
     type: EventType
