@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from scaffold.commands.new import NewOptions, create_project
@@ -10,18 +11,29 @@ from scaffold.selection import Request
 from tests.matrix.shared_env import shared_python
 
 
-def render(name: str, folder: Path, capabilities: tuple[str, ...]) -> Path:
+def render(
+    name: str,
+    folder: Path,
+    capabilities: tuple[str, ...],
+    variants: Mapping[str, str] | None = None,
+) -> Path:
     """A project rendered through `scaffold new`'s code path, without git."""
-    request = Request(with_=capabilities)
+    request = Request(with_=capabilities, variants=dict(variants or {}))
     return create_project(NewOptions(name, folder, request, git=False)).target
 
 
 def project_and_python(
-    scratch: Path, name: str, capabilities: tuple[str, ...]
+    scratch: Path,
+    name: str,
+    capabilities: tuple[str, ...],
+    variants: Mapping[str, str] | None = None,
 ) -> tuple[Path, Path]:
-    """The project, and the shared interpreter holding every combination's dependencies."""
+    """The project, and the shared interpreter holding every combination's dependencies (the
+    same samples as the matrix's, variants included, so both use one environment)."""
     samples = [
-        render("matrix-svc", scratch / "deps" / str(index), tuple(sorted(s.capabilities)))
+        render(
+            "matrix-svc", scratch / "deps" / str(index), tuple(sorted(s.capabilities)), s.variants
+        )
         for index, s in enumerate(pairwise())
     ]
-    return render(name, scratch, capabilities), shared_python(samples)
+    return render(name, scratch, capabilities, variants), shared_python(samples)

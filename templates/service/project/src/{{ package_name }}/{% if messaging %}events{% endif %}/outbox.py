@@ -28,28 +28,27 @@ EVENT_TYPES: dict[str, EventType] = {
     "deleted": "item.deleted",
 }
 
-# A batch in commit order, skipping rows another relay holds (SKIP LOCKED), and every row whose
-# aggregate has an earlier unpublished event outside this batch (held by another relay, which
-# publishes it first): per-aggregate order holds however many relays run.
+MARK_PUBLISHED = text("""
+UPDATE messaging_outbox
+SET published_at = now(), publish_attempts = publish_attempts + 1
+WHERE id = ANY(:ids)
+""")
+# A batch in commit order, skipping the rows another relay holds (SKIP LOCKED).
 CLAIM = text("""
-WITH claimed AS (
-    SELECT id FROM messaging_outbox
-    WHERE published_at IS NULL
-    ORDER BY id
-    LIMIT :limit
-    FOR UPDATE SKIP LOCKED
-)
-SELECT o.id, o.event_id, o.aggregate_id, o.payload, o.headers
-FROM messaging_outbox AS o
-JOIN claimed ON claimed.id = o.id
-WHERE NOT EXISTS (
-    SELECT 1 FROM messaging_outbox AS earlier
-    WHERE earlier.aggregate_id = o.aggregate_id
-      AND earlier.published_at IS NULL
-      AND earlier.id < o.id
-      AND earlier.id NOT IN (SELECT id FROM claimed)
-)
-ORDER BY o.id
+SELECT id, event_id, aggregate_id, payload::text, headers
+FROM messaging_outbox
+WHERE published_at IS NULL
+ORDER BY id
+LIMIT :limit
+FOR UPDATE SKIP LOCKED
+""")
+# For the aggregates of a batch: their first unpublished event outside it (held by another
+# relay, or beyond the batch's end).
+FIRST_OUTSIDE = text("""
+SELECT aggregate_id, min(id)
+FROM messaging_outbox
+WHERE published_at IS NULL AND aggregate_id = ANY(:aggregates) AND id <> ALL(:ids)
+GROUP BY aggregate_id
 """)
 
 
@@ -58,7 +57,8 @@ class PendingEvent:
     id: int
     event_id: uuid.UUID
     aggregate_id: str
-    payload: dict[str, Any]
+    payload: str
+    """The event's JSON, as the message body (read as text: no decoding and encoding again)."""
     headers: dict[str, str]
 
 
@@ -100,17 +100,30 @@ def outbox_writer(extensions: Extensions) -> ItemWriting:
 
 
 async def claim(session: AsyncSession, limit: int) -> list[PendingEvent]:
-    rows = await session.execute(CLAIM, {"limit": limit})
-    return [PendingEvent(*row) for row in rows]
+    """Lock up to `limit` unpublished events, oldest first, and keep those that may go now:
+    an event goes only if no earlier event of its aggregate is outside the batch (another
+    relay holds it, and publishes it first), so per-aggregate order holds however many relays
+    run. (Two statements, not one: with the table's statistics as stale as an outbox's often
+    are, PostgreSQL plans the single-statement form as a quadratic nested loop.)"""
+    claimed = [PendingEvent(*row) for row in await session.execute(CLAIM, {"limit": limit})]
+    if not claimed:
+        return []
+    parameters = {
+        "aggregates": list({event.aggregate_id for event in claimed}),
+        "ids": [event.id for event in claimed],
+    }
+    rows = await session.execute(FIRST_OUTSIDE, parameters)
+    first_outside: dict[str, int] = {row[0]: row[1] for row in rows}
+    return [
+        event
+        for event in claimed
+        if event.aggregate_id not in first_outside or event.id < first_outside[event.aggregate_id]
+    ]
 
 
 async def mark_published(session: AsyncSession, ids: Sequence[int]) -> None:
     if ids:
-        await session.execute(
-            update(OutboxEvent)
-            .where(OutboxEvent.id.in_(ids))
-            .values(published_at=func.now(), publish_attempts=OutboxEvent.publish_attempts + 1)
-        )
+        await session.execute(MARK_PUBLISHED, {"ids": list(ids)})
 
 
 async def mark_failed(session: AsyncSession, failures: Mapping[int, str]) -> None:

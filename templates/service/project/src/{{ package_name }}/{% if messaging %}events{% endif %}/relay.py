@@ -17,7 +17,6 @@ MESSAGING_OUTBOX_RETENTION_SECONDS are pruned every MESSAGING_PRUNE_INTERVAL_SEC
 """
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Sequence
@@ -56,8 +55,7 @@ def waves(events: Sequence[PendingEvent]) -> list[list[PendingEvent]]:
 
 
 def outgoing(event: PendingEvent) -> Outgoing:
-    body = json.dumps(event.payload, separators=(",", ":")).encode()
-    return Outgoing(key=event.aggregate_id, body=body, headers=event.headers)
+    return Outgoing(key=event.aggregate_id, body=event.payload.encode(), headers=event.headers)
 
 
 class Relay:
@@ -107,6 +105,24 @@ class Relay:
                     blocked.add(event.aggregate_id)
         return published, failures
 
+    async def drain(self) -> int:
+        """Publish rounds back to back until nothing is left to claim, with
+        MESSAGING_RELAY_CONCURRENCY rounds in flight (one claims and marks in the database while
+        another waits for the broker); returns how many events went out. Raises the first
+        `PublishError` (or database error) once every lane stopped."""
+        published = 0
+
+        async def lane() -> None:
+            nonlocal published
+            while claimed := await self.publish_batch():
+                published += claimed
+
+        lanes = [lane() for _ in range(self.settings.messaging_relay_concurrency)]
+        errors = [e for e in await asyncio.gather(*lanes, return_exceptions=True) if e]
+        if errors:
+            raise errors[0]
+        return published
+
     async def prune(self) -> None:
         async with self.sessions() as session, session.begin():
             locked = await session.scalar(select(func.pg_try_advisory_xact_lock(PRUNE_LOCK)))
@@ -121,14 +137,14 @@ class Relay:
             logger.info("pruned %d published events and processed-event records", deleted)
 
     async def run(self, wake: asyncio.Event) -> None:
-        """Publish until cancelled: a round after every wake-up or poll, back to back while
-        there is more, backing off while the broker or the database fails."""
+        """Publish until cancelled: drain the outbox after every wake-up or poll, backing off
+        while the broker or the database fails."""
         failures = 0
         next_prune = time.monotonic()
         while True:
-            wake.clear()  # before the round: a NOTIFY during it triggers the next one
+            wake.clear()  # before draining: a NOTIFY meanwhile triggers the next drain
             try:
-                claimed = await self.publish_batch()
+                await self.drain()
                 if time.monotonic() >= next_prune:
                     next_prune = time.monotonic() + self.settings.messaging_prune_interval_seconds
                     await self.prune()
@@ -143,12 +159,11 @@ class Relay:
                 logger.warning("outbox relay: %s; next try in %.1fs", describe(error), delay)
                 await asyncio.sleep(delay)
                 continue
-            if claimed < self.settings.messaging_relay_batch_size:
-                try:
-                    async with asyncio.timeout(self.settings.messaging_relay_poll_seconds):
-                        await wake.wait()
-                except TimeoutError:
-                    pass
+            try:
+                async with asyncio.timeout(self.settings.messaging_relay_poll_seconds):
+                    await wake.wait()
+            except TimeoutError:
+                pass
 
 
 async def listen(engine: AsyncEngine, wake: asyncio.Event, retry_seconds: float) -> None:
