@@ -6,7 +6,8 @@ For each message, in order, inside `extensions.received(headers)` (tenant, trace
    straight to the dead-letter channel: no retry can fix it;
 2. in one database transaction, record `(group, event_id)` in `messaging_processed_events`
    (`ON CONFLICT DO NOTHING`) and, only if that inserted a row, run the effect; a redelivered
-   event finds its row and is skipped;
+   event finds its row and is skipped. A batch goes in one such transaction together, and
+   message by message only when something in it failed;
 3. on failure, retry in process with exponential backoff and jitter (MESSAGING_RETRY_ATTEMPTS);
    then hand it to the retry channel, which holds it MESSAGING_RETRY_DELAY_SECONDS, for up to
    MESSAGING_RETRY_ROUNDS rounds; then to the dead-letter channel. The partition or queue keeps
@@ -27,6 +28,7 @@ from enum import StrEnum
 from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from ..extensions import Extensions
 from . import retries
@@ -93,12 +95,67 @@ class Consumer:
                 await asyncio.sleep(self.backoff(failures))
 
     async def handle(self, batch: Batch, *, delayed: bool = False) -> None:
+        """Dispose of every message of the batch, then acknowledge it. The whole batch goes in
+        one transaction when it can (the common case); when an effect fails there, nothing of
+        it was committed, and each message goes through `dispose` on its own, with retries."""
+        stats = self.messaging.stats.consumed
+        readable: list[tuple[Incoming, ItemEvent]] = []
         for message in batch.messages:
-            if delayed:
+            if delayed:  # the retry channel: one at a time, each when it is due
                 await self.until_due(message)
-            outcome = await self.dispose(message)
-            self.messaging.stats.consumed[outcome] += 1
+                stats[await self.dispose(message)] += 1
+                continue
+            try:
+                readable.append((message, decode_event(message.body)))
+            except PoisonMessageError:
+                stats[await self.dispose(message)] += 1  # straight to the dead letters
+        outcomes = await self.apply_together(readable) if readable else []
+        if outcomes is None:
+            outcomes = [await self.dispose(message) for message, _ in readable]
+        for outcome in outcomes:
+            stats[outcome] += 1
         await batch.settle()
+
+    async def apply_together(
+        self, readable: list[tuple[Incoming, ItemEvent]]
+    ) -> list[Outcome] | None:
+        """Every event of a batch in one transaction: their ids recorded in one statement,
+        then each new one's effect inside its own message's `received` context (with the
+        `session_begin` hooks run again for it, so each runs as its own tenant). None, and
+        nothing committed, if anything failed."""
+        try:
+            async with self.sessions() as session, session.begin():
+                recorded = await session.scalars(
+                    insert(ProcessedEvent)
+                    .values(
+                        [
+                            {"consumer_group": self.channels.group, "event_id": event.event_id}
+                            for _, event in readable
+                        ]
+                    )
+                    .on_conflict_do_nothing()
+                    .returning(ProcessedEvent.event_id)
+                )
+                new = set(recorded)
+                outcomes: list[Outcome] = []
+                for message, event in readable:
+                    if event.event_id not in new:
+                        outcomes.append(Outcome.DUPLICATE)
+                        continue
+                    new.discard(event.event_id)  # twice in one batch: the second is a duplicate
+                    with self.extensions.received(message.headers):
+                        await session.run_sync(self._begin_hooks)
+                        await self.effect(session, event)
+                    outcomes.append(Outcome.PROCESSED)
+        except Exception:  # noqa: BLE001 - each message is then handled on its own
+            logger.info("a batch failed as a whole; handling its messages one by one")
+            return None
+        return outcomes
+
+    def _begin_hooks(self, session: Session) -> None:
+        connection = session.connection()
+        for hook in self.extensions.session_begin:
+            hook(connection)
 
     async def dispose(self, message: Incoming) -> Outcome:
         with self.extensions.received(message.headers):
