@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import shutil
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -58,25 +59,38 @@ def _root(
     """Generate production-grade backend services, and keep them up to date."""
 
 
-@app.command("list")
-def list_capabilities(
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
-) -> None:
-    """List the capabilities, their variants, requirements and conflicts."""
-    from scaffold.commands.list import catalog_as_json, catalog_rows
-
-    if as_json:
-        typer.echo(json.dumps(catalog_as_json(), indent=2))
-        return
-    rows = [("NAME", "STATUS", "VARIANTS", "RULES", "WHAT IT GIVES"), *catalog_rows()]
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    for row in rows:
-        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
-        typer.echo("  ".join([*cells, row[4]]))
-    presets = ", ".join(p.name for p in CATALOG.presets)
-    typer.echo(f"\nPresets: {presets}. Use: scaffold new NAME --with a,b | --preset NAME")
+def _choices_completer(choices: tuple[str, ...]) -> Any:
+    return lambda incomplete: [c for c in choices if c.startswith(incomplete)]
 
 
+def _with_variant_flags(command: Any) -> Any:
+    """Give `new` one option per catalog variant (e.g. --broker), derived from the catalog."""
+    signature = inspect.signature(command, eval_str=True)
+    params = [p for p in signature.parameters.values() if p.kind is not p.VAR_KEYWORD]
+    for capability, variant in CATALOG.variants():
+        option = typer.Option(
+            variant.flag,
+            hidden=not capability.available,  # accepted (and refused by name), but not offered
+            metavar="|".join(variant.choices),
+            autocompletion=_choices_completer(variant.choices),
+            help=f"{capability.title}: {variant.help} ({' | '.join(variant.choices)}; "
+            f"default {variant.default}).",
+        )
+        params.append(
+            inspect.Parameter(
+                capability.answer_key(variant),
+                inspect.Parameter.KEYWORD_ONLY,
+                default=None,
+                annotation=Annotated[str | None, option],
+            )
+        )
+    command.__signature__ = signature.replace(parameters=params)
+    command.__annotations__ = {p.name: p.annotation for p in params}
+    return command
+
+
+@app.command("new")
+@_with_variant_flags
 def new(
     name: Annotated[str, typer.Argument(help="Project name; also the folder created.")],
     with_: Annotated[
@@ -184,6 +198,21 @@ def _print_new_result(result: Any) -> None:
     typer.echo("Next:")
     for step in result.next_steps:
         typer.echo(f"  {step}")
+
+
+@app.command("list")
+def list_capabilities(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
+) -> None:
+    """List the capabilities, their variants, requirements and conflicts."""
+    from scaffold.commands.list import catalog_as_json, catalog_rows, presets_lines, table_lines
+
+    if as_json:
+        typer.echo(json.dumps(catalog_as_json(), indent=2))
+        return
+    width = shutil.get_terminal_size(fallback=(10_000, 0)).columns  # a pipe: a line per row
+    for line in [*table_lines(catalog_rows(), width), "", *presets_lines(CATALOG, width)]:
+        typer.echo(line)
 
 
 ProjectOption = Annotated[
@@ -319,38 +348,6 @@ def _finish_update(result: Any, as_json: bool) -> None:
             err=True,
         )
         raise typer.Exit(1)
-
-
-def _choices_completer(choices: tuple[str, ...]) -> Any:
-    return lambda incomplete: [c for c in choices if c.startswith(incomplete)]
-
-
-def _with_variant_flags(command: Any) -> Any:
-    """Give `new` one option per catalog variant (e.g. --broker), derived from the catalog."""
-    signature = inspect.signature(command, eval_str=True)
-    params = [p for p in signature.parameters.values() if p.kind is not p.VAR_KEYWORD]
-    for capability, variant in CATALOG.variants():
-        option = typer.Option(
-            variant.flag,
-            metavar="|".join(variant.choices),
-            autocompletion=_choices_completer(variant.choices),
-            help=f"{capability.title}: {variant.help} ({' | '.join(variant.choices)}; "
-            f"default {variant.default}).",
-        )
-        params.append(
-            inspect.Parameter(
-                capability.answer_key(variant),
-                inspect.Parameter.KEYWORD_ONLY,
-                default=None,
-                annotation=Annotated[str | None, option],
-            )
-        )
-    command.__signature__ = signature.replace(parameters=params)
-    command.__annotations__ = {p.name: p.annotation for p in params}
-    return command
-
-
-app.command("new")(_with_variant_flags(new))
 
 
 def main() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import yaml
 
 from scaffold.catalog import CATALOG, Catalog
-from scaffold.names import PATTERN
+from scaffold.names import MAX_LENGTH, MIN_LENGTH, PATTERN
 
 HEADER = """\
 # Generated from src/scaffold/catalog.py by `python -m scaffold.sync --write`.
@@ -21,11 +21,13 @@ SETTINGS: dict[str, object] = {
 
 
 def questions(catalog: Catalog = CATALOG) -> dict[str, object]:
-    pattern = "^" + PATTERN.pattern + "$"
+    # Plain Copier checks the shape and length; `scaffold new` checks everything in names.py.
+    pattern = f"^(?=.{{{MIN_LENGTH},{MAX_LENGTH}}}$)" + PATTERN.pattern + "$"
     result: dict[str, object] = {
         "project_name": {
             "type": "str",
-            "help": "Project name (lowercase letters, digits, '-' or '_'; starts with a letter)",
+            "help": f"Project name ({MIN_LENGTH}-{MAX_LENGTH} lowercase letters, digits, "
+            "'-' or '_'; starts with a letter)",
             "validator": "{% if not (project_name | regex_search('"
             + pattern
             + "')) %}invalid project name{% endif %}",

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
+import textwrap
+
 from scaffold.catalog import CATALOG, Catalog
 from scaffold.errors import Interrupted
 from scaffold.selection import Request, resolve
+
+DESCRIPTION_LABEL = "  Description: "
+"""How questionary introduces the pointed choice's description, on one line it does not wrap."""
 
 
 def ask_selection(request: Request, catalog: Catalog = CATALOG) -> Request:
@@ -12,13 +18,14 @@ def ask_selection(request: Request, catalog: Catalog = CATALOG) -> Request:
     import questionary  # deferred: only an interactive run pays for prompt_toolkit
 
     preselected = resolve(request, catalog)
+    columns = shutil.get_terminal_size().columns
     choices = [
         questionary.Choice(
             title=f"{capability.title} ({capability.name})",
             value=capability.name,
             checked=capability.name in preselected.capabilities,
             disabled=None if capability.available else "not available yet",
-            description=capability.help,
+            description=wrap_description(capability.help, columns),
         )
         for capability in catalog
     ]
@@ -41,3 +48,14 @@ def ask_selection(request: Request, catalog: Catalog = CATALOG) -> Request:
     except KeyboardInterrupt:
         raise Interrupted() from None
     return Request(with_=tuple(picked), variants=variants)
+
+
+def wrap_description(text: str, columns: int) -> str:
+    """Break a description into lines that fit the terminal, aligned under its first word.
+
+    questionary prints it on a single line that the terminal cuts off mid-word; lines given to
+    it already broken are shown whole.
+    """
+    indent = " " * len(DESCRIPTION_LABEL)
+    width = max(columns - 1 - len(indent), 20)  # the last column is left free: no auto-wrap
+    return ("\n" + indent).join(textwrap.wrap(text, width, break_on_hyphens=False))

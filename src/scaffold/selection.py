@@ -77,11 +77,14 @@ def resolve(request: Request, catalog: Catalog = CATALOG) -> Selection:
     for name, enabled in request.base.items():
         _known(name, catalog)
         (chosen.add if enabled else chosen.discard)(name)
-    for name in request.with_:
-        capability = _capability_or_variant_alias(name, catalog, variants)
-        chosen.add(capability.name)
+    wanted = {_capability_or_variant_alias(name, catalog, variants).name for name in request.with_}
     excluded = {_known(name, catalog).name for name in request.without}
-    chosen -= excluded
+    contradicted = sorted(wanted & excluded)
+    if contradicted:
+        raise ForbiddenCombination(
+            f"{contradicted[0]} is in both --with and --without; keep one of them"
+        )
+    chosen = (chosen | wanted) - excluded
 
     added = _add_requirements(chosen, excluded, catalog)
     _refuse_conflicts(chosen, catalog)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
 import pexpect
+import pytest
 
 from scaffold.catalog import CATALOG
+from scaffold.prompts import DESCRIPTION_LABEL, wrap_description
 from tests.support.cli import run_cli
 from tests.support.disk import snapshot
 
@@ -56,3 +59,31 @@ def test_ticking_with_arrows_and_space_equals_the_flags(workdir: Path) -> None:
     typed, flagged = workdir / "typed" / "demo", workdir / "flagged" / "demo"
     assert snapshot(typed) == snapshot(flagged)
     assert snapshot(typed)  # the project was written
+
+
+@pytest.mark.parametrize("columns", [40, 60, 80, 200])
+def test_descriptions_are_wrapped_whole_words_within_the_terminal(columns: int) -> None:
+    for capability in CATALOG:
+        shown = (DESCRIPTION_LABEL + wrap_description(capability.help, columns)).splitlines()
+        assert max(len(line) for line in shown) < columns, capability.name
+        assert " ".join(shown).split()[1:] == capability.help.split()  # [0] is "Description:"
+
+
+def test_the_description_on_a_narrow_terminal_is_shown_to_its_last_word(workdir: Path) -> None:
+    pointed = CATALOG.available[0]  # the cursor starts on the first capability one can tick
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "scaffold", "new", "demo", "--no-git"],
+        cwd=str(workdir),
+        env={**os.environ, "TERM": "xterm", "COLUMNS": "60", "LINES": "40"},
+        encoding="utf-8",
+        timeout=30,
+        dimensions=(40, 60),
+    )
+    child.expect("Capabilities")
+    child.expect(re.escape(pointed.help.split()[-1]))  # cut off at column 60 without wrapping
+    child.sendcontrol("c")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130
+    assert snapshot(workdir) == {}

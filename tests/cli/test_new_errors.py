@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from scaffold.catalog import CATALOG
+from scaffold.names import MAX_LENGTH, MIN_LENGTH
 from tests.support.cli import refused, run_cli
 from tests.support.disk import snapshot
 
@@ -19,8 +21,13 @@ from tests.support.disk import snapshot
         ("class", "it is a Python keyword"),
         ("../x", "a name, not a path"),
         ("", "it is empty"),
-        ("a" * 200, "longer than 50 characters"),
+        ("a" * 200, f"longer than {MAX_LENGTH} characters"),
+        ("p", f"shorter than {MIN_LENGTH} characters"),
         ("paiement-é", "ASCII letters"),
+        ("redis", "it would shadow the module 'redis', which the service installs from redis"),
+        ("starlette", "it would shadow the module 'starlette'"),
+        ("user", "a reserved word of PostgreSQL"),
+        ("internal-api", "AWS load balancer names cannot start with 'internal-'"),
     ],
 )
 def test_invalid_project_names(name: str, message: str) -> None:
@@ -48,6 +55,25 @@ def test_forbidden_combination_names_the_rule() -> None:
     refused(
         run_cli("new", "demo", "--with", "multitenancy", "--without", "auth"),
         "multitenancy requires auth, which was excluded with --without auth",
+    )
+
+
+@pytest.mark.usefixtures("unchanged")
+@pytest.mark.parametrize("spelling", ["{name}", "{name},{name}"])
+def test_the_same_capability_with_and_without(spelling: str) -> None:
+    name = CATALOG.available[0].name
+    refused(
+        run_cli("new", "demo", "--with", spelling.format(name=name), "--without", name),
+        f"{name} is in both --with and --without; keep one of them",
+    )
+
+
+@pytest.mark.usefixtures("unchanged")
+def test_a_variant_choice_with_and_its_capability_without() -> None:
+    [(capability, variant), *_] = list(CATALOG.variants())
+    refused(
+        run_cli("new", "demo", "--with", variant.choices[0], "--without", capability.name),
+        f"{capability.name} is in both --with and --without",
     )
 
 

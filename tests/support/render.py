@@ -22,18 +22,23 @@ def render(
     return create_project(NewOptions(name, folder, request, git=False)).target
 
 
-def project_and_python(
-    scratch: Path,
-    name: str,
-    capabilities: tuple[str, ...],
-    variants: Mapping[str, str] | None = None,
-) -> tuple[Path, Path]:
-    """The project, and the shared interpreter holding every combination's dependencies (the
-    same samples as the matrix's, variants included, so both use one environment)."""
+def shared_interpreter(scratch: Path) -> Path:
+    """The shared interpreter holding every combination's dependencies (the matrix's own: the
+    same samples, variants included, so both use one environment)."""
     samples = [
         render(
             "matrix-svc", scratch / "deps" / str(index), tuple(sorted(s.capabilities)), s.variants
         )
         for index, s in enumerate(pairwise())
     ]
-    return render(name, scratch, capabilities, variants), shared_python(samples)
+    return shared_python(samples)
+
+
+def project_and_python(
+    scratch: Path,
+    name: str,
+    capabilities: tuple[str, ...],
+    variants: Mapping[str, str] | None = None,
+) -> tuple[Path, Path]:
+    """The project, and the shared interpreter holding every combination's dependencies."""
+    return render(name, scratch, capabilities, variants), shared_interpreter(scratch)
