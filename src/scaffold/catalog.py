@@ -146,6 +146,7 @@ CATALOG = Catalog(
                     services=(("kafka", "kafka"), ("rabbitmq", "rabbitmq")),
                 ),
             ),
+            available=True,
         ),
         Capability(
             name="rate_limiting",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from scaffold.commands.new import NewOptions, create_project
@@ -9,9 +10,14 @@ from scaffold.selection import Request
 from tests.matrix.shared_env import shared_python
 
 
-def render(name: str, folder: Path, capabilities: tuple[str, ...]) -> Path:
+def render(
+    name: str,
+    folder: Path,
+    capabilities: tuple[str, ...],
+    variants: Mapping[str, str] | None = None,
+) -> Path:
     """A project rendered through `scaffold new`'s code path, without git."""
-    request = Request(with_=capabilities)
+    request = Request(with_=capabilities, variants=dict(variants or {}))
     return create_project(NewOptions(name, folder, request, git=False, lock=False)).target
 
 
@@ -21,7 +27,10 @@ def shared_interpreter(scratch: Path | None = None) -> Path:
 
 
 def project_and_python(
-    scratch: Path, name: str, capabilities: tuple[str, ...]
+    scratch: Path,
+    name: str,
+    capabilities: tuple[str, ...],
+    variants: Mapping[str, str] | None = None,
 ) -> tuple[Path, Path]:
     """The project, and the shared interpreter holding every combination's dependencies."""
-    return render(name, scratch, capabilities), shared_interpreter()
+    return render(name, scratch, capabilities, variants), shared_interpreter()

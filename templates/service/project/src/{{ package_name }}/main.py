@@ -39,14 +39,19 @@ logger = logging.getLogger(__name__)
 
 
 def create_app(
-    settings: Settings | None = None, capabilities: Sequence[Capability] = CAPABILITIES
+    settings: Settings | None = None,
+    capabilities: Sequence[Capability] = CAPABILITIES,
+    *,
+    in_app_processes: bool = True,
 ) -> FastAPI:
+    """The app; `in_app_processes=False` for a worker or a command, which open the app's
+    resources but run none of the processes that belong in the API (a relay, a sampler)."""
     settings = settings or load_settings()
     docs = settings.docs_enabled
     app = FastAPI(
         title=settings.service_name,
         version=settings.service_version,
-        lifespan=_lifespan(settings, capabilities),
+        lifespan=_lifespan(settings, capabilities, in_app_processes),
         openapi_url="/openapi.json" if docs else None,
         docs_url="/docs" if docs else None,
         redoc_url="/redoc" if docs else None,
@@ -81,7 +86,7 @@ def _add_middleware(app: FastAPI, settings: Settings, capabilities: Sequence[Cap
 
 
 def _lifespan(
-    settings: Settings, capabilities: Sequence[Capability]
+    settings: Settings, capabilities: Sequence[Capability], in_app_processes: bool
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -94,7 +99,8 @@ def _lifespan(
                 await stack.enter_async_context(capability.lifespan(app))
                 checks.extend(capability.readiness(app))
             app.state.readiness_checks = checks
-            for process in (p for c in capabilities for p in c.processes if p.in_app):
+            in_app = [p for c in capabilities for p in c.processes if p.in_app]
+            for process in in_app if in_app_processes else []:
                 task = asyncio.create_task(process.run(app), name=process.name)
                 stack.push_async_callback(_stop, task)
             logger.info("service started")

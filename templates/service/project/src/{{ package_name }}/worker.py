@@ -25,7 +25,8 @@ def worker_processes() -> dict[str, Process]:
 
 
 async def run(process: Process, settings: Settings) -> None:
-    app = create_app(settings)
+    # This process runs `process`, nothing else.
+    app = create_app(settings, in_app_processes=False)
     async with app.router.lifespan_context(app):
         task = asyncio.create_task(process.run(app), name=process.name)
         loop = asyncio.get_running_loop()

@@ -1,0 +1,1 @@
+    local.rabbitmq_container_secrets,

@@ -1,0 +1,1 @@
+    aws_secretsmanager_secret.rabbitmq_url.arn,

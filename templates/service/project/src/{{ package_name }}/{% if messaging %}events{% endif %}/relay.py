@@ -1,0 +1,206 @@
+"""The outbox relay: publishes committed events, in order per aggregate, at least once.
+
+It runs in every API process (an in-app process of the capability): a committed write is
+published by whichever instance claims it first, with nothing else to deploy. Each round, in one
+transaction: claim a batch with `FOR UPDATE SKIP LOCKED` (instances never take the same rows),
+publish it, wait for the broker's confirmation of each event, mark the confirmed ones published,
+commit. A crash anywhere before that commit leaves the rows unpublished and unlocked: another
+round publishes them again (the consumers skip what they already processed).
+
+Order: an aggregate's events go out one "wave" at a time (the first event of every aggregate in
+the batch, then the second...), so a later event is never sent before an earlier one was
+confirmed, and an aggregate whose event failed sends nothing more this round.
+
+Wake-ups: LISTEN for the NOTIFY that every outbox insert sends at commit; a poll every
+MESSAGING_RELAY_POLL_SECONDS covers a lost connection. Published rows older than
+MESSAGING_OUTBOX_RETENTION_SECONDS are pruned every MESSAGING_PRUNE_INTERVAL_SECONDS.
+"""
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+
+from fastapi import FastAPI
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from . import outbox
+from .dependencies import Messaging, engine_of, messaging_of, sessionmaker_of
+from .outbox import NOTIFY_CHANNEL, PendingEvent
+from .retries import backoff_seconds, describe
+from .transport import Outgoing
+
+logger = logging.getLogger(__name__)
+
+PRUNE_LOCK = 0x6D736770  # pg advisory lock key: one pruner at a time across instances
+
+
+class PublishError(Exception):
+    pass
+
+
+def waves(events: Sequence[PendingEvent]) -> list[list[PendingEvent]]:
+    """Wave n holds the n-th event of each aggregate, in commit order."""
+    found: list[list[PendingEvent]] = []
+    seen: dict[str, int] = {}
+    for event in events:
+        index = seen.get(event.aggregate_id, 0)
+        seen[event.aggregate_id] = index + 1
+        if index == len(found):
+            found.append([])
+        found[index].append(event)
+    return found
+
+
+def outgoing(event: PendingEvent) -> Outgoing:
+    return Outgoing(key=event.aggregate_id, body=event.payload.encode(), headers=event.headers)
+
+
+class Relay:
+    def __init__(self, messaging: Messaging, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.messaging = messaging
+        self.settings = messaging.settings
+        self.sessions = sessions
+
+    async def publish_batch(self) -> int:
+        """One round: claim, publish, mark. Returns how many events were claimed; raises
+        `PublishError` when the broker refused or did not confirm some of them."""
+        await self.messaging.connect()
+        async with self.sessions() as session, session.begin():
+            pending = await outbox.claim(session, self.settings.messaging_relay_batch_size)
+            if not pending:
+                return 0
+            published, failures = await self._publish(pending)
+            await outbox.mark_published(session, published)
+            await outbox.mark_failed(session, failures)
+        stats = self.messaging.stats
+        stats.published += len(published)
+        stats.publish_failures += len(failures)
+        if failures:
+            raise PublishError(f"{len(failures)} of {len(pending)} events not published: "
+                               f"{next(iter(failures.values()))}")  # fmt: skip
+        return len(pending)
+
+    async def _publish(self, pending: Sequence[PendingEvent]) -> tuple[list[int], dict[int, str]]:
+        channel = self.messaging.channels.items
+        published: list[int] = []
+        failures: dict[int, str] = {}
+        blocked: set[str] = set()
+        for wave in waves(pending):
+            sendable = [event for event in wave if event.aggregate_id not in blocked]
+            try:
+                async with asyncio.timeout(self.settings.messaging_publish_timeout_seconds):
+                    errors = await self.messaging.transport.publish(
+                        channel, [outgoing(event) for event in sendable]
+                    )
+            except TimeoutError as error:
+                errors = [error] * len(sendable)
+            for event, failure in zip(sendable, errors, strict=True):
+                if failure is None:
+                    published.append(event.id)
+                else:
+                    failures[event.id] = describe(failure)
+                    blocked.add(event.aggregate_id)
+        return published, failures
+
+    async def drain(self) -> int:
+        """Publish rounds back to back until nothing is left to claim, with
+        MESSAGING_RELAY_CONCURRENCY rounds in flight (one claims and marks in the database while
+        another waits for the broker); returns how many events went out. Raises the first
+        `PublishError` (or database error) once every lane stopped."""
+        published = 0
+
+        async def lane() -> None:
+            nonlocal published
+            while claimed := await self.publish_batch():
+                published += claimed
+
+        lanes = [lane() for _ in range(self.settings.messaging_relay_concurrency)]
+        errors = [e for e in await asyncio.gather(*lanes, return_exceptions=True) if e]
+        if errors:
+            raise errors[0]
+        return published
+
+    async def prune(self) -> None:
+        async with self.sessions() as session, session.begin():
+            locked = await session.scalar(select(func.pg_try_advisory_xact_lock(PRUNE_LOCK)))
+            if not locked:
+                return
+            deleted = await outbox.prune(
+                session,
+                self.settings.messaging_outbox_retention_seconds,
+                self.settings.messaging_processed_retention_seconds,
+            )
+        if deleted:
+            logger.info("pruned %d published events and processed-event records", deleted)
+
+    async def run(self, wake: asyncio.Event) -> None:
+        """Publish until cancelled: drain the outbox after every wake-up or poll, backing off
+        while the broker or the database fails."""
+        failures = 0
+        next_prune = time.monotonic()
+        while True:
+            wake.clear()  # before draining: a NOTIFY meanwhile triggers the next drain
+            try:
+                await self.drain()
+                if time.monotonic() >= next_prune:
+                    next_prune = time.monotonic() + self.settings.messaging_prune_interval_seconds
+                    await self.prune()
+                failures = 0
+            except (PublishError, SQLAlchemyError, OSError) as error:
+                failures += 1
+                delay = backoff_seconds(
+                    failures,
+                    self.settings.messaging_relay_poll_seconds,
+                    self.settings.messaging_relay_backoff_max_seconds,
+                )
+                logger.warning("outbox relay: %s; next try in %.1fs", describe(error), delay)
+                await asyncio.sleep(delay)
+                continue
+            try:
+                async with asyncio.timeout(self.settings.messaging_relay_poll_seconds):
+                    await wake.wait()
+            except TimeoutError:
+                pass
+
+
+async def listen(engine: AsyncEngine, wake: asyncio.Event, retry_seconds: float) -> None:
+    """LISTEN on a connection of its own and set `wake` on every NOTIFY, reconnecting when the
+    connection drops (meanwhile the relay polls)."""
+
+    def notified(*_: object) -> None:
+        wake.set()
+
+    while True:
+        try:
+            async with engine.connect() as connection:
+                raw = (await connection.get_raw_connection()).driver_connection
+                if raw is None:
+                    raise ConnectionError("no driver connection to LISTEN on")
+                closed = asyncio.Event()
+                raw.add_termination_listener(lambda *_, ended=closed: ended.set())
+                await raw.add_listener(NOTIFY_CHANNEL, notified)
+                try:
+                    wake.set()  # events committed while nobody listened
+                    await closed.wait()
+                finally:
+                    if not raw.is_closed():
+                        await raw.remove_listener(NOTIFY_CHANNEL, notified)
+        except (SQLAlchemyError, OSError) as error:
+            logger.debug("outbox LISTEN connection failed: %s", describe(error))
+        await asyncio.sleep(retry_seconds)
+
+
+async def run_relay(app: FastAPI) -> None:
+    """The in-app process: the relay and its LISTEN connection, until the app stops."""
+    messaging = messaging_of(app)
+    if not messaging.settings.messaging_relay_enabled:
+        return
+    wake = asyncio.Event()
+    relay = Relay(messaging, sessionmaker_of(app))
+    poll = messaging.settings.messaging_relay_poll_seconds
+    async with asyncio.TaskGroup() as tasks:
+        tasks.create_task(listen(engine_of(app), wake, poll))
+        tasks.create_task(relay.run(wake))
