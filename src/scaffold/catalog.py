@@ -121,6 +121,7 @@ CATALOG = Catalog(
             title="Sharding and read replicas",
             help="Route rows by a stable shard key across PostgreSQL shards; reads to replicas "
             "with read-your-writes and primary fallback.",
+            available=True,
         ),
         Capability(
             name="caching",

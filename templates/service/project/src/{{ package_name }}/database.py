@@ -57,18 +57,27 @@ def build_sessionmaker(
 ) -> async_sessionmaker[AsyncSession]:
     """Sessions of this app. Each transaction starts with the `session_begin` hooks (the
     extension point of that name, e.g. multi-tenancy's `SET LOCAL`), on its own connection."""
+    # Objects stay readable after commit, so an endpoint can return what it just saved.
+    return async_sessionmaker(
+        engine, expire_on_commit=False, sync_session_class=session_class(session_begin)
+    )
+
+
+def session_class(
+    session_begin: Sequence[Callable[[Connection], None]] = (), base: type[Session] = Session
+) -> type[Session]:
+    """A session class of this app's own (so its event listener does not reach other apps),
+    running the `session_begin` hooks at the start of every transaction."""
     hooks = list(session_begin)
-    # A session class of this app's own, so its event listener does not reach other apps.
-    session_class = type("ServiceSession", (Session,), {})
+    own = type("ServiceSession", (base,), {})
     if hooks:
 
         def begin(_: Session, __: SessionTransaction, connection: Connection) -> None:
             for hook in hooks:
                 hook(connection)
 
-        event.listen(session_class, "after_begin", begin)
-    # Objects stay readable after commit, so an endpoint can return what it just saved.
-    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=session_class)
+        event.listen(own, "after_begin", begin)
+    return own
 
 
 def database_readiness_check(engine: AsyncEngine) -> ReadinessCheck:

@@ -12,6 +12,8 @@ neutral defaults; each capability's `extend` fills the points it provides, in th
 | `tenant` | no tenant | multi-tenancy | key and message scoping |
 | `plan` | no plan | multi-tenancy (billing) | per-plan limits, metric labels |
 | `items` | read from the database | caching (reads, invalidation), messaging (outbox) | items |
+| `shard_key` | each item by its id | multi-tenancy (the tenant) | sharding: where rows live |
+| `databases` | DATABASE_URL | sharding (every shard) | `alembic upgrade heads` |
 | `session_begin` | nothing | multi-tenancy (`SET LOCAL`) | every database transaction |
 | `message_headers` | nothing | multi-tenancy, tracing | messages published |
 | `message_received` | nothing | multi-tenancy, tracing | messages consumed |
@@ -30,6 +32,7 @@ from fastapi import Request
 from sqlalchemy.engine import Connection
 from starlette.types import Scope
 
+from .config import Settings
 from .items.hooks import ItemHooks
 from .logging import LogFields
 
@@ -55,6 +58,23 @@ def nobody() -> str | None:
     return None
 
 
+def the_database(settings: Settings) -> list[str]:
+    return [settings.database_url]
+
+
+@dataclass(slots=True)
+class ShardKey:
+    """Where rows live when the service is sharded: the key each row is placed by.
+
+    `columns` names, per sharded table, the column holding each row's key (an item's own id
+    unless a capability says otherwise); `current` is the key of the work in progress (the
+    tenant, with multi-tenancy), which also decides where reads go when it is set.
+    """
+
+    columns: dict[str, str] = field(default_factory=lambda: {"items": "id"})
+    current: Callable[[], str | None] = nobody
+
+
 @dataclass(slots=True)
 class Extensions:
     principal: PrincipalOf = anonymous
@@ -64,6 +84,9 @@ class Extensions:
     tenant: Callable[[], str | None] = nobody
     plan: Callable[[], str | None] = nobody
     items: ItemHooks = field(default_factory=ItemHooks)
+    shard_key: ShardKey = field(default_factory=ShardKey)
+    databases: Callable[[Settings], list[str]] = the_database
+    """Every database the service's tables live in: `alembic upgrade heads` migrates each."""
     session_begin: list[SessionBegin] = field(default_factory=list)
     message_headers: list[MessageHeaders] = field(default_factory=list)
     message_received: list[MessageReceived] = field(default_factory=list)

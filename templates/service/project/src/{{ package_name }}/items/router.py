@@ -1,28 +1,21 @@
 """The items endpoints. Writes go to the database, running the domain's `writing` hooks inside
 their transaction and its `changed` hooks after the commit; reads of one item go through
-`ItemView`. Every endpoint names the permission it needs; who may use it is decided by the
-`authorize` extension point (everyone, until an authentication capability says otherwise)."""
+`ItemView` and lists through `ItemPageView`. Every endpoint names the permission it needs; who
+may use it is decided by the `authorize` extension point (everyone, until an authentication
+capability says otherwise)."""
 
 from http import HTTPStatus
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from ..database import SessionDep
 from ..problems import PROBLEM_MEDIA_TYPE
 from ..security import permission
 from . import service
-from .dependencies import ItemHooksDep, ItemView, ValidItem
+from .dependencies import ItemHooksDep, ItemPageView, ItemView, ValidItem
 from .hooks import ItemChange
-from .schemas import (
-    DEFAULT_PAGE_SIZE,
-    MAX_OFFSET,
-    MAX_PAGE_SIZE,
-    ItemCreate,
-    ItemPage,
-    ItemRead,
-    ItemUpdate,
-)
+from .schemas import ItemCreate, ItemPage, ItemRead, ItemUpdate
 
 router = APIRouter(prefix="/items", tags=["items"])
 
@@ -53,18 +46,9 @@ async def create_item(
 
 
 @router.get("", dependencies=READ)
-async def list_items(
-    session: SessionDep,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
-) -> ItemPage:
-    items, total = await service.get_page(db_session=session, limit=limit, offset=offset)
-    return ItemPage(
-        items=[ItemRead.model_validate(item) for item in items],
-        total=total,
-        limit=limit,
-        offset=offset,
-    )
+async def list_items(page: ItemPageView) -> ItemPage:
+    """Items oldest first: follow `next_cursor` (as `cursor`) to the end, or page by `offset`."""
+    return page
 
 
 @router.get("/{item_id}", responses=NOT_FOUND, dependencies=READ)  # noqa: FAST003 - ItemView reads item_id

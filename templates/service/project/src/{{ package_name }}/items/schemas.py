@@ -59,9 +59,14 @@ class ItemRead(BaseModel):
 
 
 class ItemPage(BaseModel):
-    """One page of items, oldest first, with the total so clients can page to the end."""
+    """One page of items, oldest first, with the total so clients can page to the end.
+
+    `next_cursor` is there when items follow this page: pass it as `cursor` to get them. Unlike
+    `offset`, a cursor neither skips nor repeats items while others are added or deleted.
+    """
 
     items: list[ItemRead]
     total: int
     limit: int
     offset: int
+    next_cursor: str | None = Field(default=None, exclude_if=lambda cursor: cursor is None)

@@ -9,18 +9,20 @@ import uuid
 from collections.abc import Sequence
 from typing import Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .hooks import ItemChange, ItemWriting
 from .models import Item
+from .pagination import PageKey
 from .schemas import ItemCreate, ItemRead, ItemUpdate
 
 
 async def create(
     *, db_session: AsyncSession, item_in: ItemCreate, writing: Sequence[ItemWriting] = ()
 ) -> Item:
-    item = Item(**item_in.model_dump())
+    # The id exists before the flush: a sharded session places the row by it.
+    item = Item(id=uuid.uuid4(), **item_in.model_dump())
     db_session.add(item)
     await db_session.flush()  # the insert returns the database-generated created_at
     await _run(writing, db_session, "created", item)
@@ -55,13 +57,17 @@ async def delete(
     await db_session.commit()
 
 
-async def get_page(*, db_session: AsyncSession, limit: int, offset: int) -> tuple[list[Item], int]:
-    """A page of items, oldest first (ties broken by id so pages never overlap), and the total."""
-    page = await db_session.scalars(
-        select(Item).order_by(Item.created_at, Item.id).limit(limit).offset(offset)
-    )
+async def get_page(
+    *, db_session: AsyncSession, limit: int, offset: int, after: PageKey | None = None
+) -> tuple[list[Item], int, bool]:
+    """A page of items, oldest first (ties broken by id so pages never overlap), after the
+    position `after` when given; the total; and whether more items follow the page."""
+    query = select(Item).order_by(Item.created_at, Item.id)
+    if after is not None:
+        query = query.where(tuple_(Item.created_at, Item.id) > (after.created_at, after.id))
+    rows = list(await db_session.scalars(query.limit(limit + 1).offset(offset)))
     total = await db_session.scalar(select(func.count()).select_from(Item))
-    return list(page), total or 0
+    return rows[:limit], total or 0, len(rows) > limit
 
 
 async def _run(

@@ -1,0 +1,1 @@
+    local.sharding_container_secrets,

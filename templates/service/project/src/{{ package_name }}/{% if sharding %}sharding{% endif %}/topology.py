@@ -1,0 +1,112 @@
+"""The shards and their replicas: one engine (one connection pool) for each.
+
+Shard 0 is DATABASE_URL's database, shards 1, 2, ... come from SHARD_URLS, and each may have
+read replicas (SHARD_REPLICA_URLS). A replica URL without a user and password logs in with its
+shard's: a physical replica has exactly its primary's roles.
+
+Each server also has a `monitor` engine of one connection, for the replica polls and the
+readiness checks: they never wait behind requests for a connection of the serving pool (a
+busy pool would pass for a dead server), and a check cut off by its timeout never cancels a
+query on a connection that requests use.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from ..config import Settings, normalise_database_url
+
+
+@dataclass(frozen=True, slots=True)
+class Replica:
+    shard: int
+    number: int
+    engine: AsyncEngine
+    monitor: AsyncEngine
+
+    @property
+    def name(self) -> str:
+        return f"shard_{self.shard}_replica_{self.number}"
+
+
+@dataclass(frozen=True, slots=True)
+class Shard:
+    number: int
+    primary: AsyncEngine
+    replicas: tuple[Replica, ...]
+    monitor: AsyncEngine
+
+    @property
+    def name(self) -> str:
+        return f"shard_{self.number}"
+
+    @property
+    def id(self) -> str:
+        """Its identity in SQLAlchemy's sharded session (and in each loaded row's key)."""
+        return str(self.number)
+
+
+def shard_urls(settings: Settings) -> list[str]:
+    """Every shard's primary, shard 0 first; what `alembic upgrade heads` migrates."""
+    return [settings.database_url, *(normalise_database_url(url) for url in settings.shard_urls)]
+
+
+def replica_urls(settings: Settings) -> list[tuple[int, str]]:
+    primaries = shard_urls(settings)
+    found = []
+    for shard, raw in settings.replica_urls():
+        url = make_url(normalise_database_url(raw))
+        if url.username is None:
+            primary = make_url(primaries[shard])
+            url = url.set(username=primary.username, password=primary.password)
+        found.append((shard, url.render_as_string(hide_password=False)))
+    return found
+
+
+def describe(engine: AsyncEngine) -> str:
+    """host:port/database, for logs and the status command (never the password)."""
+    url = engine.url
+    return f"{url.host}:{url.port or 5432}/{url.database}"
+
+
+def build_shards(settings: Settings, *, pooled: bool = True, **options: Any) -> tuple[Shard, ...]:
+    """Engines for every shard and replica. `pooled=False` (commands) opens a connection per use."""
+
+    def engines(url: str, **connect_args: Any) -> tuple[AsyncEngine, AsyncEngine]:
+        arguments = {**options, "connect_args": {**options.get("connect_args", {}), **connect_args}}
+        if not pooled:
+            engine = create_async_engine(url, poolclass=NullPool, **arguments)
+            return engine, engine
+        serving = create_async_engine(
+            url,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
+            pool_pre_ping=True,
+            **arguments,
+        )
+        monitor = create_async_engine(
+            url, pool_size=1, max_overflow=0, pool_pre_ping=True, **arguments
+        )
+        return serving, monitor
+
+    replicas: dict[int, list[Replica]] = {}
+    for shard, url in replica_urls(settings):
+        found = replicas.setdefault(shard, [])
+        timeout = settings.replica_connect_timeout_seconds
+        found.append(Replica(shard, len(found), *engines(url, timeout=timeout)))
+    shards = []
+    for number, url in enumerate(shard_urls(settings)):
+        primary, monitor = engines(url)
+        shards.append(Shard(number, primary, tuple(replicas.get(number, ())), monitor))
+    return tuple(shards)
+
+
+async def dispose(shards: Sequence[Shard]) -> None:
+    engines = {id(e): e for s in shards for e in (s.primary, s.monitor)}
+    engines.update({id(e): e for s in shards for r in s.replicas for e in (r.engine, r.monitor)})
+    for engine in engines.values():
+        await engine.dispose()

@@ -1,0 +1,55 @@
+"""Every shard must be at the same migrations: the service refuses to start when they are not.
+
+`alembic upgrade heads` migrates every shard, one after the other; a start that finds them at
+different revisions (a shard restored from an old backup, an upgrade that stopped half way)
+stops with one line naming each shard's revisions. A shard that cannot be reached at start is
+not held against the start (readiness reports it); `/health/ready` also reports, without
+failing, shards that disagree later (an upgrade in progress while the service keeps serving).
+"""
+
+import asyncio
+from collections.abc import Mapping, Sequence
+
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, ProgrammingError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from .topology import Shard
+
+Heads = frozenset[str]
+
+
+async def migration_heads(engine: AsyncEngine) -> Heads:
+    """The revisions a database is at; empty when it was never migrated."""
+    async with engine.connect() as connection:
+        try:
+            rows = await connection.scalars(text("SELECT version_num FROM alembic_version"))
+        except ProgrammingError:  # no alembic_version table: never migrated
+            return frozenset()
+        return frozenset(rows)
+
+
+async def shard_heads(shards: Sequence[Shard], timeout_seconds: float) -> dict[int, Heads | None]:
+    """Each shard's revisions; None for a shard that did not answer."""
+
+    async def heads(shard: Shard) -> Heads | None:
+        try:
+            async with asyncio.timeout(timeout_seconds):
+                return await migration_heads(shard.monitor)
+        except (OSError, TimeoutError, DBAPIError):
+            return None
+
+    found = await asyncio.gather(*(heads(shard) for shard in shards))
+    return {shard.number: value for shard, value in zip(shards, found, strict=True)}
+
+
+def disagreement(heads: Mapping[int, Heads | None]) -> str | None:
+    """A sentence naming each shard's revisions when the shards that answered differ."""
+    known = {shard: revisions for shard, revisions in heads.items() if revisions is not None}
+    if len(set(known.values())) <= 1:
+        return None
+    each = "; ".join(
+        f"shard {shard} at {', '.join(sorted(revisions)) or 'no revision'}"
+        for shard, revisions in sorted(known.items())
+    )
+    return f"the shards are at different migrations ({each}): run `alembic upgrade heads`"
