@@ -56,6 +56,8 @@ locals {
   container_environment = [
     { name = "ENVIRONMENT", value = var.environment },
     { name = "LOG_LEVEL", value = var.log_level },
+    # uvicorn's worker processes: one per vCPU (1,024 CPU units), at least one.
+    { name = "WEB_CONCURRENCY", value = tostring(max(1, floor(var.cpu / 1024))) },
     { name = "DATABASE_HOST", value = aws_db_instance.main.address },
     { name = "DATABASE_PORT", value = tostring(local.db_port) },
     { name = "DATABASE_NAME", value = aws_db_instance.main.db_name },
