@@ -32,53 +32,19 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.matrix.runtime_checks import free_port, fresh_database  # noqa: E402
+from benchmarks.budget_servers import WRK_SCRIPT, Result, get, load, seed, server  # noqa: E402
+from tests.matrix.runtime_checks import fresh_database  # noqa: E402
 from tests.support.render import project_and_python  # noqa: E402
 
 PROJECT = "bench-svc"
 PACKAGE = "bench_svc"
+UVICORN = ["--factory", f"{PACKAGE}.main:create_app"]
 SERVICES_HINT = 'run `scripts/services up` and `eval "$(scripts/services env)"`'
-
-# wrk calls `request` for every request (a random seeded item) and `done` once at the end.
-WRK_SCRIPT = """
-local ids = {}
-for line in io.lines(os.getenv("BENCH_IDS_FILE")) do ids[#ids + 1] = line end
-math.randomseed(os.time())
-request = function()
-  return wrk.format("GET", "/items/" .. ids[math.random(#ids)])
-end
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format("RESULT %d %d %d %d %d %d %d\\n", summary.requests, summary.duration,
-    latency:percentile(50), latency:percentile(95), latency:percentile(99),
-    e.connect + e.read + e.write + e.timeout, e.status))
-end
-"""
-
-
-@dataclass(frozen=True)
-class Result:
-    requests: int
-    seconds: float
-    p50_ms: float
-    p95_ms: float
-    p99_ms: float
-    socket_errors: int
-    non_2xx: int
-
-    @property
-    def per_second(self) -> float:
-        return self.requests / self.seconds
 
 
 def main() -> None:
@@ -121,8 +87,8 @@ def main() -> None:
             script.write_text(WRK_SCRIPT)
             try:
                 with (
-                    server(python, project, {**env, "CACHE_ENABLED": "true"}) as cached,
-                    server(python, project, {**env, "CACHE_ENABLED": "false"}) as uncached,
+                    server(python, project, {**env, "CACHE_ENABLED": "true"}, UVICORN) as cached,
+                    server(python, project, {**env, "CACHE_ENABLED": "false"}, UVICORN) as uncached,
                 ):
                     for item_id in ids:  # fill the cache: every measured read is a hit
                         get(f"{cached}/items/{item_id}")
@@ -140,7 +106,7 @@ def main() -> None:
                                 )  # fmt: skip
                                 results.setdefault((connections, mode), []).append(result)
                                 print(f"{connections:>2} conn, round {round_number + 1}, {mode:<9}"
-                                      f" {describe(result)}")  # fmt: skip
+                                      f" {result.describe()}")  # fmt: skip
                     stats = json.loads(get(f"{cached}/cache/stats"))
             finally:
                 delete_keys(python, env, prefix)
@@ -151,74 +117,6 @@ def render(scratch: Path) -> tuple[Path, Path]:
     """The project, and the matrix's shared interpreter (built from the same samples)."""
 
     return project_and_python(scratch, PROJECT, ("caching",))
-
-
-def seed(database_url: str, count: int) -> list[str]:
-    """Insert `count` items in one statement; return their ids."""
-    statement = (
-        "INSERT INTO items (id, name, description) "
-        f"SELECT gen_random_uuid(), 'item ' || n, 'seeded for the benchmark' "
-        f"FROM generate_series(1, {int(count)}) AS n RETURNING id"
-    )
-    done = subprocess.run(
-        ["psql", database_url, "-v", "ON_ERROR_STOP=1", "-qAt", "-c", statement],
-        check=True, capture_output=True, text=True,
-    )  # fmt: skip
-    return [line for line in done.stdout.splitlines() if line.strip()]
-
-
-@contextmanager
-def server(python: Path, project: Path, env: dict[str, str]) -> Iterator[str]:
-    """A uvicorn of the project on a free loopback port; yields its base URL."""
-    port = free_port()
-    process = subprocess.Popen(
-        [str(python), "-m", "uvicorn", "--factory", f"{PACKAGE}.main:create_app",
-         "--host", "127.0.0.1", "--port", str(port), "--no-access-log"],
-        cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                output = process.stderr.read() if process.stderr else ""
-                sys.exit(f"uvicorn exited with {process.returncode}:\n{output}")
-            try:
-                get(f"{base}/health/ready")
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def get(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return str(response.read().decode())
-
-
-def load(wrk: str, base: str, script: Path, ids: Path, connections: int, seconds: int) -> Result:
-    done = subprocess.run(
-        [wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "-s", str(script), base],
-        env={**os.environ, "BENCH_IDS_FILE": str(ids)}, check=True, capture_output=True, text=True,
-    )  # fmt: skip
-    line = next(line for line in done.stdout.splitlines() if line.startswith("RESULT "))
-    count, micros, p50, p95, p99, socket_errors, non_2xx = (int(v) for v in line.split()[1:])
-    return Result(count, micros / 1e6, p50 / 1000, p95 / 1000, p99 / 1000, socket_errors, non_2xx)
-
-
-def describe(result: Result) -> str:
-    errors = ""
-    if result.socket_errors or result.non_2xx:
-        errors = f"  ERRORS: {result.socket_errors} socket, {result.non_2xx} non-2xx"
-    return (
-        f"p50 {result.p50_ms:6.2f} ms  p95 {result.p95_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms"
-        f"  {result.per_second:8.0f} req/s{errors}"
-    )
 
 
 def delete_keys(python: Path, env: dict[str, str], prefix: str) -> None:

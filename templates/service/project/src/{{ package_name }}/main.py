@@ -9,6 +9,7 @@ resources, readiness checks and in-app processes, in that list's order.
 """
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager, suppress
@@ -103,11 +104,26 @@ def _lifespan(
             for process in in_app if in_app_processes else []:
                 task = asyncio.create_task(process.run(app), name=process.name)
                 stack.push_async_callback(_stop, task)
+            if settings.gc_freeze_after_start_up:
+                _freeze_start_up_heap(stack)
             logger.info("service started")
             yield
         logger.info("service stopped")
 
     return lifespan
+
+
+def _freeze_start_up_heap(stack: AsyncExitStack) -> None:
+    """What start-up built (modules, routes, pools, settings) lives as long as the app does.
+
+    Frozen, those objects are skipped by every collection, so a full (generation 2) pass no
+    longer rescans the whole heap and stalls every request in flight; in the request budget
+    benchmark the tail latency under load drops accordingly. Unfrozen at shutdown, so an app
+    that stops (as every test app does) leaves nothing uncollectable behind.
+    """
+    gc.collect()
+    gc.freeze()
+    stack.callback(gc.unfreeze)
 
 
 async def _stop(task: "asyncio.Task[None]") -> None:

@@ -14,7 +14,7 @@ import time
 import traceback
 from http import HTTPStatus
 
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .config import Settings
@@ -27,6 +27,7 @@ from .request_context import (
 )
 
 logger = logging.getLogger(__name__)
+REQUEST_ID_KEY = REQUEST_ID_HEADER.lower().encode("latin-1")
 # Probes hit these every few seconds; their access lines are DEBUG so they don't drown the rest.
 QUIET_PATH_PREFIXES = ("/health/",)
 
@@ -45,7 +46,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
 
-        request_id = resolve_request_id(Headers(scope=scope).get(REQUEST_ID_HEADER))
+        request_id = resolve_request_id(_header(scope, REQUEST_ID_KEY))
         token = bind_request_id(request_id)
         started = time.perf_counter()
         status = HTTPStatus.INTERNAL_SERVER_ERROR.value
@@ -86,10 +87,20 @@ def without_messages(error: BaseException) -> str:
     return "\n\nwhich happened while handling the error below:\n\n".join(blocks)
 
 
+def _header(scope: Scope, key: bytes) -> str | None:
+    """The first value of a request header (`key` in lower case), without building `Headers`."""
+    for name, value in scope["headers"]:
+        if name == key:
+            return str(value.decode("latin-1"))
+    return None
+
+
 def _log_access(scope: Scope, status: int, elapsed_seconds: float) -> None:
     path: str = scope["path"]
-    route = scope.get("route")
     level = logging.DEBUG if path.startswith(QUIET_PATH_PREFIXES) else logging.INFO
+    if not logger.isEnabledFor(level):  # at WARNING, no record is built for any request
+        return
+    route = scope.get("route")
     logger.log(
         level,
         "%s %s %s",

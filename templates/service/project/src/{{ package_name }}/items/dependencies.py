@@ -12,8 +12,9 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from ..database import SessionDep, SessionmakerDep
+from ..database import SessionDep
 from ..extensions import extensions_of
 from . import service
 from .exceptions import ItemNotFoundError
@@ -41,17 +42,21 @@ async def item_hooks(request: Request) -> ItemHooks:
 ItemHooksDep = Annotated[ItemHooks, Depends(item_hooks)]
 
 
-async def item_view(
-    item_id: uuid.UUID, sessions: SessionmakerDep, hooks: ItemHooksDep, request: Request
-) -> ItemRead:
-    """The item as GET /items/{id} answers it, or a 404 problem."""
+async def item_view(item_id: uuid.UUID, request: Request) -> ItemRead:
+    """The item as GET /items/{id} answers it, or a 404 problem.
+
+    The hottest read of the service: it takes what it needs from the request itself rather than
+    through sub-dependencies, each of which FastAPI would resolve on every request.
+    """
+    app = request.app
 
     async def load() -> ItemRead | None:  # a session only when it is needed
+        sessions: async_sessionmaker[AsyncSession] = app.state.sessionmaker
         async with sessions() as session:
             item = await service.get(db_session=session, item_id=item_id)
             return None if item is None else ItemRead.model_validate(item)
 
-    item = await hooks.read(request.app, item_id, load)
+    item = await extensions_of(request).items.read(app, item_id, load)
     if item is None:
         raise ItemNotFoundError(item_id)
     return item

@@ -1,0 +1,294 @@
+"""Print the per-request budget of the generated service: each request-path capability priced
+against a hand-written floor, same run.
+
+Run (services up: `scripts/services up`, `eval "$(scripts/services env)"`; wrk from Debian):
+
+    .venv/bin/python benchmarks/request_budget.py [--duration 8] [--rounds 2] [--items 1000]
+
+Servers, all on loopback, one uvicorn worker each, logging at WARNING, the same JSON item:
+- floor: a hand-written FastAPI handler doing one Redis `GET` and returning the bytes (the least
+  any service can do for this job);
+- bare: a FastAPI handler returning the item as a dict, no Redis (the framework's own cost);
+- the generated service rendered through `scaffold new`'s code path, `GET /items/{id}` with the
+  cache warm, first with `caching` alone, then adding the other request-path capabilities one at
+  a time (those the catalog has available; the others are listed as not available yet).
+
+Each server is loaded in turn by wrk (one thread): `--connections` for requests/s (default 32)
+and `--tail-connections` for the latency percentiles (default 8), `--rounds` times in
+alternating order. Printed: requests/s, p50/p99, the ratio to the floor, and what each
+capability adds per request in microseconds and as a % of the floor's own time per request.
+Targets (issue 18): caching alone >= 0.75x the floor's requests/s with p99 <= 1.5x the floor's;
+every request-path capability present >= 0.5x. Numbers only; nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.budget_servers import (  # noqa: E402
+    WRK_SCRIPT,
+    Result,
+    get,
+    load,
+    seed,
+    server,
+)
+from scaffold.catalog import CATALOG  # noqa: E402
+from tests.matrix.runtime_checks import fresh_database  # noqa: E402
+from tests.support.render import render, shared_interpreter  # noqa: E402
+
+SERVICES_HINT = 'run `scripts/services up` and `eval "$(scripts/services env)"`'
+PACKAGE = "bench_svc"
+# The request path, in the order the issue prices it: each configuration adds one capability.
+REQUEST_PATH = ("caching", "rate_limiting", "auth", "multitenancy", "observability")
+# Per capability: the environment that keeps the benchmark measuring its cost, not its refusals.
+BENCH_ENVIRONMENT: dict[str, dict[str, str]] = {
+    "rate_limiting": {  # admitted, yet the limiter runs its Redis script on every request
+        "RATE_LIMIT_POLICIES": '{"default": {"limit": 1000000, "window_seconds": 1},'
+        ' "sensitive": {"limit": 5, "window_seconds": 60, "fail_open": false}}',
+    },
+}
+
+FLOOR_APP = """
+import os
+
+from fastapi import FastAPI, Response
+from redis.asyncio import Redis
+
+redis = Redis.from_url(os.environ["REDIS_URL"])
+prefix = os.environ["FLOOR_PREFIX"]
+app = FastAPI()
+
+
+@app.get("/items/{item_id}")
+async def item(item_id: str) -> Response:
+    raw = await redis.get(f"{prefix}:{item_id}")
+    if raw is None:
+        return Response(status_code=404)
+    return Response(raw, media_type="application/json")
+"""
+
+BARE_APP = """
+from fastapi import FastAPI
+
+app = FastAPI()
+ITEM = {"description": "seeded for the benchmark", "created_at": "2026-11-30T12:00:00Z"}
+
+
+@app.get("/items/{item_id}")
+async def item(item_id: str) -> dict[str, str]:
+    return {"id": item_id, "name": f"item {item_id}", **ITEM}
+"""
+
+
+@dataclass
+class Server:
+    name: str
+    priced: bool = True
+    """One of the cumulative configurations: what it adds is its cost over the previous one."""
+    base: str = ""
+    results: dict[int, list[Result]] = field(default_factory=dict)
+
+    def median(self, connections: int, attribute: str) -> float:
+        return statistics.median(getattr(r, attribute) for r in self.results[connections])
+
+
+def configurations() -> tuple[list[tuple[str, ...]], list[str]]:
+    """Cumulative capability sets to measure, and the request-path capabilities not available."""
+    available = {c.name for c in CATALOG if c.available}
+    missing = [name for name in REQUEST_PATH if name not in available]
+    present = [name for name in REQUEST_PATH if name in available]
+    return [tuple(present[: n + 1]) for n in range(len(present))], missing
+
+
+def label(capabilities: tuple[str, ...]) -> str:
+    return capabilities[0] if len(capabilities) == 1 else f"+ {capabilities[-1]}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=8, help="seconds per measurement")
+    parser.add_argument("--rounds", type=int, default=2, help="measurements of each server")
+    parser.add_argument("--items", type=int, default=1000, help="items seeded and requested")
+    parser.add_argument("--connections", type=int, default=32, help="for requests/s")
+    parser.add_argument("--tail-connections", type=int, default=8, help="for p50/p99")
+    options = parser.parse_args()
+    for name in ("DATABASE_URL", "REDIS_URL"):
+        if not os.environ.get(name):
+            sys.exit(f"{name} is not set: {SERVICES_HINT}")
+    wrk = shutil.which("wrk") or sys.exit("wrk is not installed: apt-get install -y wrk")
+    configs, missing = configurations()
+
+    with tempfile.TemporaryDirectory(prefix="budget-bench-") as scratch_dir, ExitStack() as stack:
+        scratch = Path(scratch_dir)
+        python = shared_interpreter(scratch)
+        prefix = f"budget_bench_{secrets.token_hex(4)}"
+        stack.callback(delete_keys, python, prefix)
+        base_env = {
+            **os.environ,
+            "LOG_LEVEL": "WARNING",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "FLOOR_PREFIX": f"{prefix}.floor",
+            "BENCH_KEY_PREFIX": prefix,
+        }
+        base_env.pop("VIRTUAL_ENV", None)
+        ids: list[str] = []
+        servers: list[Server] = []
+        for index, capabilities in enumerate(configs):
+            ids = start_generated(stack, scratch, python, base_env, index, capabilities, ids,
+                                  options.items, servers)  # fmt: skip
+        floor, bare = Server("floor"), Server("bare")
+        reference_body = {item_id: get(f"{servers[0].base}/items/{item_id}") for item_id in ids}
+        set_floor_keys(python, base_env, reference_body)
+        (scratch / "floor_app.py").write_text(FLOOR_APP)
+        (scratch / "bare_app.py").write_text(BARE_APP)
+        reference_env = {**base_env, "PYTHONPATH": str(scratch)}
+        floor.base = stack.enter_context(server(python, scratch, reference_env, ["floor_app:app"]))
+        bare.base = stack.enter_context(server(python, scratch, reference_env, ["bare_app:app"]))
+        measure(wrk, scratch, ids, [floor, bare, *servers], options)
+    report(floor, bare, servers, missing, options)
+
+
+def start_generated(
+    stack: ExitStack,
+    scratch: Path,
+    python: Path,
+    base_env: dict[str, str],
+    index: int,
+    capabilities: tuple[str, ...],
+    ids: list[str],
+    items: int,
+    servers: list[Server],
+) -> list[str]:
+    """Render, migrate and seed one configuration, start its server(s); return the item ids."""
+    project = render("bench-svc", scratch / f"config{index}", capabilities)
+    database_url = stack.enter_context(
+        fresh_database(os.environ["DATABASE_URL"], f"budget_bench_{secrets.token_hex(4)}")
+    )
+    env = {
+        **base_env,
+        "DATABASE_URL": database_url,
+        "REDIS_KEY_PREFIX": f"{base_env['BENCH_KEY_PREFIX']}.c{index}",
+        "PYTHONPATH": str(project / "src"),
+    }
+    for capability in capabilities:
+        env.update(BENCH_ENVIRONMENT.get(capability, {}))
+    subprocess.run(
+        [str(python), "-m", "alembic", "upgrade", "heads"],
+        cwd=project, env=env, check=True, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    ids = seed(database_url, items, ids)
+    variants = [(Server(label(capabilities)), env)]
+    if index == 0:  # the garbage-collector question, decided by measurement
+        unfrozen = Server(f"{label(capabilities)}, no freeze", priced=False)
+        variants.append((unfrozen, {**env, "GC_FREEZE_AFTER_START_UP": "false"}))
+    uvicorn = ["--factory", f"{PACKAGE}.main:create_app"]
+    for entry, variant_env in variants:
+        entry.base = stack.enter_context(server(python, project, variant_env, uvicorn))
+        for item_id in ids:  # the cache warm: every measured read is a hit
+            get(f"{entry.base}/items/{item_id}")
+        servers.append(entry)
+    return ids
+
+
+def measure(
+    wrk: str, scratch: Path, ids: list[str], everyone: list[Server], options: argparse.Namespace
+) -> None:
+    """Load each server in turn, rounds in alternating order, at both connection counts."""
+    ids_file = scratch / "ids.txt"
+    ids_file.write_text("\n".join(ids) + "\n")
+    script = scratch / "random-item.lua"
+    script.write_text(WRK_SCRIPT)
+    for entry in everyone:  # warm up: pools, connections, caches
+        load(wrk, entry.base, script, ids_file, connections=options.connections, seconds=2)
+    for round_number in range(options.rounds):
+        order = everyone if round_number % 2 == 0 else list(reversed(everyone))
+        for entry in order:
+            for connections in (options.connections, options.tail_connections):
+                result = load(wrk, entry.base, script, ids_file, connections, options.duration)
+                entry.results.setdefault(connections, []).append(result)
+                print(f"round {round_number + 1}, {entry.name:<22} {connections:>2} conn: "
+                      f"{result.describe()}", flush=True)  # fmt: skip
+
+
+def set_floor_keys(python: Path, env: dict[str, str], bodies: dict[str, str]) -> None:
+    """The floor serves the very bytes the generated service answers, from its own keys."""
+    lines = "\n".join(f"{item_id} {body}" for item_id, body in bodies.items())
+    code = (
+        "import os, sys, redis; r = redis.Redis.from_url(os.environ['REDIS_URL']); "
+        "p = r.pipeline(transaction=False)\n"
+        "for line in sys.stdin:\n"
+        "    item_id, body = line.rstrip('\\n').split(' ', 1)\n"
+        "    p.set(f\"{os.environ['FLOOR_PREFIX']}:{item_id}\", body)\n"
+        "p.execute()"
+    )
+    subprocess.run([str(python), "-c", code], env=env, input=lines, text=True, check=True)
+
+
+def delete_keys(python: Path, prefix: str) -> None:
+    code = (
+        "import os, redis; r = redis.Redis.from_url(os.environ['REDIS_URL']); "
+        f"keys = list(r.scan_iter(match='{prefix}*', count=1000)); keys and r.unlink(*keys)"
+    )
+    subprocess.run([str(python), "-c", code], check=False)
+
+
+def report(
+    floor: Server,
+    bare: Server,
+    servers: list[Server],
+    missing: list[str],
+    options: argparse.Namespace,
+) -> None:
+    wide, tail = options.connections, options.tail_connections
+    floor_rps = floor.median(wide, "per_second")
+    floor_p99 = floor.median(tail, "p99_ms")
+    floor_us = 1e6 / floor_rps
+    print(
+        f"\nGET /items/{{id}}, {options.items} random items, wrk -t1, {options.duration} s x"
+        f" {options.rounds} rounds (medians); req/s at {wide} connections,"
+        f" latency at {tail}:"
+    )
+    header = (
+        f"{'server':<22}{'req/s':>8}{'x floor':>9}{'p50 ms':>8}{'p99 ms':>8}"
+        f"{'p99 x floor':>12}{'us/req':>8}{'adds us':>9}{'adds %':>8}"
+    )
+    print(header)
+    print("-" * len(header))
+    previous_us = floor_us  # caching's cost is over the floor; each next one over the previous
+    for entry in (floor, bare, *servers):
+        rps = entry.median(wide, "per_second")
+        us = 1e6 / rps
+        adds = ""
+        if entry in servers and entry.priced:
+            adds = f"{us - previous_us:9.0f}{100 * (us - previous_us) / floor_us:7.0f}%"
+            previous_us = us
+        print(
+            f"{entry.name:<22}{rps:8.0f}{rps / floor_rps:9.2f}{entry.median(tail, 'p50_ms'):8.2f}"
+            f"{entry.median(tail, 'p99_ms'):8.2f}{entry.median(tail, 'p99_ms') / floor_p99:12.2f}"
+            f"{us:8.0f}{adds}"
+        )
+    if missing:
+        print(f"not available in the catalog yet: {', '.join(missing)}")
+    errors = sum(r.socket_errors + r.non_2xx for s in (floor, bare, *servers)
+                 for rs in s.results.values() for r in rs)  # fmt: skip
+    print(f"errors (socket + non-2xx) over all runs: {errors}")
+    print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+    print("targets: caching >= 0.75x floor req/s and p99 <= 1.5x; all request-path >= 0.5x")
+
+
+if __name__ == "__main__":
+    main()
