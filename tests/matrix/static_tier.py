@@ -90,7 +90,7 @@ CHECKS = (
           ("hadolint",), _hadolint_global()),
     Check("terraform fmt", checks.terraform_formatted, ("deploy/terraform",), ("terraform",)),
     Check("nginx -t", checks.nginx_config_valid, (str(nginx.EDGE_DIR),), ("nginx",)),
-    *(Check(name, run, (str(terraform.TERRAFORM_DIR),), ("terraform",), _terraform_outside())
+    *(Check(name, run, (str(terraform.DEPLOY_DIR),), ("terraform",), _terraform_outside())
       for name, run in _terraform_checks()),
     Check("zizmor", lambda project, _: pipeline.release_workflow_audited(project),
           (str(pipeline.RELEASE_WORKFLOW),), ("zizmor",)),

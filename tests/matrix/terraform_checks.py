@@ -24,7 +24,8 @@ from typing import Any
 
 import hcl2
 
-TERRAFORM_DIR = Path("deploy/terraform")
+DEPLOY_DIR = Path("deploy")
+TERRAFORM_DIR = DEPLOY_DIR / "terraform"
 ONLY_PROVIDER = "hashicorp/aws"
 # What the plans are made with: an image tag, and a certificate (production requires one; the
 # emulator does not check it at plan time).
@@ -55,11 +56,11 @@ def terraform_env() -> dict[str, str]:
 
 @contextmanager
 def terraform_copy(project: Path) -> Iterator[Path]:
-    """A scratch copy of the project's Terraform, removed afterwards."""
+    """A scratch copy of the project's `deploy/` (the Terraform reads files beside it, such as
+    the alert rules), removed afterwards; yields its Terraform folder."""
     with tempfile.TemporaryDirectory(prefix="terraform-check-") as scratch:
-        folder = Path(scratch) / "terraform"
-        shutil.copytree(project / TERRAFORM_DIR, folder)
-        yield folder
+        shutil.copytree(project / DEPLOY_DIR, Path(scratch) / DEPLOY_DIR)
+        yield Path(scratch) / TERRAFORM_DIR
 
 
 def terraform(folder: Path, *arguments: str, expect_success: bool = True) -> str:
