@@ -139,10 +139,14 @@ class ShardingRuntime:
         return self._primaries.get(engine)
 
     async def positions(self, shards: Iterable[int]) -> Positions:
-        """Each shard's WAL position now: past every commit made on it before this call."""
+        """Each shard's WAL position now: past every commit made on it before this call.
+
+        On the shard's monitor connection, not the serving pool: a write's request may still
+        hold a connection of that pool, and 100 of them waiting for a second one would wait
+        for each other until the pool's timeout."""
 
         async def position(shard: int) -> tuple[int, int]:
-            async with self.shards[shard].primary.connect() as connection:
+            async with self.shards[shard].monitor.connect() as connection:
                 lsn = await connection.scalar(text("SELECT pg_current_wal_insert_lsn()::text"))
             return shard, parse_lsn(str(lsn))
 

@@ -4,10 +4,11 @@ Shard 0 is DATABASE_URL's database, shards 1, 2, ... come from SHARD_URLS, and e
 read replicas (SHARD_REPLICA_URLS). A replica URL without a user and password logs in with its
 shard's: a physical replica has exactly its primary's roles.
 
-Each server also has a `monitor` engine of one connection, for the replica polls and the
-readiness checks: they never wait behind requests for a connection of the serving pool (a
-busy pool would pass for a dead server), and a check cut off by its timeout never cancels a
-query on a connection that requests use.
+Each server also has a `monitor` engine of one connection, for the replica polls, the
+readiness checks and the write tokens' WAL positions: they never wait behind requests for a
+connection of the serving pool (a busy pool would pass for a dead server, and a write waiting
+for a second connection could wait for the others forever), and a check cut off by its timeout
+never cancels a query on a connection that requests use.
 """
 
 from collections.abc import Sequence
