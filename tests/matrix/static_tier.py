@@ -58,13 +58,20 @@ def _terraform_outside() -> tuple[str, ...]:
     return (config,) if config else ()
 
 
-def _terraform_checks() -> list[tuple[str, Callable[[Path, checks.Tools], None]]]:
-    """`terraform validate`, a plan against the AWS emulator, and the production refusal."""
+def _terraform_checks() -> list[tuple[str, Callable[[Path, checks.Tools], None], tuple[str, ...]]]:
+    """`terraform validate`, a plan against the AWS emulator, and the production refusal.
+
+    The refusal is the precondition on the HTTP listener and the certificate variable; a
+    capability's files can only break it by breaking the whole configuration, which validate
+    and plan report. So it is keyed on those two files and runs once per version of them.
+    """
+    whole = (str(terraform.DEPLOY_DIR),)
+    refusal = tuple(str(terraform.TERRAFORM_DIR / name) for name in ("alb.tf", "variables.tf"))
     return [
-        ("terraform validate", lambda project, _: terraform.terraform_validate(project)),
-        ("terraform plan", lambda project, _: _plan(project)),
+        ("terraform validate", lambda project, _: terraform.terraform_validate(project), whole),
+        ("terraform plan", lambda project, _: _plan(project), whole),
         ("production needs TLS",
-         lambda project, _: terraform.production_requires_a_certificate(project)),
+         lambda project, _: terraform.production_requires_a_certificate(project), refusal),
     ]  # fmt: skip
 
 
@@ -90,8 +97,8 @@ CHECKS = (
           ("hadolint",), _hadolint_global()),
     Check("terraform fmt", checks.terraform_formatted, ("deploy/terraform",), ("terraform",)),
     Check("nginx -t", checks.nginx_config_valid, (str(nginx.EDGE_DIR),), ("nginx",)),
-    *(Check(name, run, (str(terraform.DEPLOY_DIR),), ("terraform",), _terraform_outside())
-      for name, run in _terraform_checks()),
+    *(Check(name, run, inputs, ("terraform",), _terraform_outside())
+      for name, run, inputs in _terraform_checks()),
     Check("zizmor", lambda project, _: pipeline.release_workflow_audited(project),
           (str(pipeline.RELEASE_WORKFLOW),), ("zizmor",)),
     Check("promtool", lambda project, _: observability.alert_rules_valid(project),
