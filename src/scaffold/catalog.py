@@ -168,6 +168,7 @@ CATALOG = Catalog(
         ),
         Capability(
             name="cicd",
+            package="release",
             title="CI/CD",
             help="Build and push the image, Terraform plan/apply over OIDC, rolling deploys "
             "to ECS with rollback.",

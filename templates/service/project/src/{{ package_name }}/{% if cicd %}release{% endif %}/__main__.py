@@ -72,7 +72,6 @@ def run(arguments: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="release: %(message)s", stream=sys.stderr)
     try:
         return run(arguments)
     except DeployError as error:
@@ -81,4 +80,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    # Here, not in main(): a caller (the tests) keeps its own logging configuration.
+    logging.basicConfig(level=logging.INFO, format="release: %(message)s", stream=sys.stderr)
     sys.exit(main())
