@@ -359,6 +359,8 @@ def _finish_update(result: Any, as_json: bool) -> None:
             f"Merged the template ({result.from_version} -> {result.to_version}): "
             f"{len(result.changed)} file(s) changed, committed."
         )
+        for warning in result.warnings:
+            typer.echo(f"scaffold: warning: {warning}", err=True)
     else:
         typer.echo(
             f"The template ({result.from_version} -> {result.to_version}) conflicts with "

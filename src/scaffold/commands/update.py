@@ -17,6 +17,7 @@ from scaffold.errors import PristineMissing, ScaffoldError
 from scaffold.git import git_status, identity_env, run_git
 from scaffold.pristine import BRANCH, PristineBranch, scratch_objects
 from scaffold.project import Project, open_project, parse_answers, require_clean
+from scaffold.relock import relock
 from scaffold.render import ANSWERS_FILE, render_tree
 
 
@@ -29,6 +30,8 @@ class UpdateResult:
     changed: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
     diff: str = ""
+    warnings: list[str] = field(default_factory=list)
+    """Locks that could not follow a merge (scaffold.relock)."""
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -38,6 +41,7 @@ class UpdateResult:
             "changed": self.changed,
             "conflicts": self.conflicts,
             "diff": self.diff,
+            "warnings": self.warnings,
         }
 
 
@@ -119,7 +123,8 @@ def _merge(
         changed = run_git(root, "diff", "--name-only", "HEAD").splitlines()
         return UpdateResult("conflicts", from_version, to_version, changed, conflicts)
     changed = run_git(root, "diff", "--name-only", before, "HEAD").splitlines()
-    return UpdateResult("merged", from_version, to_version, changed)
+    warnings = relock(root, changed)
+    return UpdateResult("merged", from_version, to_version, changed, warnings=warnings)
 
 
 def rebuild_pristine(folder: Path) -> str:
