@@ -23,11 +23,13 @@ TEMPLATE = os.environ.get("SCAFFOLD_MATRIX_TEMPLATE")  # another template: to te
 RUNTIME = os.environ.get("SCAFFOLD_MATRIX_TIERS", "all") != "static"
 
 
-def render(selection: Selection, into: Path) -> Path:
-    """Render through the same code path as `scaffold new`."""
+def render(selection: Selection, into: Path, *, lock: bool = True) -> Path:
+    """Render through the same code path as `scaffold new` (with its locks, unless told)."""
     folder = into / hashlib.sha1(selection.label().encode()).hexdigest()[:12]
     request = Request(with_=tuple(sorted(selection.capabilities)), variants=selection.variants)
-    options = NewOptions(name=PROJECT, output_dir=folder, request=request, template=TEMPLATE)
+    options = NewOptions(
+        name=PROJECT, output_dir=folder, request=request, template=TEMPLATE, lock=lock
+    )
     result = create_project(options)
     return result.target
 
@@ -35,7 +37,7 @@ def render(selection: Selection, into: Path) -> Path:
 @pytest.fixture(scope="session")
 def python(renders: Path) -> Path:
     """The shared environment: every dependency any combination declares."""
-    samples = [render(s, renders / "deps") for s in pairwise()]
+    samples = [render(s, renders / "deps", lock=False) for s in pairwise()]
     return shared_python(samples)
 
 
