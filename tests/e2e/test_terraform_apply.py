@@ -164,25 +164,28 @@ def test_apply_of_the_fullest_combination_against_the_emulator(tmp_path: Path) -
 
     cluster = f"{name}-production"
     task = aws("ecs").describe_task_definition(taskDefinition=cluster)["taskDefinition"]
-    the_task_migrates_before_the_app_starts(task["containerDefinitions"])
-    the_app_logs_in_as_its_own_role_over_verified_tls(task["containerDefinitions"])
+    # The app's container is named after the project (var.project_name).
+    the_task_migrates_before_the_app_starts(task["containerDefinitions"], name)
+    the_app_logs_in_as_its_own_role_over_verified_tls(task["containerDefinitions"], name)
     port_80_redirects_to_https(cluster)
     the_waf_refuses_large_bodies(cluster)
 
 
-def the_task_migrates_before_the_app_starts(containers: list[dict[str, Any]]) -> None:
+def the_task_migrates_before_the_app_starts(containers: list[dict[str, Any]], app: str) -> None:
     by_name = {c["name"]: c for c in containers}
-    migrate, app = by_name["migrate"], by_name["tfe2e"]
+    migrate, app_container = by_name["migrate"], by_name[app]
     assert migrate["command"] == ["alembic", "upgrade", "heads"]
     assert migrate["essential"] is False
-    assert app["dependsOn"] == [{"containerName": "migrate", "condition": "SUCCESS"}]
-    assert migrate["image"] == app["image"]
+    assert app_container["dependsOn"] == [{"containerName": "migrate", "condition": "SUCCESS"}]
+    assert migrate["image"] == app_container["image"]
 
 
-def the_app_logs_in_as_its_own_role_over_verified_tls(containers: list[dict[str, Any]]) -> None:
+def the_app_logs_in_as_its_own_role_over_verified_tls(
+    containers: list[dict[str, Any]], app: str
+) -> None:
     by_name = {c["name"]: c for c in containers}
-    app_env = {e["name"]: e["value"] for e in by_name["tfe2e"]["environment"]}
-    app_secrets = {s["name"] for s in by_name["tfe2e"].get("secrets", [])}
+    app_env = {e["name"]: e["value"] for e in by_name[app]["environment"]}
+    app_secrets = {s["name"] for s in by_name[app].get("secrets", [])}
     migrate_env = {e["name"]: e["value"] for e in by_name["migrate"]["environment"]}
     migrate_secrets = {s["name"] for s in by_name["migrate"].get("secrets", [])}
     assert app_env["DATABASE_USER"] == "app_runtime"
