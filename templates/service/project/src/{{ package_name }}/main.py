@@ -91,7 +91,7 @@ def _lifespan(
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = build_engine(settings)
+        app.state.engine = engine = build_engine(settings)  # the service's own database
         app.state.sessionmaker = build_sessionmaker(engine, app.state.extensions.session_begin)
         async with AsyncExitStack() as stack:
             stack.push_async_callback(engine.dispose)

@@ -80,4 +80,4 @@ def sessionmaker_of(app: FastAPI) -> async_sessionmaker[AsyncSession]:
 
 
 def engine_of(app: FastAPI) -> AsyncEngine:
-    return cast(AsyncEngine, sessionmaker_of(app).kw["bind"])
+    return cast(AsyncEngine, app.state.engine)
