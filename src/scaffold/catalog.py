@@ -121,7 +121,7 @@ CATALOG = Catalog(
             title="Sharding and read replicas",
             help="Route rows by a stable shard key across PostgreSQL shards; reads to replicas "
             "with read-your-writes and primary fallback.",
-            available=True,
+            available=False,  # on main; offered once its combinations pass (see its issue)
         ),
         Capability(
             name="caching",
@@ -147,7 +147,7 @@ CATALOG = Catalog(
                     services=(("kafka", "kafka"), ("rabbitmq", "rabbitmq")),
                 ),
             ),
-            available=True,
+            available=False,  # on main; offered once its combinations pass (see its issue)
         ),
         Capability(
             name="rate_limiting",
@@ -172,7 +172,7 @@ CATALOG = Catalog(
             title="CI/CD",
             help="Build and push the image, Terraform plan/apply over OIDC, rolling deploys "
             "to ECS with rollback.",
-            available=True,
+            available=False,  # on main; offered once its combinations pass (see its issue)
         ),
         Capability(
             name="auth",
@@ -181,7 +181,7 @@ CATALOG = Catalog(
             help="JWT resource server, authorization code + PKCE login, key and refresh-token "
             "rotation, RBAC.",
             services=frozenset({"redis"}),
-            available=True,
+            available=False,  # on main; offered once its combinations pass (see its issue)
         ),
         Capability(
             name="multitenancy",
