@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from scaffold.catalog import CATALOG
-from tests.support.cli import run_cli
+from scaffold.catalog import CATALOG, Capability, Variant
+from tests.support.cli import refused, run_cli
 
 
 def commands_in_help(text: str) -> list[str]:
@@ -30,6 +30,19 @@ def test_new_help_offers_variant_flags_of_available_capabilities_only() -> None:
     assert list(CATALOG.variants()), "the catalog has no variant to check"
     for capability, variant in CATALOG.variants():
         assert (variant.flag in text) == capability.available, (capability.name, variant.flag)
+
+
+@pytest.mark.parametrize(
+    ("capability", "variant"),
+    [(c, v) for c, v in CATALOG.variants() if not c.available][:1],
+    ids=lambda item: item.name,
+)
+@pytest.mark.usefixtures("unchanged")
+def test_a_hidden_variant_flag_is_still_refused_by_name(
+    capability: Capability, variant: Variant
+) -> None:
+    outcome = run_cli("new", "demo", "--with", capability.name, variant.flag, variant.choices[0])
+    refused(outcome, capability.name)
 
 
 @pytest.mark.parametrize("columns", [40, 60, 80, 100, 160])
