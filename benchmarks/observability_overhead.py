@@ -40,6 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.budget_servers import seed  # noqa: E402
 from tests.matrix.runtime_checks import free_port, fresh_database  # noqa: E402
 from tests.support.render import project_and_python, render  # noqa: E402
 
@@ -120,19 +121,6 @@ def main() -> None:
                 scrapes = scrape_times(servers["observability"].url)
             ratio = default_ratio(python, observed, env)
     report(results, scrapes, options, ratio)
-
-
-def seed(database_url: str, count: int) -> list[str]:
-    statement = (
-        "INSERT INTO items (id, name, description) "
-        f"SELECT gen_random_uuid(), 'item ' || n, 'seeded for the benchmark' "
-        f"FROM generate_series(1, {int(count)}) AS n RETURNING id"
-    )
-    done = subprocess.run(
-        ["psql", database_url, "-v", "ON_ERROR_STOP=1", "-qAt", "-c", statement],
-        check=True, capture_output=True, text=True,
-    )  # fmt: skip
-    return [line for line in done.stdout.splitlines() if line.strip()]
 
 
 @contextmanager
