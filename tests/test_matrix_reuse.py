@@ -45,12 +45,16 @@ def test_every_declared_input_is_in_the_key(check: Check, project: Path) -> None
     for relative in check.inputs:
         path = a_file_below(project, relative)
         original = path.read_bytes() if path.exists() else None
+        created = [parent for parent in reversed(path.parents) if not parent.exists()]
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes((original or b"") + b"\n# one more line\n")
         assert check_key(check, project, PYTHON) != before, (
             f"{check.name}: {relative} is not in the key"
         )
         if original is None:
             path.unlink()
+            for parent in reversed(created):  # the folders it needed, deepest first
+                parent.rmdir()
         else:
             path.write_bytes(original)
         assert check_key(check, project, PYTHON) == before
