@@ -197,5 +197,7 @@ def test_the_toy_capability_renders_lints_and_runs(
     static_checks.mypy_clean(project, tools)
 
     label = combination.label(TOY_CATALOG)
-    result = runtime_checks.tier_two_once(project, python, "toy_svc", tmp_path / "logs", label)
+    result = runtime_checks.tier_two_once(
+        project, python, "toy_svc", tmp_path / "logs", label, frozenset(combination.capabilities)
+    )
     assert result.outcome == "passed", result.message

@@ -38,5 +38,7 @@ def test_an_extreme_name_lints_tests_and_boots(name: str, tmp_path: Path) -> Non
     results = static_tier(project, tools, Store(tmp_path / "store", active=False), label)
     assert failures(results) == ""
     package = package_name(name)
-    result = runtime_checks.tier_two_once(project, python, package, tmp_path / "logs", label)
+    result = runtime_checks.tier_two_once(
+        project, python, package, tmp_path / "logs", label, frozenset(FULLEST)
+    )
     assert result.outcome == "passed", result.message

@@ -71,6 +71,13 @@ EMULATOR_GAPS = (
         "it tainted, and the CPU policy on it is not applied",
         frozenset({"aws_appautoscaling_target.app", "aws_appautoscaling_policy.cpu"}),
     ),
+    Gap(
+        r"creating Prometheus Alert Manager Definition",
+        "moto's Amazon Managed Service for Prometheus has no alert manager definitions (a 404 on "
+        "CreateAlertManagerDefinition): the workspace and its rule groups are created, the "
+        "definition that routes alerts to SNS is not (observability)",
+        frozenset({"aws_prometheus_alert_manager_definition.main"}),
+    ),
 )
 # The emulator's gaps fail fast instead of after the provider's patience: the replication
 # group's create waits for member clusters moto never makes (60 min by default), and a 500 is

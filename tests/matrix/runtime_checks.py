@@ -97,15 +97,20 @@ def primary_key(combination: Combination, worker: Worker) -> str:
 
 
 def tier_two_once(
-    project: Path, python: Path, package: str, logs: Path, label: str = "project"
+    project: Path,
+    python: Path,
+    package: str,
+    logs: Path,
+    label: str = "project",
+    capabilities: frozenset[str] = frozenset(),
 ) -> Result:
     """Tier 2 for a project outside the matrix (a test's own template): fresh interpreters,
-    nothing reused."""
+    nothing reused. `capabilities`: those rendered, for the interaction tests' check."""
     logs.mkdir(parents=True, exist_ok=True)
     runner = FreshInterpreters(python)
     worker = Worker(runner, python, logs, Store(logs / "store", active=False), "one-off")
     try:
-        return runtime_tier(Combination(label, frozenset(), project, package), worker)
+        return runtime_tier(Combination(label, capabilities, project, package), worker)
     finally:
         runner.close()
 
