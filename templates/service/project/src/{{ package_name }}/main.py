@@ -116,7 +116,7 @@ def _lifespan(
 def _freeze_start_up_heap(stack: AsyncExitStack) -> None:
     """What start-up built (modules, routes, pools, settings) lives as long as the app does.
 
-    Frozen, those objects are skipped by every collection, so a full (generation 2) pass no
+    Frozen, those objects are skipped by every collection, so a generation-2 collection no
     longer rescans the whole heap and stalls every request in flight; in the request budget
     benchmark the tail latency under load drops accordingly. Unfrozen at shutdown, so an app
     that stops (as every test app does) leaves nothing uncollectable behind.
