@@ -122,3 +122,20 @@ def test_merging_shards_checks_that_each_combination_ran_exactly_once(
     again = shard(tmp_path / "3", entries[1:2])
     assert merge.main([str(one), str(two), str(again), "--out", str(out)]) == 1
     assert "ran more than once" in capsys.readouterr().err
+
+
+def test_test_modules_are_ranked_by_the_seconds_they_cost_where_they_ran() -> None:
+    ran = entry("caching", ["caching"], 20.0)
+    ran["tier2"]["module_seconds"] = {"tests/a.py": 4.0, "tests/b.py": 1.0}
+    other = entry("base", [], 20.0)
+    other["tier2"]["module_seconds"] = {"tests/a.py": 2.0}
+    reused = entry("rate_limiting", ["rate_limiting"], 20.0)
+    reused["tier2"].update(reused_from="base", module_seconds={"tests/b.py": 50.0})
+    rows = report.summarise([ran, other, reused], wall_seconds=60.0)["test_modules"]
+    assert rows == [
+        {"module": "tests/a.py", "combinations": 2, "total_seconds": 6.0, "median_seconds": 3.0},
+        {"module": "tests/b.py", "combinations": 1, "total_seconds": 1.0, "median_seconds": 1.0},
+    ]
+    assert "| `tests/a.py` | 2 | 6.0 | 85.7 | 3.0 |" in report.markdown(
+        report.summarise([ran, other, reused], wall_seconds=60.0)
+    )

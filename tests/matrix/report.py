@@ -20,6 +20,7 @@ from scaffold.catalog import CATALOG
 from scaffold.matrix import combinations
 from tests.matrix import projection
 from tests.matrix.report_markdown import markdown
+from tests.matrix.report_modules import module_costs
 
 OUT = Path(
     os.environ.get("SCAFFOLD_MATRIX_REPORT")
@@ -120,6 +121,7 @@ def summarise(entries: list[dict[str, Any]], wall_seconds: float) -> dict[str, A
         "totals": totals,
         "readiness": readiness(entries),
         "reuse": reuse_counts(entries),
+        "test_modules": module_costs(entries),
         "projection": projection.project(entries, wall_seconds, workers),
         "combinations": entries,
     }

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.matrix.report_modules import markdown_lines
+
 
 def _tier(tier: dict[str, Any]) -> str:
     outcome = str(tier["outcome"])
@@ -50,6 +52,7 @@ def markdown(summary: dict[str, Any]) -> str:
         ),
         "",
     ]
+    lines += markdown_lines(summary.get("test_modules", []))
     projected = summary["projection"]
     lines.append(
         f"Projection to all {projected['combinations']} combinations on {projected['workers']} "

@@ -198,6 +198,7 @@ def own_tests_pass(
     summary: dict[str, Any] = json.loads(probe.read_text(encoding="utf-8"))
     details["tests"] = summary["counts"]
     details["interactions"] = summary["interactions"]
+    details["module_seconds"] = summary["module_seconds"]
     assert not summary["not_passed"], f"tests that did not pass: {summary['not_passed']}"
     interactions_are_declared_right(combination, summary["interactions"])
 

@@ -1,6 +1,7 @@
 """A pytest plugin the matrix loads into a generated project's own test run (it never ships in
 the project). It records which tests exercise several capabilities together, and the outcome of
-every test, into the JSON file named by ``--matrix-probe-out``.
+every test, and the seconds each test module took (setup, call and teardown of its tests), into
+the JSON file named by ``--matrix-probe-out``.
 
 The marker contract (the generated project declares the marker in its pytest configuration, so
 ``--strict-markers`` rejects a misspelling)::
@@ -38,6 +39,7 @@ class Probe:
         self.target = target
         self.interactions: dict[str, list[str]] = {}
         self.outcomes: dict[str, str] = {}
+        self.module_seconds: dict[str, float] = {}
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         for item in items:
@@ -47,6 +49,8 @@ class Probe:
                 self.interactions[item.nodeid] = sorted(names)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        module = report.nodeid.split("::", 1)[0]
+        self.module_seconds[module] = self.module_seconds.get(module, 0.0) + report.duration
         previous = self.outcomes.get(report.nodeid)
         if report.failed:
             self.outcomes[report.nodeid] = "failed"
@@ -69,5 +73,6 @@ class Probe:
             "counts": counts,
             "interactions": interactions,
             "not_passed": not_passed,
+            "module_seconds": {m: round(s, 3) for m, s in sorted(self.module_seconds.items())},
         }
         self.target.write_text(json.dumps(summary, indent=1), encoding="utf-8")
