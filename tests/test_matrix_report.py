@@ -11,6 +11,7 @@ import pytest
 
 from scaffold.matrix import combinations
 from tests.matrix import merge, projection, report
+from tests.matrix.report_markdown import markdown
 
 
 def entry(label: str, caps: list[str], seconds: float, *, ok: bool = True, cold: bool = False,
@@ -131,11 +132,10 @@ def test_test_modules_are_ranked_by_the_seconds_they_cost_where_they_ran() -> No
     other["tier2"]["module_seconds"] = {"tests/a.py": 2.0}
     reused = entry("rate_limiting", ["rate_limiting"], 20.0)
     reused["tier2"].update(reused_from="base", module_seconds={"tests/b.py": 50.0})
-    rows = report.summarise([ran, other, reused], wall_seconds=60.0)["test_modules"]
+    summary = report.summarise([ran, other, reused], wall_seconds=60.0)
+    rows = summary["test_modules"]
     assert rows == [
         {"module": "tests/a.py", "combinations": 2, "total_seconds": 6.0, "median_seconds": 3.0},
         {"module": "tests/b.py", "combinations": 1, "total_seconds": 1.0, "median_seconds": 1.0},
     ]
-    assert "| `tests/a.py` | 2 | 6.0 | 85.7 | 3.0 |" in report.markdown(
-        report.summarise([ran, other, reused], wall_seconds=60.0)
-    )
+    assert "| `tests/a.py` | 2 | 6.0 | 85.7 | 3.0 |" in markdown(summary)
