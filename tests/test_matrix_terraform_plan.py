@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.matrix.terraform_checks import plan_or_explain, terraform
+from tests.matrix.terraform_checks import (
+    TERRAFORM_DIR,
+    only_the_aws_provider,
+    plan_or_explain,
+    terraform,
+)
 
 # Built-in resources only: no provider to install, so these plans run in a second.
 INVALID = 'resource "terraform_data" "x" {\n  input = var.undeclared\n}\n'
@@ -41,3 +46,20 @@ def test_a_plannable_configuration_leaves_its_plan(tmp_path: Path) -> None:
     folder = initialised(tmp_path, PLANNABLE)
     plan_or_explain(folder)
     assert (folder / "plan.out").is_file()
+
+
+def declares(provider: str) -> str:
+    name = provider.split("/")[1]
+    block = f'    {name} = {{\n      source = "{provider}"\n    }}\n'
+    return f"terraform {{\n  required_providers {{\n{block}  }}\n}}\n"
+
+
+def test_a_second_provider_is_refused_wherever_it_is_declared(tmp_path: Path) -> None:
+    folder = tmp_path / TERRAFORM_DIR
+    folder.mkdir(parents=True)
+    (folder / "versions.tf").write_text(declares("hashicorp/aws"), encoding="utf-8")
+    (folder / "main.tf").write_text(PLANNABLE, encoding="utf-8")
+    only_the_aws_provider(tmp_path)
+    (folder / "zz_late.tf").write_text(declares("hashicorp/random"), encoding="utf-8")
+    with pytest.raises(AssertionError, match="hashicorp/random"):
+        only_the_aws_provider(tmp_path)

@@ -119,7 +119,10 @@ def only_the_aws_provider(project: Path) -> None:
     """Every required provider is hashicorp/aws: the one this machine (and CI) can install."""
     sources: set[str] = set()
     for path in sorted((project / TERRAFORM_DIR).glob("*.tf")):
-        for block in hcl2.loads(path.read_text(encoding="utf-8")).get("terraform", []):
+        text = path.read_text(encoding="utf-8")
+        if "required_providers" not in text:  # a block's name is spelled out: nothing to parse
+            continue
+        for block in hcl2.loads(text).get("terraform", []):
             for required in block.get("required_providers", []):
                 sources.update(
                     str(spec.get("source", name)).strip('"')
