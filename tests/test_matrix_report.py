@@ -10,8 +10,7 @@ from typing import Any
 import pytest
 
 from scaffold.matrix import combinations
-from tests.matrix import merge, projection, report
-from tests.matrix.report_markdown import markdown
+from tests.matrix import merge, projection, report, report_markdown
 
 
 def entry(label: str, caps: list[str], seconds: float, *, ok: bool = True, cold: bool = False,
@@ -102,6 +101,23 @@ def test_totals_percentiles_and_reuse_counts() -> None:
     assert summary["reuse"]["tier 2"]["ran"] == 4
 
 
+def test_render_and_tier_one_medians_and_what_each_check_costs_when_it_runs() -> None:
+    entries = every(SECONDS)
+    entries[0]["cold"] = True
+    entries[0]["tier1"]["seconds"] = 100.0  # filled the caches: not a warm tier 1
+    entries[1]["render_seconds"] = 3.0
+    for index, seconds in enumerate((4.0, 6.0, 9.0)):
+        entries[index]["tier1"]["checks"]["hadolint"]["seconds"] = seconds
+    entries[3]["tier1"]["checks"]["hadolint"]["reused_from"] = "base"
+    summary = report.summarise(entries, 40.0)
+    assert summary["totals"]["median_render_seconds"] == 1.0
+    assert summary["totals"]["median_tier1_seconds"] == 2.0
+    assert summary["checks"]["hadolint"] == {
+        "ran": 3, "median_seconds": 6.0, "total_seconds": 19.0,
+    }  # fmt: skip
+    assert "| hadolint | 3 | 6.0 | 19.0 |" in report_markdown.markdown(summary)
+
+
 def shard(folder: Path, entries: list[dict[str, Any]]) -> Path:
     folder.mkdir(parents=True)
     (folder / "results-gw0.jsonl").write_text("".join(json.dumps(e) + "\n" for e in entries))
@@ -138,4 +154,4 @@ def test_test_modules_are_ranked_by_the_seconds_they_cost_where_they_ran() -> No
         {"module": "tests/a.py", "combinations": 2, "total_seconds": 6.0, "median_seconds": 3.0},
         {"module": "tests/b.py", "combinations": 1, "total_seconds": 1.0, "median_seconds": 1.0},
     ]
-    assert "| `tests/a.py` | 2 | 6.0 | 85.7 | 3.0 |" in markdown(summary)
+    assert "| `tests/a.py` | 2 | 6.0 | 85.7 | 3.0 |" in report_markdown.markdown(summary)

@@ -1,6 +1,6 @@
 """Checks of the delivery pipeline a project gets with `cicd`: the release workflow audited by
 zizmor with its strictest persona, and the pipeline's own Terraform (`deploy/pipeline/`)
-formatted, valid offline, and planned against the AWS emulator.
+formatted, and planned against the AWS emulator (the plan validates it first).
 
 A project without the pipeline has neither file: each check then does nothing.
 """
@@ -14,7 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from tests.matrix import static_checks
-from tests.matrix.terraform_checks import emulator_endpoint, emulator_override, terraform
+from tests.matrix.terraform_checks import (
+    emulator_endpoint,
+    emulator_override,
+    plan_or_explain,
+    terraform,
+)
 
 RELEASE_WORKFLOW = Path(".github/workflows/release.yml")
 PIPELINE_DIR = Path("deploy/pipeline")
@@ -34,18 +39,17 @@ def release_workflow_audited(project: Path) -> None:
 
 
 def pipeline_terraform(project: Path) -> dict[str, Any] | None:
-    """fmt, validate, and a plan against the emulator; returns the plan as JSON."""
+    """fmt, then one init and a plan against the emulator (validate says why, if it fails);
+    returns the plan as JSON."""
     if not (project / PIPELINE_DIR).is_dir():
         return None
     static_checks.run(["terraform", "fmt", "-check", "-diff", str(PIPELINE_DIR)], project)
     with tempfile.TemporaryDirectory(prefix="pipeline-check-") as scratch:
         folder = Path(scratch) / "pipeline"
         shutil.copytree(project / PIPELINE_DIR, folder)
-        terraform(folder, "init", "-backend=false", "-input=false")
-        terraform(folder, "validate")
         (folder / "moto_override.tf").write_text(emulator_override(emulator_endpoint()), "utf-8")
-        terraform(folder, "init", "-input=false", "-reconfigure")
-        terraform(folder, "plan", "-input=false", "-out=plan.out", *PLAN_VARIABLES)
+        terraform(folder, "init", "-input=false")
+        plan_or_explain(folder, *PLAN_VARIABLES)
         plan: dict[str, Any] = json.loads(terraform(folder, "show", "-json", "plan.out").strip())
     plan_keeps_its_promises(plan)
     return plan

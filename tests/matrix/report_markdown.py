@@ -51,6 +51,13 @@ def markdown(summary: dict[str, Any]) -> str:
             for name, c in sorted(summary["reuse"].items())
         ),
         "",
+        "| tier 1 check | ran | median s when it ran | total s |",
+        "|---|---|---|---|",
+        *(
+            f"| {name} | {c['ran']} | {c['median_seconds']} | {c['total_seconds']} |"
+            for name, c in summary.get("checks", {}).items()
+        ),
+        "",
     ]
     lines += markdown_lines(summary.get("test_modules", []))
     projected = summary["projection"]
@@ -77,4 +84,11 @@ def markdown(summary: dict[str, Any]) -> str:
         f"{totals['warm_median_seconds_per_combination']} s, "
         f"p90 {totals['warm_p90_seconds_per_combination']} s)"
     )
+    if "median_render_seconds" in totals:
+        lines.append("")
+        lines.append(
+            f"Per combination, median: render {totals['median_render_seconds']} s "
+            f"({totals['median_render_cpu_seconds']} CPU-s), tier 1 after each worker's first "
+            f"{totals['median_tier1_seconds']} s ({totals['median_tier1_cpu_seconds']} CPU-s)."
+        )
     return "\n".join(lines) + "\n"

@@ -38,13 +38,25 @@ class Check:
     name: str
     run: Callable[[Path, checks.Tools], None]
     inputs: tuple[str, ...] = ()
-    """Paths (relative to the project) the check reads; empty: not keyed, always runs."""
+    """Paths (relative to the project) the check reads; empty, with no ``found_inputs``: not
+    keyed, always runs."""
     tools: tuple[str, ...] = ()
     """Executables whose identity is part of the key (absent ones count as absent)."""
     outside: tuple[str, ...] = ()
     """Absolute paths outside the project the tool reads (global configuration)."""
     environment: bool = False
     """Runs in the shared environment (its packages, e.g. mypy and its plugins, are inputs)."""
+    found_inputs: Callable[[Path], tuple[str, ...]] | None = None
+    """For a check whose inputs depend on the project (Terraform reads the files its
+    configuration names): a function listing them; the check must read nothing else."""
+
+    @property
+    def keyed(self) -> bool:
+        return bool(self.inputs) or self.found_inputs is not None
+
+    def inputs_in(self, project: Path) -> tuple[str, ...]:
+        found = self.found_inputs(project) if self.found_inputs else ()
+        return tuple(sorted({*self.inputs, *found}))
 
 
 def _hadolint_global() -> tuple[str, ...]:
@@ -58,20 +70,23 @@ def _terraform_outside() -> tuple[str, ...]:
     return (config,) if config else ()
 
 
-def _terraform_checks() -> list[tuple[str, Callable[[Path, checks.Tools], None], tuple[str, ...]]]:
-    """`terraform validate`, a plan against the AWS emulator, and the production refusal.
+def _terraform_checks() -> list[Check]:
+    """A plan against the AWS emulator (which validates the configuration first), and the
+    production refusal.
 
-    The refusal is the precondition on the HTTP listener and the certificate variable; a
-    capability's files can only break it by breaking the whole configuration, which validate
-    and plan report. So it is keyed on those two files and runs once per version of them.
+    The plan is keyed on exactly the files it copies (``terraform_inputs``). The refusal is the
+    precondition on the HTTP listener and the certificate variable; a capability's files can
+    only break it by breaking the whole configuration, which the plan reports. So it is keyed
+    on those two files and runs once per version of them.
     """
-    whole = (str(terraform.DEPLOY_DIR),)
     refusal = tuple(str(terraform.TERRAFORM_DIR / name) for name in ("alb.tf", "variables.tf"))
+    tool, outside = ("terraform",), _terraform_outside()
     return [
-        ("terraform validate", lambda project, _: terraform.terraform_validate(project), whole),
-        ("terraform plan", lambda project, _: _plan(project), whole),
-        ("production needs TLS",
-         lambda project, _: terraform.production_requires_a_certificate(project), refusal),
+        Check("terraform plan", lambda project, _: _plan(project), (), tool, outside,
+              found_inputs=terraform.terraform_inputs),
+        Check("production needs TLS",
+              lambda project, _: terraform.production_requires_a_certificate(project), refusal,
+              tool, outside),
     ]  # fmt: skip
 
 
@@ -97,8 +112,7 @@ CHECKS = (
           ("hadolint",), _hadolint_global()),
     Check("terraform fmt", checks.terraform_formatted, ("deploy/terraform",), ("terraform",)),
     Check("nginx -t", checks.nginx_config_valid, (str(nginx.EDGE_DIR),), ("nginx",)),
-    *(Check(name, run, inputs, ("terraform",), _terraform_outside())
-      for name, run, inputs in _terraform_checks()),
+    *_terraform_checks(),
     Check("zizmor", lambda project, _: pipeline.release_workflow_audited(project),
           (str(pipeline.RELEASE_WORKFLOW),), ("zizmor",)),
     Check("promtool", lambda project, _: observability.alert_rules_valid(project),
@@ -119,9 +133,8 @@ def check_key(check: Check, project: Path, python: Path) -> str:
              for name in check.tools]  # fmt: skip
     outside = [[path, state_of(Path("/"), [path.lstrip("/")])] for path in check.outside]
     environment = environment_digest(python) if check.environment else None
-    return digest(
-        check.name, code_digest(), tools, outside, environment, state_of(project, check.inputs)
-    )
+    inputs = state_of(project, check.inputs_in(project))
+    return digest(check.name, code_digest(), tools, outside, environment, inputs)
 
 
 @cache
@@ -150,7 +163,7 @@ def check_outcome(
 ) -> dict[str, object]:
     """One check's result for this project: reused when keyed and already known, else run."""
     started = time.monotonic()
-    key = check_key(check, project, tools.python) if check.inputs else None
+    key = check_key(check, project, tools.python) if check.keyed else None
     found = store.get("static", key) if key else None
     reused_from = found.source if found else None
     if found is None:

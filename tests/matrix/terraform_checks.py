@@ -1,18 +1,22 @@
-"""Terraform checks of one rendered project: `terraform validate` offline, `terraform plan`
-against moto (an AWS API emulator on loopback), and the promises a plan can show.
+"""Terraform checks of one rendered project: `terraform plan` against moto (an AWS API emulator
+on loopback), which validates the configuration first, the promises a plan can show, and the
+refusal of production without a certificate.
 
-Each check is a function of the rendered project folder and reads only `deploy/terraform/`
-(plus this module, the terraform binary, its CLI configuration and, for plans, the emulator),
-so identical Terraform trees across combinations can be checked once. Terraform runs in a copy
-of the folder: `.terraform/`, the lock file, state and the emulator's override never land in the
-project. Providers come from the CLI configuration that `scripts/services` writes
-(`TF_CLI_CONFIG_FILE`: the machine's provider mirror), so nothing is downloaded.
+Each check is a function of the rendered project folder and reads only the files
+`terraform_inputs` lists (plus this module, the terraform binary, its CLI configuration and,
+for plans, the emulator), so identical Terraform across combinations is checked once. Terraform
+runs in a scratch copy holding exactly those files: `.terraform/`, the lock file, state and the
+emulator's override never land in the project, and a file Terraform would read without it being
+listed is missing there, which fails the check instead of escaping its reuse key. Providers come
+from the CLI configuration that `scripts/services` writes (`TF_CLI_CONFIG_FILE`: the machine's
+provider mirror, unpacked, so `terraform init` links the provider instead of copying it).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import posixpath
 import re
 import shutil
 import subprocess
@@ -23,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import hcl2
+
+from tests.matrix.content import files_under
 
 DEPLOY_DIR = Path("deploy")
 TERRAFORM_DIR = DEPLOY_DIR / "terraform"
@@ -40,6 +46,10 @@ EMULATED_SERVICES = (
     "kms", "logs", "rds", "s3", "secretsmanager", "sts", "wafv2",
 )  # fmt: skip
 OVERRIDE_FILE = "moto_override.tf"
+DOCUMENTATION = frozenset({".md"})
+"""Suffixes of files in the Terraform folder that Terraform never reads (left out of the copy)."""
+BESIDE = re.compile(r"\$\{path\.module\}/(\.\./[^\"$}]+)")
+"""A file the configuration names next to its folder, e.g. `${path.module}/../observability/…`."""
 PRODUCTION_NEEDS_A_CERTIFICATE = 'environment = "production" needs certificate_arn'
 
 
@@ -54,16 +64,37 @@ def terraform_env() -> dict[str, str]:
     return {**os.environ, "TF_IN_AUTOMATION": "1", "TF_INPUT": "0", "CHECKPOINT_DISABLE": "1"}
 
 
+def terraform_inputs(project: Path) -> tuple[str, ...]:
+    """What Terraform can read when it plans the project (relative to it): every file of the
+    Terraform folder but its documentation, and each file a `.tf` file names beside the folder
+    (the alert rules). The checks run on a copy of exactly these (``terraform_copy``)."""
+    folder = project / TERRAFORM_DIR
+    found = set(files_under(project, str(TERRAFORM_DIR)))
+    found = {path for path in found if Path(path).suffix not in DOCUMENTATION}
+    for path in sorted(folder.rglob("*.tf")):
+        for match in BESIDE.finditer(path.read_text(encoding="utf-8")):
+            beside = posixpath.normpath(posixpath.join(str(TERRAFORM_DIR), match.group(1)))
+            assert not beside.startswith(".."), f"{path.name} reads {beside}, outside the project"
+            found.add(beside)
+    return tuple(sorted(found))
+
+
 @contextmanager
 def terraform_copy(project: Path) -> Iterator[Path]:
-    """A scratch copy of the project's `deploy/` (the Terraform reads files beside it, such as
-    the alert rules), removed afterwards; yields its Terraform folder."""
+    """A scratch copy of exactly ``terraform_inputs`` (a listed file that is absent stays
+    absent), removed afterwards; yields its Terraform folder."""
     with tempfile.TemporaryDirectory(prefix="terraform-check-") as scratch:
-        shutil.copytree(project / DEPLOY_DIR, Path(scratch) / DEPLOY_DIR)
+        (Path(scratch) / TERRAFORM_DIR).mkdir(parents=True)
+        for relative in terraform_inputs(project):
+            source, copy = project / relative, Path(scratch) / relative
+            if source.is_file():
+                copy.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, copy)
         yield Path(scratch) / TERRAFORM_DIR
 
 
-def terraform(folder: Path, *arguments: str, expect_success: bool = True) -> str:
+def run_terraform(folder: Path, *arguments: str) -> tuple[int, str]:
+    """Run terraform in ``folder``: its exit code and output."""
     done = subprocess.run(
         [terraform_binary(), *arguments, "-no-color"],
         cwd=folder,
@@ -72,11 +103,15 @@ def terraform(folder: Path, *arguments: str, expect_success: bool = True) -> str
         text=True,
         check=False,
     )
-    output = f"{done.stdout}\n{done.stderr}"
+    return done.returncode, f"{done.stdout}\n{done.stderr}"
+
+
+def terraform(folder: Path, *arguments: str, expect_success: bool = True) -> str:
+    code, output = run_terraform(folder, *arguments)
     if expect_success:
-        assert done.returncode == 0, f"terraform {' '.join(arguments)} failed:\n{output}"
+        assert code == 0, f"terraform {' '.join(arguments)} failed:\n{output}"
     else:
-        assert done.returncode != 0, f"terraform {' '.join(arguments)} succeeded:\n{output}"
+        assert code != 0, f"terraform {' '.join(arguments)} succeeded:\n{output}"
     return output
 
 
@@ -84,7 +119,10 @@ def only_the_aws_provider(project: Path) -> None:
     """Every required provider is hashicorp/aws: the one this machine (and CI) can install."""
     sources: set[str] = set()
     for path in sorted((project / TERRAFORM_DIR).glob("*.tf")):
-        for block in hcl2.loads(path.read_text(encoding="utf-8")).get("terraform", []):
+        text = path.read_text(encoding="utf-8")
+        if "required_providers" not in text:  # a block's name is spelled out: nothing to parse
+            continue
+        for block in hcl2.loads(text).get("terraform", []):
             for required in block.get("required_providers", []):
                 sources.update(
                     str(spec.get("source", name)).strip('"')
@@ -92,14 +130,6 @@ def only_the_aws_provider(project: Path) -> None:
                     if isinstance(spec, dict)
                 )
     assert sources == {ONLY_PROVIDER}, f"providers other than {ONLY_PROVIDER}: {sorted(sources)}"
-
-
-def terraform_validate(project: Path) -> None:
-    """`terraform init -backend=false` from the provider mirror, then `terraform validate`."""
-    only_the_aws_provider(project)
-    with terraform_copy(project) as folder:
-        terraform(folder, "init", "-backend=false", "-input=false")
-        terraform(folder, "validate")
 
 
 def emulator_override(endpoint: str) -> str:
@@ -147,10 +177,25 @@ def plan_arguments(variables: dict[str, str]) -> list[str]:
     return [f"-var={name}={value}" for name, value in variables.items()]
 
 
+def plan_or_explain(folder: Path, *arguments: str) -> None:
+    """`terraform plan -out=plan.out`, which validates the configuration before it plans (one
+    init, one copy, one provider schema load for both). When it fails, `terraform validate`
+    says whether the configuration itself is invalid, so the two failures read differently."""
+    code, output = run_terraform(folder, "plan", "-input=false", "-out=plan.out", *arguments)
+    if code == 0:
+        return
+    code, invalid = run_terraform(folder, "validate")
+    if code != 0:
+        raise AssertionError(f"terraform validate failed:\n{invalid}")
+    raise AssertionError(f"terraform plan failed (the configuration is valid):\n{output}")
+
+
 def terraform_plan(project: Path) -> dict[str, Any]:
-    """`terraform plan` against the emulator, as production; returns the plan as JSON."""
+    """`terraform plan` against the emulator, as production (validating the configuration
+    first); returns the plan as JSON."""
+    only_the_aws_provider(project)
     with emulated(project) as folder:
-        terraform(folder, "plan", "-input=false", "-out=plan.out", *plan_arguments(PLAN_VARIABLES))
+        plan_or_explain(folder, *plan_arguments(PLAN_VARIABLES))
         plan: dict[str, Any] = json.loads(terraform(folder, "show", "-json", "plan.out").strip())
     plan_keeps_its_promises(plan)
     return plan
