@@ -20,7 +20,8 @@ from .http_tracing import request_failed, response_started, start_server_span, u
 from .red import RedMetrics, route_template, trace_exemplar
 from .tracing import APP_TRACERS, act_for, stop_acting
 
-_tracer = APP_TRACERS.get_tracer(__name__)
+_tracer = APP_TRACERS.get_tracer(__name__)  # for an app whose lifespan has not run
+_SERVER_ERROR = HTTPStatus.INTERNAL_SERVER_ERROR.value
 
 
 def http_telemetry(app: ASGIApp, settings: Settings) -> ASGIApp:
@@ -46,9 +47,12 @@ class HttpTelemetryMiddleware:
             with suppress_instrumentation():
                 await self._answer(scope, receive, send, red, trace.INVALID_SPAN)
             return
-        acting = act_for(telemetry.tracer_provider if telemetry is not None else None)
+        if telemetry is None:
+            acting, tracer = act_for(None), _tracer
+        else:
+            acting, tracer = act_for(telemetry.tracer_provider), telemetry.server_tracer
         try:
-            span, request_context = start_server_span(scope, _tracer)
+            span, request_context = start_server_span(scope, tracer)
             token = context.attach(request_context)
             try:
                 await self._answer(scope, receive, send, red, span)
@@ -67,7 +71,7 @@ class HttpTelemetryMiddleware:
         span: trace.Span,
     ) -> None:
         recording = span.is_recording()
-        status = HTTPStatus.INTERNAL_SERVER_ERROR.value
+        status = _SERVER_ERROR
         started = time.perf_counter()
 
         async def send_with_status(message: Message) -> None:

@@ -46,7 +46,7 @@ class _ScopeHeaders(Getter[Scope]):
 
 
 _HEADERS = _ScopeHeaders()
-_PROPAGATION_HEADERS = (b"traceparent", b"tracestate", b"baggage")
+_PROPAGATION_HEADERS = frozenset((b"traceparent", b"tracestate", b"baggage"))
 
 
 def untraced_paths(setting: str) -> re.Pattern[str] | None:
@@ -87,12 +87,11 @@ def start_server_span(scope: Scope, tracer: trace.Tracer) -> tuple[trace.Span, c
     """The request's server span, continuing the caller's trace when it names one, and the
     context to run the request in (the caller's, baggage included, with the span)."""
     # Most requests carry no trace context: skip the propagators' parsing for them.
-    headers = scope["headers"]
-    parent = (
-        propagate.extract(scope, getter=_HEADERS)
-        if any(name in _PROPAGATION_HEADERS for name, _ in headers)
-        else context.Context()
-    )
+    parent = context.Context()
+    for name, _ in scope["headers"]:
+        if name in _PROPAGATION_HEADERS:
+            parent = propagate.extract(scope, getter=_HEADERS)
+            break
     span = tracer.start_span(span_method(scope), context=parent, kind=trace.SpanKind.SERVER)
     if span.is_recording():
         span.set_attributes(request_attributes(scope))
