@@ -13,6 +13,9 @@ Servers, all on loopback, one uvicorn worker each, logging at WARNING, the same 
   cache warm, first with `caching` alone, then adding the other request-path capabilities one at
   a time (those the catalog has available; the others are listed as not available yet).
 
+Observability, when available, samples at the service's default ratio (OTEL_TRACES_SAMPLER_ARG
+is unset for the servers) and exports to the collector at OTEL_EXPORTER_OTLP_ENDPOINT.
+
 Each server is loaded in turn by wrk (one thread): `--connections` for requests/s (default 32)
 and `--tail-connections` for the latency percentiles (default 8), `--rounds` times in
 alternating order. Printed: requests/s, p50/p99, the ratio to the floor, and what each
