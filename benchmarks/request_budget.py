@@ -13,6 +13,9 @@ Servers, all on loopback, one uvicorn worker each, logging at WARNING, the same 
   cache warm, first with `caching` alone, then adding the other request-path capabilities one at
   a time (those the catalog has available; the others are listed as not available yet).
 
+Observability, when available, samples at the service's default ratio (OTEL_TRACES_SAMPLER_ARG
+is unset for the servers) and exports to the collector at OTEL_EXPORTER_OTLP_ENDPOINT.
+
 Each server is loaded in turn by wrk (one thread): `--connections` for requests/s (default 32)
 and `--tail-connections` for the latency percentiles (default 8), `--rounds` times in
 alternating order. Printed: requests/s, p50/p99, the ratio to the floor, and what each
@@ -39,8 +42,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.budget_servers import (  # noqa: E402
+    BENCH_ENVIRONMENT,
     WRK_SCRIPT,
     Result,
+    delete_keys,
     get,
     load,
     seed,
@@ -54,14 +59,6 @@ SERVICES_HINT = 'run `scripts/services up` and `eval "$(scripts/services env)"`'
 PACKAGE = "bench_svc"
 # The request path, in the order the issue prices it: each configuration adds one capability.
 REQUEST_PATH = ("caching", "rate_limiting", "auth", "multitenancy", "observability")
-# Per capability: the environment that keeps the benchmark measuring its cost, not its refusals.
-BENCH_ENVIRONMENT: dict[str, dict[str, str]] = {
-    "rate_limiting": {  # admitted, yet the limiter runs its Redis script on every request
-        "RATE_LIMIT_POLICIES": '{"default": {"limit": 1000000, "window_seconds": 1},'
-        ' "sensitive": {"limit": 5, "window_seconds": 60, "fail_open": false}}',
-    },
-}
-
 FLOOR_APP = """
 import os
 
@@ -126,7 +123,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32, help="for requests/s")
     parser.add_argument("--tail-connections", type=int, default=8, help="for p50/p99")
     options = parser.parse_args()
-    for name in ("DATABASE_URL", "REDIS_URL"):
+    for name in ("DATABASE_URL", "REDIS_URL", "OTEL_EXPORTER_OTLP_ENDPOINT"):
         if not os.environ.get(name):
             sys.exit(f"{name} is not set: {SERVICES_HINT}")
     wrk = shutil.which("wrk") or sys.exit("wrk is not installed: apt-get install -y wrk")
@@ -145,6 +142,7 @@ def main() -> None:
             "BENCH_KEY_PREFIX": prefix,
         }
         base_env.pop("VIRTUAL_ENV", None)
+        base_env.pop("OTEL_TRACES_SAMPLER_ARG", None)  # observability samples as it ships
         ids: list[str] = []
         servers: list[Server] = []
         for index, capabilities in enumerate(configs):
@@ -156,8 +154,12 @@ def main() -> None:
         (scratch / "floor_app.py").write_text(FLOOR_APP)
         (scratch / "bare_app.py").write_text(BARE_APP)
         reference_env = {**base_env, "PYTHONPATH": str(scratch)}
-        floor.base = stack.enter_context(server(python, scratch, reference_env, ["floor_app:app"]))
-        bare.base = stack.enter_context(server(python, scratch, reference_env, ["bare_app:app"]))
+        floor.base = stack.enter_context(
+            server(python, scratch, reference_env, ["floor_app:app"])
+        ).url
+        bare.base = stack.enter_context(
+            server(python, scratch, reference_env, ["bare_app:app"])
+        ).url
         measure(wrk, scratch, ids, [floor, bare, *servers], options)
     report(floor, bare, servers, missing, options)
 
@@ -197,7 +199,7 @@ def start_generated(
         variants.append((unfrozen, {**env, "GC_FREEZE_AFTER_START_UP": "false"}))
     uvicorn = ["--factory", f"{PACKAGE}.main:create_app"]
     for entry, variant_env in variants:
-        entry.base = stack.enter_context(server(python, project, variant_env, uvicorn))
+        entry.base = stack.enter_context(server(python, project, variant_env, uvicorn)).url
         for item_id in ids:  # the cache warm: every measured read is a hit
             get(f"{entry.base}/items/{item_id}")
         servers.append(entry)
@@ -236,14 +238,6 @@ def set_floor_keys(python: Path, env: dict[str, str], bodies: dict[str, str]) ->
         "p.execute()"
     )
     subprocess.run([str(python), "-c", code], env=env, input=lines, text=True, check=True)
-
-
-def delete_keys(python: Path, prefix: str) -> None:
-    code = (
-        "import os, redis; r = redis.Redis.from_url(os.environ['REDIS_URL']); "
-        f"keys = list(r.scan_iter(match='{prefix}*', count=1000)); keys and r.unlink(*keys)"
-    )
-    subprocess.run([str(python), "-c", code], check=False)
 
 
 def report(

@@ -1,7 +1,7 @@
 """Observability in the capability protocol.
 
 - middleware, outside the request context (0) so the access log line is written inside the
-  request's span and carries its trace id: the server span (-20), then RED metrics (-10);
+  request's span and carries its trace id: the server span and RED metrics, in one layer (-20);
 - lifespan: the app's tracer provider and metric registry (`app.state.telemetry`), the
   standard instrumentations, and the metrics port when METRICS_PORT is set; undone on stop;
 - routers: GET /metrics; processes: the event-loop lag probe; metrics: its own families;
@@ -16,17 +16,15 @@ from prometheus_client import start_http_server
 
 from ..capability import Capability, Middleware, Process
 from ..extensions import Extensions
-from .http_tracing import tracing
+from .http_middleware import http_telemetry
 from .instrumentation import instrument_libraries, trace_engine, uninstrument_libraries
 from .propagation import continue_trace, trace_headers, trace_log_fields
-from .red import red_metrics
 from .router import router
 from .runtime import database_engine, measure_event_loop_lag, runtime_metrics
 from .telemetry import Telemetry, build_registry
 from .tracing import build_provider, start_serving, stop_serving
 
-TRACING_POSITION = -20
-RED_METRICS_POSITION = -10
+HTTP_TELEMETRY_POSITION = -20
 
 
 @asynccontextmanager
@@ -60,10 +58,7 @@ CAPABILITY = Capability(
     name="observability",
     lifespan=telemetry,
     routers=(router,),
-    middleware=(
-        Middleware(TRACING_POSITION, tracing),
-        Middleware(RED_METRICS_POSITION, red_metrics),
-    ),
+    middleware=(Middleware(HTTP_TELEMETRY_POSITION, http_telemetry),),
     processes=(Process("event-loop-lag", measure_event_loop_lag, in_app=True),),
     metrics=runtime_metrics,
     extend=extend,

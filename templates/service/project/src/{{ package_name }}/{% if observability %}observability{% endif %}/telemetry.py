@@ -12,6 +12,7 @@ from typing import cast
 from wsgiref.simple_server import WSGIServer
 
 from fastapi import FastAPI
+from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import (
     CollectorRegistry,
@@ -24,16 +25,26 @@ from prometheus_client import (
 from .exporter import CapabilityCollector
 from .red import RedMetrics
 
+SERVER_SPANS_SCOPE = __name__.rpartition(".")[0] + ".http_middleware"
+
 
 @dataclass(slots=True)
 class Telemetry:
     registry: CollectorRegistry
     red: RedMetrics
     tracer_provider: TracerProvider | None
+    server_tracer: trace.Tracer = field(init=False)
+    """The tracer of the HTTP server spans: the provider's own (no tracing without one)."""
     event_loop_lag_seconds: float = 0.0
     """The longest delay of a timer in the last measurement interval (see runtime.py)."""
     metrics_server: tuple[WSGIServer, threading.Thread] | None = None
     _closed: bool = field(default=False, repr=False)
+
+    def __post_init__(self) -> None:
+        provider = self.tracer_provider
+        self.server_tracer = (
+            trace.NoOpTracer() if provider is None else provider.get_tracer(SERVER_SPANS_SCOPE)
+        )
 
     async def close(self) -> None:
         """Stop the metrics port and flush the spans still buffered; safe to call twice."""
