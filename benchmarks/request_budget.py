@@ -97,8 +97,8 @@ async def item(item_id: str) -> dict[str, str]:
 @dataclass
 class Server:
     name: str
-    priced: bool = True
-    """One of the cumulative configurations: what it adds is its cost over the previous one."""
+    over: str | None = None
+    """The server this one is priced over (the previous configuration); None: not priced."""
     base: str = ""
     results: dict[int, list[Result]] = field(default_factory=dict)
 
@@ -106,11 +106,12 @@ class Server:
         return statistics.median(getattr(r, attribute) for r in self.results[connections])
 
 
-def configurations() -> tuple[list[tuple[str, ...]], list[str]]:
+def configurations(upto: str | None = None) -> tuple[list[tuple[str, ...]], list[str]]:
     """Cumulative capability sets to measure, and the request-path capabilities not available."""
     available = {c.name for c in CATALOG if c.available}
-    missing = [name for name in REQUEST_PATH if name not in available]
-    present = [name for name in REQUEST_PATH if name in available]
+    path = REQUEST_PATH[: REQUEST_PATH.index(upto) + 1] if upto else REQUEST_PATH
+    missing = [name for name in path if name not in available]
+    present = [name for name in path if name in available]
     return [tuple(present[: n + 1]) for n in range(len(present))], missing
 
 
@@ -125,12 +126,19 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=1000, help="items seeded and requested")
     parser.add_argument("--connections", type=int, default=32, help="for requests/s")
     parser.add_argument("--tail-connections", type=int, default=8, help="for p50/p99")
+    parser.add_argument("--upto", choices=REQUEST_PATH, help="stop after this capability")
+    parser.add_argument(
+        "--baseline",
+        metavar="REF",
+        help="also measure the last configuration with its generated code as of git REF"
+        " (the service package's plain .py files that differ): before and after, same run",
+    )
     options = parser.parse_args()
     for name in ("DATABASE_URL", "REDIS_URL"):
         if not os.environ.get(name):
             sys.exit(f"{name} is not set: {SERVICES_HINT}")
     wrk = shutil.which("wrk") or sys.exit("wrk is not installed: apt-get install -y wrk")
-    configs, missing = configurations()
+    configs, missing = configurations(options.upto)
 
     with tempfile.TemporaryDirectory(prefix="budget-bench-") as scratch_dir, ExitStack() as stack:
         scratch = Path(scratch_dir)
@@ -148,8 +156,9 @@ def main() -> None:
         ids: list[str] = []
         servers: list[Server] = []
         for index, capabilities in enumerate(configs):
+            baseline = options.baseline if index == len(configs) - 1 else None
             ids = start_generated(stack, scratch, python, base_env, index, capabilities, ids,
-                                  options.items, servers)  # fmt: skip
+                                  options.items, servers, baseline)  # fmt: skip
         floor, bare = Server("floor"), Server("bare")
         reference_body = {item_id: get(f"{servers[0].base}/items/{item_id}") for item_id in ids}
         set_floor_keys(python, base_env, reference_body)
@@ -162,6 +171,37 @@ def main() -> None:
     report(floor, bare, servers, missing, options)
 
 
+def prepare(
+    stack: ExitStack,
+    scratch: Path,
+    python: Path,
+    base_env: dict[str, str],
+    key_prefix: str,
+    index: int,
+    capabilities: tuple[str, ...],
+    ids: list[str],
+    items: int,
+) -> tuple[Path, dict[str, str], list[str]]:
+    """Render, migrate and seed one configuration: its project, environment and item ids."""
+    project = render("bench-svc", scratch / f"config{index}", capabilities)
+    database_url = stack.enter_context(
+        fresh_database(os.environ["DATABASE_URL"], f"budget_bench_{secrets.token_hex(4)}")
+    )
+    env = {
+        **base_env,
+        "DATABASE_URL": database_url,
+        "REDIS_KEY_PREFIX": f"{key_prefix}.c{index}",
+        "PYTHONPATH": str(project / "src"),
+    }
+    for capability in capabilities:
+        env.update(BENCH_ENVIRONMENT.get(capability, {}))
+    subprocess.run(
+        [str(python), "-m", "alembic", "upgrade", "heads"],
+        cwd=project, env=env, check=True, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    return project, env, seed(database_url, items, ids)
+
+
 def start_generated(
     stack: ExitStack,
     scratch: Path,
@@ -172,36 +212,73 @@ def start_generated(
     ids: list[str],
     items: int,
     servers: list[Server],
+    baseline: str | None = None,
 ) -> list[str]:
-    """Render, migrate and seed one configuration, start its server(s); return the item ids."""
-    project = render("bench-svc", scratch / f"config{index}", capabilities)
-    database_url = stack.enter_context(
-        fresh_database(os.environ["DATABASE_URL"], f"budget_bench_{secrets.token_hex(4)}")
-    )
-    env = {
-        **base_env,
-        "DATABASE_URL": database_url,
-        "REDIS_KEY_PREFIX": f"{base_env['BENCH_KEY_PREFIX']}.c{index}",
-        "PYTHONPATH": str(project / "src"),
-    }
-    for capability in capabilities:
-        env.update(BENCH_ENVIRONMENT.get(capability, {}))
-    subprocess.run(
-        [str(python), "-m", "alembic", "upgrade", "heads"],
-        cwd=project, env=env, check=True, stdout=subprocess.DEVNULL,
-    )  # fmt: skip
-    ids = seed(database_url, items, ids)
-    variants = [(Server(label(capabilities)), env)]
+    """Prepare one configuration, start its server(s), warm their caches; return the item ids.
+
+    The first configuration also runs without `gc.freeze()`; with `baseline`, the configuration
+    also runs from a copy of its project holding the generated code of that git ref."""
+    project, env, ids = prepare(stack, scratch, python, base_env, base_env["BENCH_KEY_PREFIX"],
+                                index, capabilities, ids, items)  # fmt: skip
+    name = label(capabilities)
+    over = label(capabilities[:-1]) if len(capabilities) > 1 else "floor"
+    variants = [(Server(name, over=over), project, env)]
     if index == 0:  # the garbage-collector question, decided by measurement
-        unfrozen = Server(f"{label(capabilities)}, no freeze", priced=False)
-        variants.append((unfrozen, {**env, "GC_FREEZE_AFTER_START_UP": "false"}))
+        unfrozen = {**env, "GC_FREEZE_AFTER_START_UP": "false"}
+        variants.append((Server(f"{name}, no freeze"), project, unfrozen))
+    if baseline:
+        old = as_of(project, scratch / f"config{index}-{baseline}", baseline)
+        old_env = {**env, "PYTHONPATH": str(old / "src")}
+        variants.insert(0, (Server(f"{name} ({baseline})", over=over), old, old_env))
     uvicorn = ["--factory", f"{PACKAGE}.main:create_app"]
-    for entry, variant_env in variants:
-        entry.base = stack.enter_context(server(python, project, variant_env, uvicorn))
+    for entry, folder, variant_env in variants:
+        entry.base = stack.enter_context(server(python, folder, variant_env, uvicorn))
         for item_id in ids:  # the cache warm: every measured read is a hit
             get(f"{entry.base}/items/{item_id}")
         servers.append(entry)
     return ids
+
+
+def as_of(project: Path, copy: Path, ref: str) -> Path:
+    """A copy of `project` whose service package holds the template's plain .py files of `ref`.
+
+    Those files are written as they were at `ref`, and the plain .py files the template has
+    gained since are removed, so the copy runs the code a service rendered at `ref` ran (the
+    rendered .jinja files are kept: compare refs whose differences are in plain .py files)."""
+    shutil.copytree(project, copy)
+    package = copy / "src" / PACKAGE
+    template = ROOT / "templates/service/project/src/{{ package_name }}"
+    listed = subprocess.run(
+        ["git", "-C", str(ROOT), "ls-tree", "-r", "--name-only", ref, "--", template],
+        check=True, capture_output=True, text=True,
+    ).stdout.splitlines()  # fmt: skip
+    old_files = {
+        rendered_path(Path(path).relative_to(template.relative_to(ROOT))): path
+        for path in listed
+        if path.endswith(".py")
+    }
+    for rendered, path in old_files.items():
+        if (package / rendered).parent.is_dir():  # a capability this project has
+            show = ["git", "-C", str(ROOT), "show", f"{ref}:{path}"]
+            done = subprocess.run(show, check=True, capture_output=True, text=True)
+            (package / rendered).write_text(done.stdout)
+    for path in template.rglob("*.py"):
+        rendered = rendered_path(path.relative_to(template))
+        if rendered not in old_files and (package / rendered).is_file():
+            (package / rendered).unlink()
+    return copy
+
+
+def rendered_path(relative: Path) -> Path:
+    """`{% if rate_limiting %}ratelimit{% endif %}/x.py` -> `ratelimit/x.py`."""
+    return Path(*(render_folder(part) for part in relative.parts))
+
+
+def render_folder(part: str) -> str:
+    """`{% if rate_limiting %}ratelimit{% endif %}` -> `ratelimit` (the folder it renders to)."""
+    if part.startswith("{%"):
+        return part.split("%}", 1)[1].split("{%", 1)[0]
+    return part
 
 
 def measure(
@@ -265,22 +342,34 @@ def report(
     header = (
         f"{'server':<22}{'req/s':>8}{'x floor':>9}{'p50 ms':>8}{'p99 ms':>8}"
         f"{'p99 x floor':>12}{'us/req':>8}{'adds us':>9}{'adds %':>8}"
+        f"{'cpu us':>8}{'adds cpu':>10}{'adds %':>8}"
     )
     print(header)
     print("-" * len(header))
-    previous_us = floor_us  # caching's cost is over the floor; each next one over the previous
-    for entry in (floor, bare, *servers):
+    floor_cpu = floor.median(wide, "cpu_us_per_request")
+    everyone = {entry.name: entry for entry in (floor, bare, *servers)}
+    for entry in everyone.values():
         rps = entry.median(wide, "per_second")
         us = 1e6 / rps
-        adds = ""
-        if entry in servers and entry.priced:
-            adds = f"{us - previous_us:9.0f}{100 * (us - previous_us) / floor_us:7.0f}%"
-            previous_us = us
+        cpu = entry.median(wide, "cpu_us_per_request")
+        adds = f"{'':17}{cpu:8.0f}"
+        if entry.over:  # what it adds over the configuration before it
+            over = everyone[entry.over]
+            over_us = 1e6 / over.median(wide, "per_second")
+            over_cpu = over.median(wide, "cpu_us_per_request")
+            adds = (
+                f"{us - over_us:9.0f}{100 * (us - over_us) / floor_us:7.0f}%"
+                f"{cpu:8.0f}{cpu - over_cpu:10.0f}{100 * (cpu - over_cpu) / floor_cpu:7.0f}%"
+            )
         print(
             f"{entry.name:<22}{rps:8.0f}{rps / floor_rps:9.2f}{entry.median(tail, 'p50_ms'):8.2f}"
             f"{entry.median(tail, 'p99_ms'):8.2f}{entry.median(tail, 'p99_ms') / floor_p99:12.2f}"
             f"{us:8.0f}{adds}"
         )
+    print(
+        "us/req = 1e6 / req/s (wall time, shared cores included); cpu us = the server process's"
+        " user + system CPU per request (what contention for the cores changes least)"
+    )
     if missing:
         print(f"not available in the catalog yet: {', '.join(missing)}")
     errors = sum(r.socket_errors + r.non_2xx for s in (floor, bare, *servers)
