@@ -16,12 +16,24 @@ from pathlib import Path
 from tests.matrix.runtime_checks import free_port
 
 # wrk calls `request` for every request (a random seeded item) and `done` once at the end.
+# With BENCH_TOKENS_FILE, each request carries the next of its bearer tokens, in turn.
 WRK_SCRIPT = """
 local ids = {}
 for line in io.lines(os.getenv("BENCH_IDS_FILE")) do ids[#ids + 1] = line end
+local tokens = {}
+local tokens_file = os.getenv("BENCH_TOKENS_FILE")
+if tokens_file then
+  for line in io.lines(tokens_file) do tokens[#tokens + 1] = line end
+end
+local turn = 0
 math.randomseed(os.time())
 request = function()
-  return wrk.format("GET", "/items/" .. ids[math.random(#ids)])
+  local headers = nil
+  if #tokens > 0 then
+    turn = turn % #tokens + 1
+    headers = {Authorization = "Bearer " .. tokens[turn]}
+  end
+  return wrk.format("GET", "/items/" .. ids[math.random(#ids)], headers)
 end
 done = function(summary, latency, requests)
   local e = summary.errors
@@ -114,6 +126,8 @@ def server(
             try:
                 get(f"{base}/items/00000000-0000-0000-0000-000000000000", missing_ok=True)
                 break
+            except urllib.error.HTTPError:
+                break  # it answers (401 without a token, with auth): it is up
             except OSError:
                 if time.monotonic() > deadline:
                     raise
@@ -125,9 +139,12 @@ def server(
         process.wait(timeout=10)
 
 
-def get(url: str, *, missing_ok: bool = False) -> str:
+def get(url: str, *, missing_ok: bool = False, token: str | None = None) -> str:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:
+        with urllib.request.urlopen(
+            urllib.request.Request(url, headers=headers), timeout=5
+        ) as response:
             return str(response.read().decode())
     except urllib.error.HTTPError as error:
         if missing_ok and error.code == 404:
@@ -146,12 +163,24 @@ def cpu_seconds(pid: int | None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def load(wrk: str, base: str, script: Path, ids: Path, connections: int, seconds: int) -> Result:
+def load(
+    wrk: str,
+    base: str,
+    script: Path,
+    ids: Path,
+    connections: int,
+    seconds: int,
+    tokens: Path | None = None,
+) -> Result:
+    """`tokens`: a file of bearer tokens, one a line, sent in turn (one per request)."""
     pid = SERVER_PIDS.get(base)
     cpu_before = cpu_seconds(pid)
+    env = {"BENCH_IDS_FILE": str(ids), "PATH": "/usr/bin:/bin"}
+    if tokens is not None:
+        env["BENCH_TOKENS_FILE"] = str(tokens)
     done = subprocess.run(
         [wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "-s", str(script), base],
-        env={"BENCH_IDS_FILE": str(ids), "PATH": "/usr/bin:/bin"},
+        env=env,
         check=True, capture_output=True, text=True,
     )  # fmt: skip
     line = next(line for line in done.stdout.splitlines() if line.startswith("RESULT "))

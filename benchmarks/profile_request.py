@@ -31,9 +31,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.budget_servers import WRK_SCRIPT, get, load, server  # noqa: E402
-from benchmarks.request_budget import PACKAGE, SERVICES_HINT, prepare  # noqa: E402
-from tests.support.render import shared_interpreter  # noqa: E402
+from benchmarks import budget_auth  # noqa: E402
+from benchmarks.budget_servers import WRK_SCRIPT, Result, get, load, server  # noqa: E402
+from benchmarks.request_budget import PACKAGE, SERVICES_HINT, prepare, render_config  # noqa: E402
+from scaffold.catalog import CATALOG  # noqa: E402
+from tests.support.render import planned_interpreter, shared_interpreter  # noqa: E402
 
 # Runs uvicorn's command line with a profiler that SIGUSR1 starts and SIGUSR2 stops and dumps.
 PROFILED_UVICORN = """
@@ -73,31 +75,26 @@ def main() -> None:
         ExitStack() as stack,
     ):
         scratch = Path(scratch_dir)
-        python = shared_interpreter(scratch)
+        project = render_config(scratch, 0, capabilities)
+        planned = {c.name for c in CATALOG if not c.available} & set(capabilities)
+        python = planned_interpreter([project]) if planned else shared_interpreter(scratch)
         output = options.output or scratch / "requests.prof"
         prefix = f"profile_request_{secrets.token_hex(4)}"
         base_env = {**os.environ, "LOG_LEVEL": "WARNING", "PYTHONDONTWRITEBYTECODE": "1"}
         base_env.pop("VIRTUAL_ENV", None)
-        project, env, ids = prepare(stack, scratch, python, base_env, prefix, 0, capabilities,
-                                    [], options.items)  # fmt: skip
+        env, ids = prepare(stack, project, python, base_env, prefix, 0, capabilities, [],
+                           options.items)  # fmt: skip
+        tokens = budget_auth.token_file(scratch) if "auth" in capabilities else None
         env["PROFILE_OUTPUT"] = str(output)
         uvicorn = ["--factory", f"{PACKAGE}.main:create_app"]
         launcher = ("-c", PROFILED_UVICORN)
         base = stack.enter_context(server(python, project, env, uvicorn, launcher))
+        token = tokens.read_text().split("\n", 1)[0] if tokens else None
         for item_id in ids:
-            get(f"{base}/items/{item_id}")
+            get(f"{base}/items/{item_id}", token=token)
         ids_file = scratch / "ids.txt"
         ids_file.write_text("\n".join(ids) + "\n")
-        script = scratch / "random-item.lua"
-        script.write_text(WRK_SCRIPT)
-        load(wrk, base, script, ids_file, options.connections, 2)  # warm up, unprofiled
-        pid = server_pid(output)
-        os.kill(pid, signal.SIGUSR1)
-        result = load(wrk, base, script, ids_file, options.connections, options.duration)
-        os.kill(pid, signal.SIGUSR2)
-        deadline = time.monotonic() + 10
-        while not output.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
+        result = profile(wrk, base, scratch, ids_file, tokens, output, options)
         print(f"{' + '.join(capabilities)}, profiled: {result.describe()}")
         print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
         stats = pstats.Stats(str(output))
@@ -105,8 +102,27 @@ def main() -> None:
         stats.strip_dirs().sort_stats(options.sort).print_stats(options.top)
 
 
-def server_pid(output: Path) -> int:
-    return int(Path(f"{output}.pid").read_text())
+def profile(
+    wrk: str,
+    base: str,
+    scratch: Path,
+    ids_file: Path,
+    tokens: Path | None,
+    output: Path,
+    options: argparse.Namespace,
+) -> Result:
+    """Warm up unprofiled, then load the server with its profiler on; the profile is dumped."""
+    script = scratch / "random-item.lua"
+    script.write_text(WRK_SCRIPT)
+    load(wrk, base, script, ids_file, options.connections, 2, tokens)
+    pid = int(Path(f"{output}.pid").read_text())
+    os.kill(pid, signal.SIGUSR1)
+    result = load(wrk, base, script, ids_file, options.connections, options.duration, tokens)
+    os.kill(pid, signal.SIGUSR2)
+    deadline = time.monotonic() + 10
+    while not output.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return result
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import budget_auth  # noqa: E402
 from benchmarks.budget_servers import (  # noqa: E402
     WRK_SCRIPT,
     Result,
@@ -48,7 +49,12 @@ from benchmarks.budget_servers import (  # noqa: E402
 )
 from scaffold.catalog import CATALOG  # noqa: E402
 from tests.matrix.runtime_checks import fresh_database  # noqa: E402
-from tests.support.render import render, shared_interpreter  # noqa: E402
+from tests.support.render import (  # noqa: E402
+    planned_interpreter,
+    render,
+    render_planned,
+    shared_interpreter,
+)
 
 SERVICES_HINT = 'run `scripts/services up` and `eval "$(scripts/services env)"`'
 PACKAGE = "bench_svc"
@@ -100,15 +106,20 @@ class Server:
     over: str | None = None
     """The server this one is priced over (the previous configuration); None: not priced."""
     base: str = ""
+    tokens: Path | None = None
+    """Bearer tokens its requests carry, in turn (with `auth`)."""
     results: dict[int, list[Result]] = field(default_factory=dict)
 
     def median(self, connections: int, attribute: str) -> float:
         return statistics.median(getattr(r, attribute) for r in self.results[connections])
 
 
-def configurations(upto: str | None = None) -> tuple[list[tuple[str, ...]], list[str]]:
-    """Cumulative capability sets to measure, and the request-path capabilities not available."""
-    available = {c.name for c in CATALOG if c.available}
+def configurations(
+    upto: str | None = None, planned: tuple[str, ...] = ()
+) -> tuple[list[tuple[str, ...]], list[str]]:
+    """Cumulative capability sets to measure, and the request-path capabilities not available
+    (`planned` ones count as available: rendered from their code on main)."""
+    available = {c.name for c in CATALOG if c.available} | set(planned)
     path = REQUEST_PATH[: REQUEST_PATH.index(upto) + 1] if upto else REQUEST_PATH
     missing = [name for name in path if name not in available]
     present = [name for name in path if name in available]
@@ -133,16 +144,32 @@ def main() -> None:
         help="also measure the last configuration with its generated code as of git REF"
         " (the service package's plain .py files that differ): before and after, same run",
     )
+    parser.add_argument(
+        "--planned",
+        action="append",
+        default=[],
+        choices=[c.name for c in CATALOG if not c.available],
+        help="include this planned capability (rendered from its code, outside `scaffold new`'s"
+        " refusal; its dependencies in an environment of their own)",
+    )
     options = parser.parse_args()
-    for name in ("DATABASE_URL", "REDIS_URL"):
+    required = [
+        "DATABASE_URL",
+        "REDIS_URL",
+        *(["OIDC_ISSUER"] if "auth" in options.planned else []),
+    ]
+    for name in required:
         if not os.environ.get(name):
             sys.exit(f"{name} is not set: {SERVICES_HINT}")
     wrk = shutil.which("wrk") or sys.exit("wrk is not installed: apt-get install -y wrk")
-    configs, missing = configurations(options.upto)
+    configs, missing = configurations(options.upto, tuple(options.planned))
 
     with tempfile.TemporaryDirectory(prefix="budget-bench-") as scratch_dir, ExitStack() as stack:
         scratch = Path(scratch_dir)
-        python = shared_interpreter(scratch)
+        projects = [
+            render_config(scratch, i, capabilities) for i, capabilities in enumerate(configs)
+        ]
+        python = planned_interpreter(projects) if options.planned else shared_interpreter(scratch)
         prefix = f"budget_bench_{secrets.token_hex(4)}"
         stack.callback(delete_keys, python, prefix)
         base_env = {
@@ -157,8 +184,8 @@ def main() -> None:
         servers: list[Server] = []
         for index, capabilities in enumerate(configs):
             baseline = options.baseline if index == len(configs) - 1 else None
-            ids = start_generated(stack, scratch, python, base_env, index, capabilities, ids,
-                                  options.items, servers, baseline)  # fmt: skip
+            ids = start_generated(stack, projects[index], python, base_env, index, capabilities,
+                                  ids, options.items, servers, baseline)  # fmt: skip
         floor, bare = Server("floor"), Server("bare")
         reference_body = {item_id: get(f"{servers[0].base}/items/{item_id}") for item_id in ids}
         set_floor_keys(python, base_env, reference_body)
@@ -171,9 +198,18 @@ def main() -> None:
     report(floor, bare, servers, missing, options)
 
 
+def render_config(scratch: Path, index: int, capabilities: tuple[str, ...]) -> Path:
+    """One configuration's project, through `scaffold new`'s code path (planned capabilities:
+    the same render, from a template copy whose questions offer them)."""
+    available = {c.name for c in CATALOG if c.available}
+    if set(capabilities) <= available:
+        return render("bench-svc", scratch / f"config{index}", capabilities)
+    return render_planned("bench-svc", scratch / f"config{index}", capabilities)
+
+
 def prepare(
     stack: ExitStack,
-    scratch: Path,
+    project: Path,
     python: Path,
     base_env: dict[str, str],
     key_prefix: str,
@@ -181,9 +217,8 @@ def prepare(
     capabilities: tuple[str, ...],
     ids: list[str],
     items: int,
-) -> tuple[Path, dict[str, str], list[str]]:
-    """Render, migrate and seed one configuration: its project, environment and item ids."""
-    project = render("bench-svc", scratch / f"config{index}", capabilities)
+) -> tuple[dict[str, str], list[str]]:
+    """Migrate and seed one configuration: its environment and item ids."""
     database_url = stack.enter_context(
         fresh_database(os.environ["DATABASE_URL"], f"budget_bench_{secrets.token_hex(4)}")
     )
@@ -195,16 +230,18 @@ def prepare(
     }
     for capability in capabilities:
         env.update(BENCH_ENVIRONMENT.get(capability, {}))
+    if "auth" in capabilities:
+        env.update(budget_auth.ENVIRONMENT)
     subprocess.run(
         [str(python), "-m", "alembic", "upgrade", "heads"],
         cwd=project, env=env, check=True, stdout=subprocess.DEVNULL,
     )  # fmt: skip
-    return project, env, seed(database_url, items, ids)
+    return env, seed(database_url, items, ids)
 
 
 def start_generated(
     stack: ExitStack,
-    scratch: Path,
+    project: Path,
     python: Path,
     base_env: dict[str, str],
     index: int,
@@ -216,25 +253,30 @@ def start_generated(
 ) -> list[str]:
     """Prepare one configuration, start its server(s), warm their caches; return the item ids.
 
-    The first configuration also runs without `gc.freeze()`; with `baseline`, the configuration
-    also runs from a copy of its project holding the generated code of that git ref."""
-    project, env, ids = prepare(stack, scratch, python, base_env, base_env["BENCH_KEY_PREFIX"],
-                                index, capabilities, ids, items)  # fmt: skip
+    The first configuration also runs without `gc.freeze()`; with `auth`, requests carry a
+    bearer token (`budget_auth.py`); with `baseline`, the
+    configuration also runs from a copy of its project holding the generated code of that ref."""
+    env, ids = prepare(stack, project, python, base_env, base_env["BENCH_KEY_PREFIX"], index,
+                       capabilities, ids, items)  # fmt: skip
     name = label(capabilities)
     over = label(capabilities[:-1]) if len(capabilities) > 1 else "floor"
     variants = [(Server(name, over=over), project, env)]
     if index == 0:  # the garbage-collector question, decided by measurement
         unfrozen = {**env, "GC_FREEZE_AFTER_START_UP": "false"}
         variants.append((Server(f"{name}, no freeze"), project, unfrozen))
+    if "auth" in capabilities:
+        variants[0][0].tokens = budget_auth.token_file(project.parent.parent)
     if baseline:
-        old = as_of(project, scratch / f"config{index}-{baseline}", baseline)
+        old = as_of(project, project.parent.parent / f"config{index}-{baseline}", baseline)
         old_env = {**env, "PYTHONPATH": str(old / "src")}
         variants.insert(0, (Server(f"{name} ({baseline})", over=over), old, old_env))
+        variants[0][0].tokens = variants[1][0].tokens
     uvicorn = ["--factory", f"{PACKAGE}.main:create_app"]
     for entry, folder, variant_env in variants:
         entry.base = stack.enter_context(server(python, folder, variant_env, uvicorn))
+        token = entry.tokens.read_text().split("\n", 1)[0] if entry.tokens else None
         for item_id in ids:  # the cache warm: every measured read is a hit
-            get(f"{entry.base}/items/{item_id}")
+            get(f"{entry.base}/items/{item_id}", token=token)
         servers.append(entry)
     return ids
 
@@ -290,12 +332,13 @@ def measure(
     script = scratch / "random-item.lua"
     script.write_text(WRK_SCRIPT)
     for entry in everyone:  # warm up: pools, connections, caches
-        load(wrk, entry.base, script, ids_file, connections=options.connections, seconds=2)
+        load(wrk, entry.base, script, ids_file, options.connections, 2, entry.tokens)
     for round_number in range(options.rounds):
         order = everyone if round_number % 2 == 0 else list(reversed(everyone))
         for entry in order:
             for connections in (options.connections, options.tail_connections):
-                result = load(wrk, entry.base, script, ids_file, connections, options.duration)
+                result = load(wrk, entry.base, script, ids_file, connections, options.duration,
+                              entry.tokens)  # fmt: skip
                 entry.results.setdefault(connections, []).append(result)
                 print(f"round {round_number + 1}, {entry.name:<22} {connections:>2} conn: "
                       f"{result.describe()}", flush=True)  # fmt: skip
