@@ -4,6 +4,12 @@ against a hand-written floor, same run.
 Run (services up: `scripts/services up`, `eval "$(scripts/services env)"`; wrk from Debian):
 
     .venv/bin/python benchmarks/request_budget.py [--duration 8] [--rounds 2] [--items 1000]
+        [--planned auth] [--upto rate_limiting] [--baseline main]
+
+`--planned NAME` includes a capability the catalog still lists as planned (auth; its requests
+then carry a bearer token of the provider at OIDC_ISSUER), `--upto NAME` stops the request path
+there, `--baseline REF` also runs the last configuration with the generated code of git REF
+(before and after, same run). docs/performance.md shows a run and how to read it.
 
 Servers, all on loopback, one uvicorn worker each, logging at WARNING, the same JSON item:
 - floor: a hand-written FastAPI handler doing one Redis `GET` and returning the bytes (the least
@@ -16,7 +22,9 @@ Servers, all on loopback, one uvicorn worker each, logging at WARNING, the same 
 Each server is loaded in turn by wrk (one thread): `--connections` for requests/s (default 32)
 and `--tail-connections` for the latency percentiles (default 8), `--rounds` times in
 alternating order. Printed: requests/s, p50/p99, the ratio to the floor, and what each
-capability adds per request in microseconds and as a % of the floor's own time per request.
+capability adds per request in microseconds and as a % of the floor's: in wall time
+(1e6 / requests/s) and in the server process's own CPU time (`/proc`), which contention for
+shared cores changes least.
 Targets (issue 18): caching alone >= 0.75x the floor's requests/s with p99 <= 1.5x the floor's;
 every request-path capability present >= 0.5x. Numbers only; nothing here asserts a time.
 """
@@ -39,6 +47,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import budget_auth  # noqa: E402
+from benchmarks.budget_baseline import as_of  # noqa: E402
+from benchmarks.budget_reference import BARE_APP, FLOOR_APP, delete_keys, set_floor_keys  # noqa: E402
 from benchmarks.budget_servers import (  # noqa: E402
     WRK_SCRIPT,
     Result,
@@ -67,37 +77,6 @@ BENCH_ENVIRONMENT: dict[str, dict[str, str]] = {
         ' "sensitive": {"limit": 5, "window_seconds": 60, "fail_open": false}}',
     },
 }
-
-FLOOR_APP = """
-import os
-
-from fastapi import FastAPI, Response
-from redis.asyncio import Redis
-
-redis = Redis.from_url(os.environ["REDIS_URL"])
-prefix = os.environ["FLOOR_PREFIX"]
-app = FastAPI()
-
-
-@app.get("/items/{item_id}")
-async def item(item_id: str) -> Response:
-    raw = await redis.get(f"{prefix}:{item_id}")
-    if raw is None:
-        return Response(status_code=404)
-    return Response(raw, media_type="application/json")
-"""
-
-BARE_APP = """
-from fastapi import FastAPI
-
-app = FastAPI()
-ITEM = {"description": "seeded for the benchmark", "created_at": "2026-11-30T12:00:00Z"}
-
-
-@app.get("/items/{item_id}")
-async def item(item_id: str) -> dict[str, str]:
-    return {"id": item_id, "name": f"item {item_id}", **ITEM}
-"""
 
 
 @dataclass
@@ -281,48 +260,6 @@ def start_generated(
     return ids
 
 
-def as_of(project: Path, copy: Path, ref: str) -> Path:
-    """A copy of `project` whose service package holds the template's plain .py files of `ref`.
-
-    Those files are written as they were at `ref`, and the plain .py files the template has
-    gained since are removed, so the copy runs the code a service rendered at `ref` ran (the
-    rendered .jinja files are kept: compare refs whose differences are in plain .py files)."""
-    shutil.copytree(project, copy)
-    package = copy / "src" / PACKAGE
-    template = ROOT / "templates/service/project/src/{{ package_name }}"
-    listed = subprocess.run(
-        ["git", "-C", str(ROOT), "ls-tree", "-r", "--name-only", ref, "--", template],
-        check=True, capture_output=True, text=True,
-    ).stdout.splitlines()  # fmt: skip
-    old_files = {
-        rendered_path(Path(path).relative_to(template.relative_to(ROOT))): path
-        for path in listed
-        if path.endswith(".py")
-    }
-    for rendered, path in old_files.items():
-        if (package / rendered).parent.is_dir():  # a capability this project has
-            show = ["git", "-C", str(ROOT), "show", f"{ref}:{path}"]
-            done = subprocess.run(show, check=True, capture_output=True, text=True)
-            (package / rendered).write_text(done.stdout)
-    for path in template.rglob("*.py"):
-        rendered = rendered_path(path.relative_to(template))
-        if rendered not in old_files and (package / rendered).is_file():
-            (package / rendered).unlink()
-    return copy
-
-
-def rendered_path(relative: Path) -> Path:
-    """`{% if rate_limiting %}ratelimit{% endif %}/x.py` -> `ratelimit/x.py`."""
-    return Path(*(render_folder(part) for part in relative.parts))
-
-
-def render_folder(part: str) -> str:
-    """`{% if rate_limiting %}ratelimit{% endif %}` -> `ratelimit` (the folder it renders to)."""
-    if part.startswith("{%"):
-        return part.split("%}", 1)[1].split("{%", 1)[0]
-    return part
-
-
 def measure(
     wrk: str, scratch: Path, ids: list[str], everyone: list[Server], options: argparse.Namespace
 ) -> None:
@@ -342,28 +279,6 @@ def measure(
                 entry.results.setdefault(connections, []).append(result)
                 print(f"round {round_number + 1}, {entry.name:<22} {connections:>2} conn: "
                       f"{result.describe()}", flush=True)  # fmt: skip
-
-
-def set_floor_keys(python: Path, env: dict[str, str], bodies: dict[str, str]) -> None:
-    """The floor serves the very bytes the generated service answers, from its own keys."""
-    lines = "\n".join(f"{item_id} {body}" for item_id, body in bodies.items())
-    code = (
-        "import os, sys, redis; r = redis.Redis.from_url(os.environ['REDIS_URL']); "
-        "p = r.pipeline(transaction=False)\n"
-        "for line in sys.stdin:\n"
-        "    item_id, body = line.rstrip('\\n').split(' ', 1)\n"
-        "    p.set(f\"{os.environ['FLOOR_PREFIX']}:{item_id}\", body)\n"
-        "p.execute()"
-    )
-    subprocess.run([str(python), "-c", code], env=env, input=lines, text=True, check=True)
-
-
-def delete_keys(python: Path, prefix: str) -> None:
-    code = (
-        "import os, redis; r = redis.Redis.from_url(os.environ['REDIS_URL']); "
-        f"keys = list(r.scan_iter(match='{prefix}*', count=1000)); keys and r.unlink(*keys)"
-    )
-    subprocess.run([str(python), "-c", code], check=False)
 
 
 def report(
