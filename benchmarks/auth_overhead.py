@@ -59,11 +59,13 @@ def main() -> None:
 
 
 def render(scratch: Path) -> tuple[Path, Path]:
-    """The project, and the matrix's shared interpreter (built from the same samples)."""
+    """The project (auth is still planned: `scaffold new`'s render from a template copy that
+    offers it), and an interpreter with the shared dependencies and auth's."""
     sys.path.insert(0, str(ROOT))
-    from tests.support.render import project_and_python
+    from tests.support.render import planned_interpreter, render_planned
 
-    return project_and_python(scratch, PROJECT, ("auth",))
+    project = render_planned(PROJECT, scratch, ("auth",))
+    return project, planned_interpreter([project])
 
 
 def issue_tokens(issuer: str, count: int) -> list[str]:

@@ -91,8 +91,8 @@ def main() -> None:
                     server(python, project, {**env, "CACHE_ENABLED": "false"}, UVICORN) as uncached,
                 ):
                     for item_id in ids:  # fill the cache: every measured read is a hit
-                        get(f"{cached.url}/items/{item_id}")
-                    bases = {"cache on": cached.url, "cache off": uncached.url}
+                        get(f"{cached}/items/{item_id}")
+                    bases = {"cache on": cached, "cache off": uncached}
                     for base in bases.values():  # warm up both: pools, connections
                         load(wrk, base, script, ids_file, connections=8, seconds=3)
                     results: dict[tuple[int, str], list[Result]] = {}
@@ -107,7 +107,7 @@ def main() -> None:
                                 results.setdefault((connections, mode), []).append(result)
                                 print(f"{connections:>2} conn, round {round_number + 1}, {mode:<9}"
                                       f" {result.describe()}")  # fmt: skip
-                    stats = json.loads(get(f"{cached.url}/cache/stats"))
+                    stats = json.loads(get(f"{cached}/cache/stats"))
             finally:
                 delete_keys(python, env, prefix)
     report(results, stats, options)

@@ -40,12 +40,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.budget_reference import delete_keys  # noqa: E402
 from benchmarks.budget_servers import (  # noqa: E402
     BENCH_ENVIRONMENT,
     WRK_SCRIPT,
     Result,
-    Server,
-    delete_keys,
     get,
     load,
     seed,
@@ -114,32 +113,32 @@ def main() -> None:
             SHIPPED: (observed, {}),
             EVERY_TRACE: (observed, {"OTEL_TRACES_SAMPLER_ARG": "1.0"}),
         }
-        servers: dict[str, Server] = {}
+        servers: dict[str, str] = {}  # name: base URL
         for number, (name, (project, extra)) in enumerate(variants.items()):
             server_env = {**env, **extra, "PYTHONPATH": str(project / "src"),
                           "REDIS_KEY_PREFIX": f"{prefix}.{number}"}  # fmt: skip
             uvicorn = ["--factory", f"{PACKAGE}.main:create_app"]
             servers[name] = stack.enter_context(server(python, project, server_env, uvicorn))
             for item_id in ids:  # with caching, the cache warm: every measured read is a hit
-                get(f"{servers[name].url}/items/{item_id}")
+                get(f"{servers[name]}/items/{item_id}")
         results = measure(wrk, servers, script, ids_file, options)
-        scrapes = scrape_times(servers[SHIPPED].url)
+        scrapes = scrape_times(servers[SHIPPED])
         ratio = default_ratio(python, observed, env)
     report(results, scrapes, options, base_capabilities, ratio)
 
 
 def measure(
-    wrk: str, servers: dict[str, Server], script: Path, ids: Path, options: argparse.Namespace
+    wrk: str, servers: dict[str, str], script: Path, ids: Path, options: argparse.Namespace
 ) -> dict[str, list[Result]]:
     for each in servers.values():  # warm up: pools, connections, the first series
-        load(wrk, each.url, script, ids, options.connections, seconds=2)
+        load(wrk, each, script, ids, options.connections, seconds=2)
     names = list(servers)
     results: dict[str, list[Result]] = {name: [] for name in names}
     for number in range(options.rounds):
         shift = number % len(names)
         for name in names[shift:] + names[:shift]:
             each = servers[name]
-            result = load(wrk, each.url, script, ids, options.connections, options.duration, each)
+            result = load(wrk, each, script, ids, options.connections, options.duration)
             results[name].append(result)
             print(f"round {number + 1}, {name:<27} {result.describe()}"
                   f"  {result.cpu_us_per_request:6.0f} µs CPU/req", flush=True)  # fmt: skip
