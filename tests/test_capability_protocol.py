@@ -123,23 +123,3 @@ def test_each_capability_package_declares_its_protocol_object_and_settings() -> 
         config = [p for p in folder.iterdir() if p.name in {"config.py", "config.py.jinja"}]
         assert config, f"{folder.name}: no config.py (its settings section)"
         assert "class Settings(BaseSettings)" in config[0].read_text(encoding="utf-8")
-
-
-SETTINGS_MEMBER = re.compile(r"^    (?:def (\w+)\(|(\w+)\s*:)", re.MULTILINE)
-
-
-def test_no_two_settings_sections_name_a_member_alike() -> None:
-    """The service's Settings inherits every present capability's section: a field or validator
-    of the same name in two sections would silently replace one with the other (rate limiting's
-    list validator once replaced auth's, and AUTH_AUDIENCE stopped parsing)."""
-    owners: dict[str, list[str]] = {}
-    for config in sorted(PROJECT.glob("src/{{ package_name }}/*/config.py*")):
-        section = config.read_text(encoding="utf-8").split("class Settings(", 1)
-        if len(section) < 2:
-            continue
-        for match in SETTINGS_MEMBER.finditer(section[1]):
-            name = match.group(1) or match.group(2)
-            if name not in {"model_config"}:
-                owners.setdefault(name, []).append(config.parent.name)
-    shared = {name: places for name, places in owners.items() if len(places) > 1}
-    assert owners and not shared, shared
