@@ -181,7 +181,7 @@ CATALOG = Catalog(
             help="JWT resource server, authorization code + PKCE login, key and refresh-token "
             "rotation, RBAC.",
             services=frozenset({"redis"}),
-            available=False,  # on main; offered once its combinations pass (see its issue)
+            available=True,
         ),
         Capability(
             name="multitenancy",
