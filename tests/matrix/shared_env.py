@@ -94,21 +94,26 @@ def shared_python(template: str | None = None) -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)  # xdist workers: one builds, the others wait
         wanted = union_of_requirements(template)
         digest = hashlib.sha256("\n".join([LAYOUT, *wanted]).encode()).hexdigest()[:16]
-        python = VENV / "bin" / "python"
-        stamp = VENV / "requirements.sha"
-        if stamp.is_file() and stamp.read_text() == digest and python.is_file():
-            return python
-        uv = shutil.which("uv")
-        assert uv, "uv is needed to build the shared environment (scripts/test installs it)"
-        shutil.rmtree(VENV, ignore_errors=True)
-        subprocess.run([uv, "venv", "--quiet", "--python", "3.11", str(VENV)], check=True)
-        subprocess.run(
-            [uv, "pip", "install", "--quiet", "--compile-bytecode", "--python", str(python),
-             *wanted],
-            check=True,
-        )  # fmt: skip
-        (VENV / "requirements.json").write_text(json.dumps(wanted), encoding="utf-8")
-        stamp.write_text(digest)
+        return environment(VENV, wanted, digest)
+
+
+def environment(venv: Path, wanted: list[str], digest: str) -> Path:
+    """The interpreter of `venv`, (re)built with `wanted` unless its stamp already says
+    `digest`. The caller holds the folder's lock (xdist workers: one builds, the others wait)."""
+    python = venv / "bin" / "python"
+    stamp = venv / "requirements.sha"
+    if stamp.is_file() and stamp.read_text() == digest and python.is_file():
+        return python
+    uv = shutil.which("uv")
+    assert uv, "uv is needed to build the environment (scripts/test installs it)"
+    shutil.rmtree(venv, ignore_errors=True)
+    subprocess.run([uv, "venv", "--quiet", "--python", "3.11", str(venv)], check=True)
+    subprocess.run(
+        [uv, "pip", "install", "--quiet", "--compile-bytecode", "--python", str(python), *wanted],
+        check=True,
+    )  # fmt: skip
+    (venv / "requirements.json").write_text(json.dumps(wanted), encoding="utf-8")
+    stamp.write_text(digest)
     return python
 
 

@@ -7,7 +7,6 @@ import fcntl
 import hashlib
 import json
 import shutil
-import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from scaffold.copier_questions import render_copier_yml
 from scaffold.render import render_project
 from scaffold.selection import Request, resolve
 from scaffold.template_source import TemplateSource, packaged_template
-from tests.matrix.shared_env import CACHE, requirements_of, shared_python
+from tests.matrix.shared_env import CACHE, environment, requirements_of, shared_python
 
 PLANNED_VENV = CACHE / "planned-venv"
 
@@ -81,20 +80,6 @@ def planned_interpreter(projects: list[Path]) -> Path:
     for project in projects:
         wanted |= requirements_of(project)
     digest = hashlib.sha256("\n".join(sorted(wanted)).encode()).hexdigest()[:16]
-    python = PLANNED_VENV / "bin" / "python"
     with (CACHE / "planned-venv.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        stamp = PLANNED_VENV / "requirements.sha"
-        if stamp.is_file() and stamp.read_text() == digest and python.is_file():
-            return python
-        uv = shutil.which("uv")
-        assert uv, "uv is needed to build the environment (scripts/test installs it)"
-        shutil.rmtree(PLANNED_VENV, ignore_errors=True)
-        subprocess.run([uv, "venv", "--quiet", "--python", "3.11", str(PLANNED_VENV)], check=True)
-        subprocess.run(
-            [uv, "pip", "install", "--quiet", "--compile-bytecode", "--python", str(python),
-             *sorted(wanted)],
-            check=True,
-        )  # fmt: skip
-        stamp.write_text(digest)
-    return python
+        return environment(PLANNED_VENV, sorted(wanted), digest)
