@@ -4,10 +4,10 @@ against a hand-written floor, same run.
 Run (services up: `scripts/services up`, `eval "$(scripts/services env)"`; wrk from Debian):
 
     .venv/bin/python benchmarks/request_budget.py [--duration 8] [--rounds 2] [--items 1000]
-        [--planned auth] [--upto rate_limiting] [--baseline main]
+        [--planned NAME] [--upto rate_limiting] [--baseline main]
 
-`--planned NAME` includes a capability the catalog still lists as planned (auth; its requests
-then carry a bearer token of the provider at OIDC_ISSUER), `--upto NAME` stops the request path
+`--planned NAME` includes a capability the catalog still lists as planned (with auth, requests
+carry a bearer token of the provider at OIDC_ISSUER), `--upto NAME` stops the request path
 there, `--baseline REF` also runs the last configuration with the generated code of git REF
 (before and after, same run). docs/performance.md shows a run and how to read it.
 
@@ -126,16 +126,12 @@ def main() -> None:
         " refusal; its dependencies in an environment of their own)",
     )
     options = parser.parse_args()
-    required = [
-        "DATABASE_URL",
-        "REDIS_URL",
-        *(["OIDC_ISSUER"] if "auth" in options.planned else []),
-    ]
-    for name in required:
+    configs, missing = configurations(options.upto, tuple(options.planned))
+    with_auth = any("auth" in capabilities for capabilities in configs)
+    for name in ["DATABASE_URL", "REDIS_URL", *(["OIDC_ISSUER"] if with_auth else [])]:
         if not os.environ.get(name):
             sys.exit(f"{name} is not set: {SERVICES_HINT}")
     wrk = shutil.which("wrk") or sys.exit("wrk is not installed: apt-get install -y wrk")
-    configs, missing = configurations(options.upto, tuple(options.planned))
 
     with tempfile.TemporaryDirectory(prefix="budget-bench-") as scratch_dir, ExitStack() as stack:
         scratch = Path(scratch_dir)
