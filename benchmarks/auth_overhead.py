@@ -59,13 +59,11 @@ def main() -> None:
 
 
 def render(scratch: Path) -> tuple[Path, Path]:
-    """The project (auth is still planned: `scaffold new`'s render from a template copy that
-    offers it), and an interpreter with the shared dependencies and auth's."""
+    """The project, rendered through `scaffold new`'s code path, and the shared interpreter."""
     sys.path.insert(0, str(ROOT))
-    from tests.support.render import planned_interpreter, render_planned
+    from tests.support.render import project_and_python
 
-    project = render_planned(PROJECT, scratch, ("auth",))
-    return project, planned_interpreter([project])
+    return project_and_python(scratch, PROJECT, ("auth",))
 
 
 def issue_tokens(issuer: str, count: int) -> list[str]:
