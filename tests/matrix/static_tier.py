@@ -94,6 +94,13 @@ def _pipeline_plan(project: Path) -> None:
     pipeline.pipeline_terraform(project)  # the plan's promises are checked inside
 
 
+def _promtool(name: str, files: tuple[Path, Path]) -> Check:
+    def check(project: Path, _: checks.Tools) -> None:
+        observability.alert_rules_valid(project, *files)
+
+    return Check(f"promtool ({name})", check, tuple(map(str, files)), ("promtool",))
+
+
 def _plan(project: Path) -> None:
     terraform.terraform_plan(project)  # the plan's promises are checked inside
 
@@ -115,8 +122,8 @@ CHECKS = (
     *_terraform_checks(),
     Check("zizmor", lambda project, _: pipeline.release_workflow_audited(project),
           (str(pipeline.RELEASE_WORKFLOW),), ("zizmor",)),
-    Check("promtool", lambda project, _: observability.alert_rules_valid(project),
-          (str(observability.RULES), str(observability.RULE_TESTS)), ("promtool",)),
+    _promtool("service rules", observability.SERVICE_RULES),
+    _promtool("capability rules", observability.CAPABILITY_RULES),
     Check("pipeline terraform", lambda project, _: _pipeline_plan(project),
           (str(pipeline.PIPELINE_DIR),), ("terraform",), _terraform_outside()),
 )  # fmt: skip

@@ -8,7 +8,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -102,12 +102,12 @@ class Prometheus:
 
 @contextmanager
 def prometheus_scraping(
-    binary: str, job: str, target: str, rules: Path, scratch: Path
+    binary: str, job: str, target: str, rules: Sequence[Path], scratch: Path
 ) -> Iterator[Prometheus]:
     """Prometheus on a free loopback port, scraping `target` (host:port) as job `job`."""
     config = {
         "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-        "rule_files": [str(rules)],
+        "rule_files": [str(path) for path in rules],
         "scrape_configs": [{"job_name": job, "static_configs": [{"targets": [target]}]}],
     }
     config_file = scratch / "prometheus.yml"
