@@ -92,8 +92,10 @@ def _run_copier(
     import jinja2
     from copier.errors import CopierError
 
+    from scaffold.compile_memo import compiled_once
+
     try:
-        with warnings.catch_warnings(), _no_index_sync():
+        with warnings.catch_warnings(), _no_index_sync(), compiled_once():
             warnings.simplefilter("ignore")  # Copier's DirtyLocalWarning etc.; we report errors
             worker = copier.run_copy(
                 template,
