@@ -77,16 +77,16 @@ class Prometheus:
     was up, so a series left by an earlier test's app never answers for this one's.
     """
 
-    def __init__(self, url: str, job: str, after: float = 0) -> None:
-        self.url = url
+    def __init__(self, client: httpx.Client, job: str, after: float = 0) -> None:
+        self.client = client  # one connection for the many queries a test makes
         self.job = job
         self.after = after
 
     def since(self, after: float) -> "Prometheus":
-        return Prometheus(self.url, self.job, after)
+        return Prometheus(self.client, self.job, after)
 
     def get(self, path: str, **params: object) -> Any:
-        response = httpx.get(f"{self.url}{path}", params=params, timeout=10)  # type: ignore[arg-type]
+        response = self.client.get(path, params=params)  # type: ignore[arg-type]
         body = response.json()
         assert body["status"] == "success", f"{path} {params}: {body}"
         return body["data"]
@@ -158,7 +158,8 @@ def prometheus_scraping(
             if time.monotonic() > deadline:
                 pytest.fail("Prometheus was not ready within 30 s", pytrace=False)
             time.sleep(0.1)
-        yield Prometheus(url, job)
+        with httpx.Client(base_url=url, timeout=10) as client:
+            yield Prometheus(client, job)
     finally:
         process.terminate()
         process.wait(timeout=20)
