@@ -81,6 +81,7 @@ class Prometheus:
         self.client = client  # one connection for the many queries a test makes
         self.job = job
         self.after = after
+        self.up = 'up{job="' + job + '"}'  # the target's health, at each scrape's start time
 
     def since(self, after: float) -> "Prometheus":
         return Prometheus(self.client, self.job, after)
@@ -102,12 +103,12 @@ class Prometheus:
 
     def last_scrape(self) -> float:
         """When the latest scrape of the target started (0 before the first one)."""
-        found = self.query(f'timestamp(up{{job="{self.job}"}})')
+        found = self.query(f"timestamp({self.up})")
         return max((float(entry["value"][1]) for entry in found), default=0)
 
     def wait_for(self, expr: str, seconds: float = 30) -> list[dict[str, Any]]:
         """The result of `expr` once it is not empty, in data scraped after `self.after`."""
-        fresh = f'({expr}) and on() (timestamp(up{{job="{self.job}"}}) > {self.after:.3f})'
+        fresh = f"({expr}) and on() (timestamp({self.up}) > {self.after:.3f})"
         deadline = time.monotonic() + seconds
         while True:
             result = self.query(fresh)
