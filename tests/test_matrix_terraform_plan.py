@@ -7,12 +7,15 @@ from pathlib import Path
 
 import pytest
 
+from scaffold.selection import Selection
 from tests.matrix.terraform_checks import (
     TERRAFORM_DIR,
     only_the_aws_provider,
     plan_or_explain,
     terraform,
+    terraform_plan,
 )
+from tests.matrix.workspace import render
 
 # Built-in resources only: no provider to install, so these plans run in a second.
 INVALID = 'resource "terraform_data" "x" {\n  input = var.undeclared\n}\n'
@@ -63,3 +66,19 @@ def test_a_second_provider_is_refused_wherever_it_is_declared(tmp_path: Path) ->
     (folder / "zz_late.tf").write_text(declares("hashicorp/random"), encoding="utf-8")
     with pytest.raises(AssertionError, match="hashicorp/random"):
         only_the_aws_provider(tmp_path)
+
+
+def test_a_broken_promise_stops_the_plan(tmp_path: Path) -> None:
+    """The preconditions the matrix adds to every plan catch a listener that redirects to
+    plain HTTP and a WAF pattern that also refuses a body under the limit, in one plan."""
+    project = render(Selection(capabilities=frozenset(), variants={}), tmp_path, None)
+    folder = project / TERRAFORM_DIR
+    alb, waf = folder / "alb.tf", folder / "waf.tf"
+    alb.write_text(alb.read_text().replace('protocol    = "HTTPS"', 'protocol    = "HTTP"'))
+    pattern = "${local.larger_than_body_limit}"
+    assert pattern in waf.read_text()
+    waf.write_text(waf.read_text().replace(pattern, pattern + "|1"))
+    with pytest.raises(AssertionError, match="the configuration is valid") as failed:
+        terraform_plan(project)
+    assert "port 80 does not redirect to HTTPS" in str(failed.value)
+    assert "is wrong for Content-Length 1, 001" in str(failed.value)

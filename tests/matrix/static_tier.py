@@ -25,6 +25,7 @@ from tests.matrix import observability_checks as observability
 from tests.matrix import pipeline_checks as pipeline
 from tests.matrix import static_checks as checks
 from tests.matrix import terraform_checks as terraform
+from tests.matrix import terraform_init
 from tests.matrix.content import digest, file_digest, state_of, tool_digest
 from tests.matrix.reuse import Result, Store
 from tests.support import nginx
@@ -32,6 +33,7 @@ from tests.support import nginx
 CHECK_MODULES = (checks, terraform, pipeline, observability, nginx)
 CHECKS_VARIABLE = "SCAFFOLD_MATRIX_CHECKS"
 CODE = [Path(str(module.__file__)) for module in CHECK_MODULES] + [Path(__file__)]
+CODE += [terraform.PROMISES, Path(str(terraform_init.__file__))]
 
 
 @dataclass(frozen=True)
@@ -72,22 +74,22 @@ def _terraform_outside() -> tuple[str, ...]:
 
 
 def _terraform_checks() -> list[Check]:
-    """A plan against the AWS emulator (which validates the configuration first), and the
-    production refusal.
+    """A plan against the AWS emulator (which validates the configuration first and checks
+    the plan's promises), and the production refusal.
 
     The plan is keyed on exactly the files it copies (``terraform_inputs``). The refusal is the
     precondition on the HTTP listener and the certificate variable; a capability's files can
-    only break it by breaking the whole configuration, which the plan reports. So it is keyed
-    on those two files and runs once per version of them.
+    only break it by breaking the whole configuration, which the plan reports, or through an
+    override file. So it is keyed on the files that declare those and on override files, and
+    runs once per version of them.
     """
-    refusal = tuple(str(terraform.TERRAFORM_DIR / name) for name in ("alb.tf", "variables.tf"))
     tool, outside = ("terraform",), _terraform_outside()
     return [
-        Check("terraform plan", lambda project, _: _plan(project), (), tool, outside,
-              found_inputs=terraform.terraform_inputs),
+        Check("terraform plan", lambda project, _: terraform.terraform_plan(project), (), tool,
+              outside, found_inputs=terraform.terraform_inputs),
         Check("production needs TLS",
-              lambda project, _: terraform.production_requires_a_certificate(project), refusal,
-              tool, outside),
+              lambda project, _: terraform.production_requires_a_certificate(project), (), tool,
+              outside, found_inputs=terraform.refusal_inputs),
     ]  # fmt: skip
 
 
@@ -100,10 +102,6 @@ def _promtool(name: str, files: tuple[Path, Path]) -> Check:
         observability.alert_rules_valid(project, *files)
 
     return Check(f"promtool ({name})", check, tuple(map(str, files)), ("promtool",))
-
-
-def _plan(project: Path) -> None:
-    terraform.terraform_plan(project)  # the plan's promises are checked inside
 
 
 CHECKS = (

@@ -1,20 +1,21 @@
 """Terraform checks of one rendered project: `terraform plan` against moto (an AWS API emulator
-on loopback), which validates the configuration first, the promises a plan can show, and the
-refusal of production without a certificate.
+on loopback), which validates the configuration first and checks the plan's promises with
+test-only preconditions (``PROMISES``), and the refusal of production without a certificate.
 
-Each check is a function of the rendered project folder and reads only the files
-`terraform_inputs` lists (plus this module, the terraform binary, its CLI configuration and,
-for plans, the emulator), so identical Terraform across combinations is checked once. Terraform
-runs in a scratch copy holding exactly those files: `.terraform/`, the lock file, state and the
-emulator's override never land in the project, and a file Terraform would read without it being
-listed is missing there, which fails the check instead of escaping its reuse key. Providers come
-from the CLI configuration that `scripts/services` writes (`TF_CLI_CONFIG_FILE`: the machine's
-provider mirror, unpacked, so `terraform init` links the provider instead of copying it).
+Each check is a function of the rendered project folder and reads only the files it is keyed
+on (plus this module, the terraform binary, its CLI configuration and, for plans, the
+emulator), so identical Terraform across combinations is checked once. Terraform runs in a
+scratch copy holding exactly those files: `.terraform/`, the lock file, state, the emulator's
+override and the promises never land in the project, and a file Terraform would read without it
+being listed is missing there, which fails the check instead of escaping its reuse key.
+Providers come from the CLI configuration that `scripts/services` writes (`TF_CLI_CONFIG_FILE`:
+the machine's provider mirror, unpacked, so `terraform init` links the provider instead of
+copying it), and `init` runs once per set of provider requirements in a process
+(``terraform_init``).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import posixpath
 import re
@@ -24,11 +25,11 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import hcl2
 
 from tests.matrix.content import files_under
+from tests.matrix.terraform_init import reuse_or_init
 
 DEPLOY_DIR = Path("deploy")
 TERRAFORM_DIR = DEPLOY_DIR / "terraform"
@@ -169,8 +170,17 @@ def emulated(project: Path) -> Iterator[Path]:
     """A copy of the project's Terraform, initialised against the emulator."""
     with terraform_copy(project) as folder:
         (folder / OVERRIDE_FILE).write_text(emulator_override(emulator_endpoint()), "utf-8")
-        terraform(folder, "init", "-input=false")
+        reuse_or_init(folder, cli_configuration(), _init)
         yield folder
+
+
+def _init(folder: Path) -> None:
+    terraform(folder, "init", "-input=false")
+
+
+def cli_configuration() -> Path | None:
+    config = os.environ.get("TF_CLI_CONFIG_FILE")
+    return Path(config) if config else None
 
 
 def plan_arguments(variables: dict[str, str]) -> list[str]:
@@ -190,15 +200,29 @@ def plan_or_explain(folder: Path, *arguments: str) -> None:
     raise AssertionError(f"terraform plan failed (the configuration is valid):\n{output}")
 
 
-def terraform_plan(project: Path) -> dict[str, Any]:
+def terraform_plan(project: Path) -> None:
     """`terraform plan` against the emulator, as production (validating the configuration
-    first); returns the plan as JSON."""
+    first), with the promises of ``PROMISES`` (port 80 redirects to HTTPS, the WAF refuses exactly
+    the bodies over the limit) as preconditions: a broken one stops the plan."""
     only_the_aws_provider(project)
     with emulated(project) as folder:
+        shutil.copy2(PROMISES, folder / PROMISES_FILE)
         plan_or_explain(folder, *plan_arguments(PLAN_VARIABLES))
-        plan: dict[str, Any] = json.loads(terraform(folder, "show", "-json", "plan.out").strip())
-    plan_keeps_its_promises(plan)
-    return plan
+
+
+PROMISES_FILE = "matrix_promises.tf"
+PROMISES = Path(__file__).with_name(PROMISES_FILE)
+"""Test-only preconditions (the matrix writes them into its scratch copy, never into a project)."""
+REFUSAL_FILES = ("alb.tf", "locals.tf", "variables.tf")
+"""Where the listener, its precondition and the certificate variable are declared."""
+
+
+def refusal_inputs(project: Path) -> tuple[str, ...]:
+    """The files the refusal is made in, and any override file (`*_override.tf` can change any
+    block)."""
+    folder = project / TERRAFORM_DIR
+    overrides = [path.name for path in folder.glob("*override.tf")]
+    return tuple(str(TERRAFORM_DIR / name) for name in sorted({*REFUSAL_FILES, *overrides}))
 
 
 def production_requires_a_certificate(project: Path) -> None:
@@ -218,42 +242,3 @@ def production_requires_a_certificate(project: Path) -> None:
             expect_success=False,
         )
     assert PRODUCTION_NEEDS_A_CERTIFICATE in refused, refused
-
-
-def planned(plan: dict[str, Any], address: str) -> dict[str, Any]:
-    for change in plan["resource_changes"]:
-        if change["address"] == address:
-            after: dict[str, Any] = change["change"]["after"]
-            return after
-    raise AssertionError(f"{address} is not in the plan")
-
-
-def plan_keeps_its_promises(plan: dict[str, Any]) -> None:
-    """What the deployed service promises, as far as a plan shows it."""
-    providers = {change["provider_name"] for change in plan["resource_changes"]}
-    assert providers <= {
-        "registry.terraform.io/hashicorp/aws",
-        "terraform.io/builtin/terraform",
-    }, providers
-    http = planned(plan, "aws_lb_listener.http")["default_action"][0]
-    assert http["type"] == "redirect", http
-    assert http["redirect"][0]["protocol"] == "HTTPS"
-    limit = int(plan["variables"]["max_request_body_bytes"]["value"])
-    body_rule = next(
-        rule
-        for rule in planned(plan, "aws_wafv2_web_acl.edge")["rule"]
-        if rule["name"] == "request-body-too-large"
-    )
-    pattern = body_rule["statement"][0]["regex_match_statement"][0]["regex_string"]
-    refuses_exactly_bodies_over(pattern, limit)
-
-
-def refuses_exactly_bodies_over(pattern: str, limit: int) -> None:
-    """The WAF's Content-Length pattern matches every length over `limit`, and no other."""
-    regex = re.compile(pattern)
-    around = [0, 1, 9, 10, limit // 10, limit - 1, limit, limit + 1, limit + 9, limit * 10]
-    around += [10 ** len(str(limit)) - 1, 10 ** len(str(limit)), 2**63]
-    for length in sorted({n for n in around if n >= 0}):
-        for text in (str(length), f"00{length}"):
-            matched = regex.fullmatch(text) is not None
-            assert matched == (length > limit), f"{pattern!r} on {text}: {matched}"
