@@ -54,12 +54,23 @@ def render_once(folder: Path, capabilities: tuple[str, ...], enabled: bool) -> f
         return time.process_time() - started
 
 
+def add_capabilities_option(parser: argparse.ArgumentParser) -> None:
+    every = ",".join(c.name for c in CATALOG.available)
+    parser.add_argument(
+        "--with", dest="with_", default=every, help="capabilities, comma-separated (default: all)"
+    )
+
+
+def chosen_capabilities(arguments: argparse.Namespace) -> tuple[str, ...]:
+    return tuple(name for name in arguments.with_.split(",") if name)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--renders", type=int, default=8, help="per variant (default 8)")
-    parser.add_argument("--with", dest="with_", default=",".join(c.name for c in CATALOG.available))
+    add_capabilities_option(parser)
     args = parser.parse_args()
-    capabilities = tuple(name for name in args.with_.split(",") if name)
+    capabilities = chosen_capabilities(args)
     cpu: dict[bool, list[float]] = {True: [], False: []}
     with tempfile.TemporaryDirectory(prefix="render-cost-") as scratch:
         render_once(Path(scratch) / "warm-up", capabilities, enabled=False)  # imports, caches

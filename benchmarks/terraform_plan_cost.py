@@ -23,12 +23,12 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from scaffold.catalog import CATALOG
 from scaffold.commands.new import NewOptions, create_project
 from scaffold.selection import Request
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from benchmarks.render_cost import add_capabilities_option, chosen_capabilities  # noqa: E402
 from tests.matrix import terraform_checks as tf  # noqa: E402
 
 
@@ -56,9 +56,9 @@ def measured(check: Callable[[Path], None], project: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3, help="per variant (default 3)")
-    parser.add_argument("--with", dest="with_", default=",".join(c.name for c in CATALOG.available))
+    add_capabilities_option(parser)
     arguments = parser.parse_args()
-    capabilities = tuple(name for name in arguments.with_.split(",") if name)
+    capabilities = chosen_capabilities(arguments)
     with tempfile.TemporaryDirectory(prefix="terraform-bench-") as scratch:
         options = NewOptions(
             "bench-svc", Path(scratch), Request(with_=capabilities), git=False, lock=False
