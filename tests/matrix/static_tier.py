@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from tests.matrix import checkov_checks
 from tests.matrix import observability_checks as observability
 from tests.matrix import pipeline_checks as pipeline
 from tests.matrix import static_checks as checks
@@ -30,7 +31,7 @@ from tests.matrix.content import digest, file_digest, state_of, tool_digest
 from tests.matrix.reuse import Result, Store
 from tests.support import nginx
 
-CHECK_MODULES = (checks, terraform, pipeline, observability, nginx)
+CHECK_MODULES = (checks, terraform, pipeline, observability, nginx, checkov_checks)
 CHECKS_VARIABLE = "SCAFFOLD_MATRIX_CHECKS"
 CODE = [Path(str(module.__file__)) for module in CHECK_MODULES] + [Path(__file__)]
 CODE += [terraform.PROMISES, Path(str(terraform_init.__file__))]
@@ -104,6 +105,18 @@ def _promtool(name: str, files: tuple[Path, Path]) -> Check:
     return Check(f"promtool ({name})", check, tuple(map(str, files)), ("promtool",))
 
 
+def _checkov(configuration: Path) -> Check:
+    """Keyed on the configuration's folder (checkov reads every file under it), one check per
+    folder: the pipeline's is the same in every combination with `cicd`, so it runs once."""
+
+    def check(project: Path, _: checks.Tools) -> None:
+        checkov_checks.checkov_clean(project, configuration)
+
+    folder = configuration.parent
+    return Check(f"checkov ({folder.name})", check, (str(folder),), ("checkov",),
+                 checkov_checks.home_configuration())  # fmt: skip
+
+
 CHECKS = (
     Check("leftovers", checks.no_template_leftovers),
     Check("parse", checks.structured_files_parse),
@@ -125,6 +138,7 @@ CHECKS = (
     _promtool("capability rules", observability.CAPABILITY_RULES),
     Check("pipeline terraform", lambda project, _: _pipeline_plan(project),
           (str(pipeline.PIPELINE_DIR),), ("terraform",), _terraform_outside()),
+    *map(_checkov, checkov_checks.CONFIGURATIONS),
 )  # fmt: skip
 
 

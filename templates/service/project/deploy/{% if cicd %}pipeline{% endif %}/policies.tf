@@ -137,8 +137,20 @@ data "aws_iam_policy_document" "deploy_release" {
 
   statement {
     sid       = "NewTaskDefinitionRevisions"
-    actions   = ["ecs:RegisterTaskDefinition", "ecs:TagResource"]
+    actions   = ["ecs:RegisterTaskDefinition"]
     resources = ["*"] # RegisterTaskDefinition takes no resource ARN
+  }
+
+  statement {
+    sid       = "TagTheNewRevisions"
+    actions   = ["ecs:TagResource"]
+    resources = ["${local.prefix}:ecs:${local.region_acct}:task-definition/${var.project_name}-${each.key}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "ecs:CreateAction"
+      values   = ["RegisterTaskDefinition"]
+    }
   }
 
   statement {

@@ -34,7 +34,9 @@ def parser() -> argparse.ArgumentParser:
         command.add_argument("--alarm", action="append", default=[], help="repeatable")
         command.add_argument("--smoke-url", default="", help="GET after the rollout, expect 2xx")
         command.add_argument("--timeout", type=float, default=900.0, help="rollout seconds")
-        command.add_argument("--poll", type=float, default=10.0, help="seconds between checks")
+        command.add_argument(
+            "--poll", type=float, default=10.0, help="seconds between checks (rollout, migration)"
+        )
         if name == "deploy":
             command.add_argument("--container", required=True, help="runs the migrations")
             command.add_argument("--subnet", action="append", default=[], help="repeatable")
@@ -60,7 +62,7 @@ def run(arguments: argparse.Namespace) -> int:
     migration = None
     if arguments.command == "deploy":
         network = Network(tuple(arguments.subnet), tuple(arguments.security_group))
-        migration = Migration(container=arguments.container, network=network)
+        migration = Migration(arguments.container, network=network, poll=arguments.poll)
     outcome = release(
         ecs, client("cloudwatch"), target, image=arguments.image, checks=checks, migration=migration
     )

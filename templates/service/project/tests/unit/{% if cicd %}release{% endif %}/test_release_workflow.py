@@ -126,3 +126,15 @@ def test_deploys_of_one_environment_never_overlap(jobs: dict[str, dict[str, Any]
         "deploy-staging",
         "deploy-production",
     }
+
+
+def test_a_plan_older_than_the_running_release_is_not_applied(
+    jobs: dict[str, dict[str, Any]],
+) -> None:
+    for name in ("apply-staging", "apply-production"):
+        (step,) = [s for s in jobs[name]["steps"] if "terraform apply" in str(s.get("run", ""))]
+        script = step["run"]
+        # The digest the plan was made with, against the one the service runs, before applying.
+        checked = script.index("current-image"), script.index(".variables.image_tag.value")
+        assert max(checked) < script.index("terraform apply"), name
+        assert "exit 1" in script[max(checked) : script.index("terraform apply")], name
