@@ -32,7 +32,12 @@ async def telemetry(app: FastAPI) -> AsyncIterator[None]:
     settings = app.state.settings
     registry, red = build_registry(app)
     provider = build_provider(settings)
-    app.state.telemetry = state = Telemetry(registry=registry, red=red, tracer_provider=provider)
+    app.state.telemetry = state = Telemetry(
+        registry=registry,
+        red=red,
+        tracer_provider=provider,
+        sampling_ratio=settings.otel_traces_sampler_arg,
+    )
     async with AsyncExitStack() as stack:
         stack.push_async_callback(state.close)
         if provider is not None:

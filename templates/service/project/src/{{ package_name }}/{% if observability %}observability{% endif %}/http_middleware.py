@@ -48,11 +48,12 @@ class HttpTelemetryMiddleware:
                 await self._answer(scope, receive, send, red, trace.INVALID_SPAN)
             return
         if telemetry is None:
-            acting, tracer = act_for(None), _tracer
+            acting, tracer, new_traces = act_for(None), _tracer, None
         else:
             acting, tracer = act_for(telemetry.tracer_provider), telemetry.server_tracer
+            new_traces = telemetry.new_traces
         try:
-            span, request_context = start_server_span(scope, tracer)
+            span, request_context = start_server_span(scope, tracer, new_traces)
             token = context.attach(request_context)
             try:
                 await self._answer(scope, receive, send, red, span)
@@ -95,4 +96,5 @@ class HttpTelemetryMiddleware:
                 red.in_flight -= 1
                 seconds = time.perf_counter() - started
                 route = route_template(scope)
-                red.record(scope["method"], route, status, seconds, trace_exemplar(span))
+                exemplar = trace_exemplar(span) if recording else None  # sampled: recorded
+                red.record(scope["method"], route, status, seconds, exemplar)

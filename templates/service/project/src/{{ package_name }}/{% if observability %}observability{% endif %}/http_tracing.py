@@ -27,6 +27,8 @@ from opentelemetry import context, propagate, trace
 from opentelemetry.propagators.textmap import Getter
 from starlette.types import Scope
 
+from .new_traces import NewTraces
+
 UNMATCHED_ROUTE = "unmatched"
 KNOWN_METHODS = frozenset(
     {"CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "QUERY", "TRACE"}
@@ -83,16 +85,18 @@ def request_attributes(scope: Scope) -> dict[str, str | int]:
     return attributes
 
 
-def start_server_span(scope: Scope, tracer: trace.Tracer) -> tuple[trace.Span, context.Context]:
+def start_server_span(
+    scope: Scope, tracer: trace.Tracer, new_traces: NewTraces | None = None
+) -> tuple[trace.Span, context.Context]:
     """The request's server span, continuing the caller's trace when it names one, and the
     context to run the request in (the caller's, baggage included, with the span)."""
     # Most requests carry no trace context: skip the propagators' parsing for them.
-    parent = context.Context()
-    for name, _ in scope["headers"]:
-        if name in _PROPAGATION_HEADERS:
-            parent = propagate.extract(scope, getter=_HEADERS)
-            break
-    span = tracer.start_span(span_method(scope), context=parent, kind=trace.SpanKind.SERVER)
+    named = any(name in _PROPAGATION_HEADERS for name, _ in scope["headers"])
+    parent = propagate.extract(scope, getter=_HEADERS) if named else context.Context()
+    if named or new_traces is None:
+        span = tracer.start_span(span_method(scope), context=parent, kind=trace.SpanKind.SERVER)
+    else:
+        span = new_traces.start_span(span_method(scope), trace.SpanKind.SERVER)
     if span.is_recording():
         span.set_attributes(request_attributes(scope))
     return span, trace.set_span_in_context(span, parent)

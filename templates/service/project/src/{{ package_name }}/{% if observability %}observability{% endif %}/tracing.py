@@ -32,6 +32,7 @@ from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 from opentelemetry.util.types import Attributes
 
 from ..config import Settings
+from .new_traces import ChosenTraceIds
 
 logger = logging.getLogger(__name__)
 
@@ -153,6 +154,7 @@ def build_provider(settings: Settings) -> TracerProvider | None:
     provider = TracerProvider(
         resource=resource,
         sampler=ParentBased(TraceIdRatioBased(settings.otel_traces_sampler_arg)),
+        id_generator=ChosenTraceIds(),  # see new_traces.py
         shutdown_on_exit=False,  # the app's lifespan shuts it down; no atexit hook per app
     )
     exporter = build_exporter(settings)
