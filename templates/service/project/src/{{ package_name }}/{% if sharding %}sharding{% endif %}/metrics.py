@@ -49,7 +49,7 @@ def metrics(app: FastAPI) -> Iterable[Metric]:
             "sharding_write_sessions_total",
             "counter",
             "Other sessions (writes, work outside requests), on the shard's primary.",
-            (Sample({"shard": str(s)}, n) for s, n in sorted(stats.writes.items())),
+            (Sample({"shard": str(s.number)}, stats.writes[s.number]) for s in runtime.shards),
         ),
         _family(
             "sharding_fan_outs_total",
@@ -61,7 +61,10 @@ def metrics(app: FastAPI) -> Iterable[Metric]:
             "sharding_list_failures_total",
             "counter",
             "Lists refused because a shard failed or did not answer in time.",
-            (Sample({"shard": str(s)}, n) for s, n in sorted(stats.list_failures.items())),
+            (
+                Sample({"shard": str(s.number)}, stats.list_failures[s.number])
+                for s in runtime.shards
+            ),
         ),
         _family(
             "sharding_replica_fallbacks_total",
