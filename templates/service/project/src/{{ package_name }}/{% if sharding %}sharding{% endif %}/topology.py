@@ -106,6 +106,11 @@ def build_shards(settings: Settings, *, pooled: bool = True, **options: Any) -> 
     return tuple(shards)
 
 
+def serving_engines(shards: Sequence[Shard]) -> list[AsyncEngine]:
+    """The engines requests use (not the monitors): the `engines` extension point (tracing)."""
+    return [e for s in shards for e in (s.primary, *(r.engine for r in s.replicas))]
+
+
 async def dispose(shards: Sequence[Shard]) -> None:
     engines = {id(e): e for s in shards for e in (s.primary, s.monitor)}
     engines.update({id(e): e for s in shards for r in s.replicas for e in (r.engine, r.monitor)})
