@@ -41,8 +41,9 @@ def metrics(app: FastAPI) -> Iterable[Metric]:
             "counter",
             "Sessions of read-only requests, by shard and server (primary or replica).",
             (
-                Sample({"shard": str(shard), "server": server}, count)
-                for (shard, server), count in sorted(stats.reads.items())
+                Sample({"shard": str(s.number), "server": server}, stats.reads[s.number, server])
+                for s in runtime.shards
+                for server in ("primary", "replica")[: 2 if s.replicas else 1]
             ),
         ),
         _family(
