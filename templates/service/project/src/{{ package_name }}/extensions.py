@@ -18,6 +18,7 @@ neutral defaults; each capability's `extend` fills the points it provides, in th
 | `message_headers` | nothing | multi-tenancy, tracing | messages published |
 | `message_received` | nothing | multi-tenancy, tracing | messages consumed |
 | `log_fields` | nothing | tracing (`trace_id`, `span_id`), multi-tenancy | every JSON log line |
+| `engines` | none | sharding (every shard and replica), in its lifespan | tracing: SQL spans |
 
 `scope_key()` turns the tenant into the part of Redis keys, buckets and topics that keeps
 tenants apart; it is empty without multi-tenancy, so keys keep their single-tenant shape.
@@ -30,6 +31,7 @@ from typing import Any
 
 from fastapi import Request
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import Scope
 
 from .config import Settings
@@ -91,6 +93,9 @@ class Extensions:
     message_headers: list[MessageHeaders] = field(default_factory=list)
     message_received: list[MessageReceived] = field(default_factory=list)
     log_fields: list[LogFields] = field(default_factory=list)
+    engines: list[AsyncEngine] = field(default_factory=list)
+    """Database engines a capability opens besides the service's own (`app.state.engine`),
+    added by its lifespan; lifespans later in `capabilities.py` (tracing) see them."""
 
     def scope_key(self) -> str:
         """`tenant:<id>` while acting for a tenant, else empty: prefixes keys per tenant."""

@@ -45,7 +45,8 @@ async def telemetry(app: FastAPI) -> AsyncIterator[None]:
             stack.callback(stop_serving, provider)
             instrument_libraries()
             stack.callback(uninstrument_libraries)
-            trace_engine(database_engine(app))
+            for engine in (database_engine(app), *app.state.extensions.engines):
+                trace_engine(engine)
         if settings.metrics_port is not None:
             state.metrics_server = start_http_server(
                 settings.metrics_port, addr=settings.metrics_host, registry=registry

@@ -26,7 +26,7 @@ from .routing import RoutedSession
 from .shard_map import ShardMap, ShardMapError, ensure_map, load_map, map_version
 from .stats import ShardingStats
 from .tokens import Positions, parse_lsn
-from .topology import Shard, build_shards, dispose
+from .topology import Shard, build_shards, dispose, serving_engines
 from .versions import disagreement, shard_heads
 
 logger = logging.getLogger(__name__)
@@ -50,6 +50,8 @@ class ShardingRuntime:
             for shard in self.shards
         }
         self.stats = ShardingStats()
+        self._engines = extensions.engines
+        self._engines.extend(serving_engines(self.shards))
         self._map: ShardMap | None = None
         self._primaries = {shard.primary.sync_engine: shard.number for shard in self.shards}
         self._key_columns: dict[Mapper[Any], tuple[str | None, bool]] = {}
@@ -75,6 +77,8 @@ class ShardingRuntime:
         await self.poll_replicas()
 
     async def close(self) -> None:
+        for engine in serving_engines(self.shards):
+            self._engines.remove(engine)
         await dispose(self.shards)
 
     # -- the map --------------------------------------------------------------------------

@@ -11,6 +11,8 @@ for a second connection could wait for the others forever), and a check cut off 
 never cancels a query on a connection that requests use.
 """
 
+import asyncio
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from ..config import Settings, normalise_database_url
+
+logger = logging.getLogger(__name__)
+CLOSE_TIMEOUT_SECONDS = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,8 +111,23 @@ def build_shards(settings: Settings, *, pooled: bool = True, **options: Any) -> 
     return tuple(shards)
 
 
-async def dispose(shards: Sequence[Shard]) -> None:
+def serving_engines(shards: Sequence[Shard]) -> list[AsyncEngine]:
+    """The engines requests use (not the monitors): the `engines` extension point (tracing)."""
+    return [e for s in shards for e in (s.primary, *(r.engine for r in s.replicas))]
+
+
+async def dispose(shards: Sequence[Shard], timeout_seconds: float = CLOSE_TIMEOUT_SECONDS) -> None:
+    """Close every pool. A server that stopped answering (a partition, a frozen replica) would
+    keep a graceful close waiting forever, and the service from stopping: each engine gets
+    `timeout_seconds`, then its remaining connections are dropped without a goodbye."""
     engines = {id(e): e for s in shards for e in (s.primary, s.monitor)}
     engines.update({id(e): e for s in shards for r in s.replicas for e in (r.engine, r.monitor)})
     for engine in engines.values():
-        await engine.dispose()
+        try:
+            async with asyncio.timeout(timeout_seconds):
+                await engine.dispose()
+        except TimeoutError:
+            logger.warning(
+                "%s did not answer its close within %g s", describe(engine), timeout_seconds
+            )
+            await engine.dispose(close=False)
