@@ -21,12 +21,11 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from tests.matrix import checkov_checks
+from tests.matrix import checkov_checks, checkov_runner, terraform_init
 from tests.matrix import observability_checks as observability
 from tests.matrix import pipeline_checks as pipeline
 from tests.matrix import static_checks as checks
 from tests.matrix import terraform_checks as terraform
-from tests.matrix import terraform_init
 from tests.matrix.content import digest, file_digest, state_of, tool_digest
 from tests.matrix.reuse import Result, Store
 from tests.support import nginx
@@ -35,6 +34,7 @@ CHECK_MODULES = (checks, terraform, pipeline, observability, nginx, checkov_chec
 CHECKS_VARIABLE = "SCAFFOLD_MATRIX_CHECKS"
 CODE = [Path(str(module.__file__)) for module in CHECK_MODULES] + [Path(__file__)]
 CODE += [terraform.PROMISES, Path(str(terraform_init.__file__))]
+CODE += [Path(str(checkov_runner.__file__)), checkov_runner.SERVER]
 
 
 @dataclass(frozen=True)
