@@ -70,8 +70,8 @@ def _hadolint_global() -> tuple[str, ...]:
 
 def _terraform_outside() -> tuple[str, ...]:
     """The CLI configuration naming the provider mirror (and so the provider's version)."""
-    config = os.environ.get("TF_CLI_CONFIG_FILE")
-    return (config,) if config else ()
+    config = terraform.cli_configuration()
+    return (str(config),) if config else ()
 
 
 def _terraform_checks() -> list[Check]:

@@ -179,6 +179,7 @@ def _init(folder: Path) -> None:
 
 
 def cli_configuration() -> Path | None:
+    """The CLI configuration naming the provider mirror (TF_CLI_CONFIG_FILE), when set."""
     config = os.environ.get("TF_CLI_CONFIG_FILE")
     return Path(config) if config else None
 
