@@ -25,6 +25,18 @@ def _failed_checks(entry: dict[str, Any]) -> str:
     return ", ".join(n for n, c in checks.items() if c["outcome"] != "passed") or ""
 
 
+def _covered(summary: dict[str, Any]) -> list[str]:
+    """Which of the projects' own tests tier 1 made, so tier 2 left them out (static_tier)."""
+    runs: dict[str, int] = {}
+    for entry in summary["combinations"]:
+        for test in entry["tier2"].get("covered_by_tier_1") or []:
+            runs[test] = runs.get(test, 0) + 1
+    return [
+        f"Made by tier 1, left out of tier 2: `{test}` in {count} combinations."
+        for test, count in sorted(runs.items())
+    ] + ([""] if runs else [])
+
+
 def markdown(summary: dict[str, Any]) -> str:
     totals = summary["totals"]
     lines = [
@@ -60,6 +72,7 @@ def markdown(summary: dict[str, Any]) -> str:
         "",
     ]
     lines += markdown_lines(summary.get("test_modules", []))
+    lines += _covered(summary)
     projected = summary["projection"]
     lines.append(
         f"Projection to all {projected['combinations']} combinations on {projected['workers']} "

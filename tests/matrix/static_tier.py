@@ -53,6 +53,10 @@ class Check:
     found_inputs: Callable[[Path], tuple[str, ...]] | None = None
     """For a check whose inputs depend on the project (Terraform reads the files its
     configuration names): a function listing them; the check must read nothing else."""
+    covers: tuple[str, ...] = ()
+    """Tests of the generated project (pytest node ids) that make the same assertions on the
+    same inputs as this check (with the other checks that list them): once all of those
+    passed, tier 2 does not run them again."""
 
     @property
     def keyed(self) -> bool:
@@ -102,7 +106,8 @@ def _promtool(name: str, files: tuple[Path, Path]) -> Check:
     def check(project: Path, _: checks.Tools) -> None:
         observability.alert_rules_valid(project, *files)
 
-    return Check(f"promtool ({name})", check, tuple(map(str, files)), ("promtool",))
+    return Check(f"promtool ({name})", check, tuple(map(str, files)), ("promtool",),
+                 covers=observability.PROMTOOL_TESTS)  # fmt: skip
 
 
 def _checkov(configuration: Path) -> Check:
@@ -209,6 +214,15 @@ def check_outcome(
         "source_seconds": found.seconds,
         "message": found.message[:4000],
     }
+
+
+def covered_tests(results: dict[str, dict[str, object]]) -> tuple[str, ...]:
+    """The project's tests tier 1 already made: each one's covering checks all passed here."""
+    passed = {name for name, result in results.items() if result["outcome"] == "passed"}
+    tests = {test for check in CHECKS for test in check.covers}
+    return tuple(sorted(
+        test for test in tests if {c.name for c in CHECKS if test in c.covers} <= passed
+    ))  # fmt: skip
 
 
 def failures(results: dict[str, dict[str, object]]) -> str:
