@@ -172,7 +172,7 @@ CATALOG = Catalog(
             title="CI/CD",
             help="Build and push the image, Terraform plan/apply over OIDC, rolling deploys "
             "to ECS with rollback.",
-            available=False,  # on main; offered once its combinations pass (see its issue)
+            available=True,
         ),
         Capability(
             name="auth",

@@ -89,3 +89,26 @@ def plan_keeps_its_promises(plan: dict[str, Any]) -> None:
     assert after["aws_s3_bucket_versioning.state"]["versioning_configuration"][0]["status"] == (
         "Enabled"
     )
+    for environment in ("staging", "production"):
+        deploy_cannot_escalate(
+            json.loads(
+                after[f'aws_iam_role_policy.deploy_infrastructure["{environment}"]']["policy"]
+            )
+        )
+
+
+def deploy_cannot_escalate(policy: dict[str, Any]) -> None:
+    """The roles a deploy role makes carry the boundary, get no administrator policy, and the
+    Service/Environment tags its writes trust cannot be put on someone else's resource."""
+    denied = {s["Sid"]: s for s in policy["Statement"] if s["Effect"] == "Deny"}
+    bounded = denied["OnlyBoundedServiceRoles"]
+    assert {"iam:CreateRole", "iam:AttachRolePolicy"} <= set(bounded["Action"])
+    boundary = bounded["Condition"]["StringNotEquals"]["iam:PermissionsBoundary"]
+    assert str(boundary).endswith("-github-service-role-boundary"), boundary
+    administrator = denied["NoAdministratorPolicies"]["Condition"]["ArnLike"]["iam:PolicyARN"]
+    assert any(arn.endswith(":iam::aws:policy/AdministratorAccess*") for arn in administrator)
+    for key in ("Service", "Environment"):
+        tags = denied[f"KeepOthers{key}Tags"]
+        assert "ec2:CreateTags" in tags["Action"] and "rds:AddTagsToResource" in tags["Action"]
+        keys = tags["Condition"]["ForAnyValue:StringEquals"]["aws:TagKeys"]
+        assert set(keys) == {"Environment", "Service"}, keys
