@@ -8,8 +8,9 @@ Run (services up: `scripts/services up`, `eval "$(scripts/services env)"`; wrk f
 
 `--planned NAME` includes a capability the catalog still lists as planned (with auth, requests
 carry a bearer token of the provider at OIDC_ISSUER), `--upto NAME` stops the request path
-there, `--baseline REF` also runs the last configuration with the generated code of git REF
-(before and after, same run). docs/performance.md shows a run and how to read it.
+there, `--baseline REF` also runs the first configuration (caching alone, the target's) and
+the last one with the generated code of git REF (before and after, same run).
+docs/performance.md shows a run and how to read it.
 
 Servers, all on loopback, one uvicorn worker each, logging at WARNING, the same JSON item:
 - floor: a hand-written FastAPI handler doing one Redis `GET` and returning the bytes (the least
@@ -114,8 +115,8 @@ def main() -> None:
     parser.add_argument(
         "--baseline",
         metavar="REF",
-        help="also measure the last configuration with its generated code as of git REF"
-        " (the service package's plain .py files that differ): before and after, same run",
+        help="also measure the first and the last configuration with their generated code as of"
+        " git REF (the service package's plain .py files that differ): before and after, same run",
     )
     parser.add_argument(
         "--planned",
@@ -152,7 +153,7 @@ def main() -> None:
         ids: list[str] = []
         servers: list[Server] = []
         for index, capabilities in enumerate(configs):
-            baseline = options.baseline if index == len(configs) - 1 else None
+            baseline = options.baseline if index in (0, len(configs) - 1) else None
             ids = start_generated(stack, projects[index], python, base_env, index, capabilities,
                                   ids, options.items, servers, baseline)  # fmt: skip
         floor, bare = Server("floor"), Server("bare")

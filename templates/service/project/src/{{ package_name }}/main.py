@@ -66,8 +66,9 @@ def create_app(
     install_problem_handlers(app)
     _add_middleware(app, settings, capabilities)
 
-    app.include_router(health_router)
+    # FastAPI tries the routers in this order on every request: the hot path's first.
     app.include_router(items_router)
+    app.include_router(health_router)
     for capability in capabilities:
         for router in capability.routers:
             app.include_router(router)
