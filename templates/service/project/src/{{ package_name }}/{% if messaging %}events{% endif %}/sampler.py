@@ -5,7 +5,6 @@ gauges (and the alerts on them) do not depend on the relay running in this proce
 
 import asyncio
 import logging
-from contextlib import suppress
 
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -39,19 +38,9 @@ async def refresh(messaging: Messaging, sessions: async_sessionmaker[AsyncSessio
 async def sample_metrics(app: FastAPI) -> None:
     messaging, sessions = messaging_of(app), sessionmaker_of(app)
     async with asyncio.TaskGroup() as background:
-        # The outbox is sampled meanwhile; the broker's gauges from the first sample after.
+        # The outbox is sampled meanwhile; the broker's gauges from the first sample after
+        # the connection (not sooner: each sample's SQL is a trace of its own).
         background.create_task(messaging.connect(), name="messaging-metrics-connect")
         while True:
             await refresh(messaging, sessions)
-            await pause(messaging, messaging.settings.messaging_metrics_interval_seconds)
-
-
-async def pause(messaging: Messaging, seconds: float) -> None:
-    """The interval between samples, cut short by the first connection to the broker (so its
-    gauges appear at once rather than an interval later)."""
-    if messaging.ready:
-        await asyncio.sleep(seconds)
-        return
-    with suppress(TimeoutError):
-        async with asyncio.timeout(seconds):
-            await messaging.wait_connected()
+            await asyncio.sleep(messaging.settings.messaging_metrics_interval_seconds)
