@@ -38,9 +38,9 @@ async def refresh(messaging: Messaging, sessions: async_sessionmaker[AsyncSessio
 async def sample_metrics(app: FastAPI) -> None:
     messaging, sessions = messaging_of(app), sessionmaker_of(app)
     async with asyncio.TaskGroup() as background:
-        # The outbox is sampled meanwhile; the broker's gauges from the first sample after
-        # the connection (not sooner: each sample's SQL is a trace of its own).
+        # The outbox is sampled meanwhile; the broker's gauges from the first sample after.
         background.create_task(messaging.connect(), name="messaging-metrics-connect")
         while True:
-            await refresh(messaging, sessions)
+            with app.state.extensions.untraced_work():  # a sample is no request's work
+                await refresh(messaging, sessions)
             await asyncio.sleep(messaging.settings.messaging_metrics_interval_seconds)
