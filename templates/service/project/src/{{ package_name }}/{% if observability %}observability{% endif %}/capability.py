@@ -5,13 +5,15 @@
 - lifespan: the app's tracer provider and metric registry (`app.state.telemetry`), the
   standard instrumentations, and the metrics port when METRICS_PORT is set; undone on stop;
 - routers: GET /metrics; processes: the event-loop lag probe; metrics: its own families;
-- extension points: trace ids on log lines, trace context in message headers.
+- extension points: trace ids on log lines, trace context in message headers, background work
+  kept out of traces.
 """
 
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
+from opentelemetry.instrumentation.utils import suppress_instrumentation
 from prometheus_client import start_http_server
 
 from ..capability import Capability, Middleware, Process
@@ -58,6 +60,7 @@ def extend(extensions: Extensions) -> None:
     extensions.log_fields.append(trace_log_fields)
     extensions.message_headers.append(trace_headers)
     extensions.message_received.append(continue_trace)
+    extensions.untraced.append(suppress_instrumentation)
 
 
 CAPABILITY = Capability(

@@ -51,7 +51,7 @@ def current_provider() -> TracerProvider | None:
     return _started[-1] if _started else None
 
 
-def _unsampled_parent() -> trace.Span | None:
+def unsampled_parent() -> trace.Span | None:
     """The current span when it is a trace the sampler dropped, else None.
 
     The sampler is parent-based (see `build_provider`): a span whose parent was dropped is
@@ -82,7 +82,7 @@ class _AppTracer(trace.ProxyTracer):
     def start_span(
         self, name: str, context: Context | None = None, *args: Any, **kwargs: Any
     ) -> trace.Span:
-        if context is None and (parent := _unsampled_parent()) is not None:
+        if context is None and (parent := unsampled_parent()) is not None:
             return parent
         return self._tracer.start_span(name, context, *args, **kwargs)
 
@@ -98,7 +98,7 @@ class _AppTracer(trace.ProxyTracer):
         *args: Any,
         **kwargs: Any,
     ) -> "AbstractContextManager[trace.Span]":
-        if context is None and (parent := _unsampled_parent()) is not None:
+        if context is None and (parent := unsampled_parent()) is not None:
             return nullcontext(parent)
         return self._tracer.start_as_current_span(
             name, context, kind, attributes, links, *args, **kwargs
