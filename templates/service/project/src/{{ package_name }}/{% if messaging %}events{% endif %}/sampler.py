@@ -1,7 +1,6 @@
 """Samples the gauges of `stats.py` in the background (an in-app process), so that reading the
 metrics costs nothing: the outbox backlog from the database, the consumer lag and the
-dead letters from the broker, once connected to it: the sampler connects on its own, so the
-gauges (and the alerts on them) do not depend on the relay running in this process."""
+dead letters from the broker (once the relay has connected to it)."""
 
 import asyncio
 import logging
@@ -37,10 +36,7 @@ async def refresh(messaging: Messaging, sessions: async_sessionmaker[AsyncSessio
 
 async def sample_metrics(app: FastAPI) -> None:
     messaging, sessions = messaging_of(app), sessionmaker_of(app)
-    async with asyncio.TaskGroup() as background:
-        # The outbox is sampled meanwhile; the broker's gauges from the first sample after.
-        background.create_task(messaging.connect(), name="messaging-metrics-connect")
-        while True:
-            with app.state.extensions.untraced_work():  # a sample is no request's work
-                await refresh(messaging, sessions)
-            await asyncio.sleep(messaging.settings.messaging_metrics_interval_seconds)
+    while True:
+        with app.state.extensions.untraced_work():  # a sample is no request's work
+            await refresh(messaging, sessions)
+        await asyncio.sleep(messaging.settings.messaging_metrics_interval_seconds)
