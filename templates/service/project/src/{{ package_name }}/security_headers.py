@@ -23,7 +23,7 @@ ALWAYS = (
 )
 # Encoded once, as ASGI carries them (names in lower case): each response only appends them.
 _ALWAYS_RAW = tuple((name.lower().encode(), value.encode()) for name, value in ALWAYS)
-_HSTS_RAW = (b"strict-transport-security", HSTS.encode())
+_OVER_TLS_RAW = (*_ALWAYS_RAW, (b"strict-transport-security", HSTS.encode()))
 
 
 def security_headers(app: ASGIApp, settings: Settings) -> ASGIApp:
@@ -39,7 +39,7 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        wanted = (*_ALWAYS_RAW, _HSTS_RAW) if scope.get("scheme") == "https" else _ALWAYS_RAW
+        wanted = _OVER_TLS_RAW if scope.get("scheme") == "https" else _ALWAYS_RAW
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
