@@ -60,9 +60,24 @@ def terraform_binary() -> str:
     return found
 
 
+GO_GARBAGE_COLLECTION = "400"
+"""GOGC for Terraform and its provider: the AWS provider builds its schema of thousands of
+resources in every process it starts (three per plan), and with the collector running at a
+quarter of Go's default frequency a plan takes about a quarter less CPU (14.7 against 10.9 s,
+interleaved runs of one configuration) for about 130 MB more memory at its peak (770 against
+635 MB)."""
+
+
 def terraform_env() -> dict[str, str]:
-    """The caller's environment (TF_CLI_CONFIG_FILE names the provider mirror), non-interactive."""
-    return {**os.environ, "TF_IN_AUTOMATION": "1", "TF_INPUT": "0", "CHECKPOINT_DISABLE": "1"}
+    """The caller's environment (TF_CLI_CONFIG_FILE names the provider mirror), non-interactive,
+    with the collector setting above unless the caller chose one."""
+    return {
+        "GOGC": GO_GARBAGE_COLLECTION,
+        **os.environ,
+        "TF_IN_AUTOMATION": "1",
+        "TF_INPUT": "0",
+        "CHECKPOINT_DISABLE": "1",
+    }
 
 
 def terraform_inputs(project: Path) -> tuple[str, ...]:
