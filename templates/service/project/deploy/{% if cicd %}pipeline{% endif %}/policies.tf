@@ -80,7 +80,7 @@ data "aws_iam_policy_document" "build" {
     sid = "PushToTheFirstEnvironment"
     actions = [
       "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:CompleteLayerUpload",
-      "ecr:DescribeImageScanFindings", "ecr:DescribeImages", "ecr:GetDownloadUrlForLayer",
+      "ecr:DescribeImages", "ecr:GetDownloadUrlForLayer",
       "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:UploadLayerPart",
     ]
     resources = [local.repository_arn[local.first_env]]

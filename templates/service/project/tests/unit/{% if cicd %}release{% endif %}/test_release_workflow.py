@@ -4,6 +4,7 @@
 - the workflow grants nothing by default, and each job's write permissions are used by its steps;
 - production is deployed only from jobs bound to the `production` environment, after staging;
 - after the build, the image is named only by its digest;
+- the build fails on a critical finding in the image's OS or Python packages, before any deploy;
 - two deploys (or applies) of one environment never overlap, and a rollback waits for the
   environment only, not for the releases of its ref.
 """
@@ -25,6 +26,7 @@ WRITE_USES = {
     "pull-requests": ("gh pr comment",),
 }
 DIGEST_IMAGE = "${{ needs.build.outputs.repository }}@${{ needs.build.outputs.digest }}"
+BUILT_IMAGE = "${{ steps.image.outputs.repository }}@${{ steps.build.outputs.digest }}"
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -113,6 +115,27 @@ def test_after_the_build_the_image_is_named_by_its_digest(jobs: dict[str, dict[s
         assert 'echo "image=${target}@${digest}"' in text
         # A tag may be added for people to read; the deploy never resolves one.
         assert "outputs.repository }}:" not in str(job)
+
+
+def test_the_build_fails_on_critical_findings_in_os_and_python_packages(
+    jobs: dict[str, dict[str, Any]],
+) -> None:
+    steps = jobs["build"]["steps"]
+    (scan,) = [s for s in steps if str(s.get("uses", "")).startswith("aquasecurity/trivy-action@")]
+    settings = scan["with"]
+    assert settings["image-ref"] == BUILT_IMAGE, "the scan reads the pushed digest, not a tag"
+    # "library" is what reads the virtualenv's packages; ECR's basic scan reads "os" only.
+    assert set(settings["vuln-type"].split(",")) == {"os", "library"}
+    assert "vuln" in settings["scanners"].split(",")
+    assert "CRITICAL" in settings["severity"].split(",")
+    assert int(settings["exit-code"]) != 0
+    assert str(settings.get("ignore-unfixed", "false")).lower() == "false"
+    assert str(settings["cache"]).lower() == "false", "a publishing job restores no cache"
+    assert not scan.get("continue-on-error"), "a finding must fail the job"
+    ids = [s.get("id") for s in steps]
+    assert ids.index("build") < steps.index(scan), "the scan reads what was built"
+    # Every deploy waits for the build job, so a finding stops the release before staging.
+    assert all("build" in upstream(jobs, n) for n in jobs if n.startswith("deploy-"))
 
 
 def test_deploys_of_one_environment_never_overlap(jobs: dict[str, dict[str, Any]]) -> None:
