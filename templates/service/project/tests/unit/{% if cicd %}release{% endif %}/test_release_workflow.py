@@ -6,7 +6,9 @@
 - after the build, the image is named only by its digest;
 - the build fails on a critical finding in the image's OS or Python packages, before any deploy;
 - two deploys (or applies) of one environment never overlap, and a rollback waits for the
-  environment only, not for the releases of its ref.
+  environment only, not for the releases of its ref;
+- a stale plan is replaced by a re-plan of main's commit (never of the merged pull request's
+  code), which only a re-run of that commit's release applies.
 """
 
 import re
@@ -171,4 +173,50 @@ def test_a_rollback_does_not_queue_behind_releases() -> None:
     # environment group (above) orders them against deploys.
     assert "github.event_name == 'workflow_dispatch'" in group
     assert "github.run_id" in group
-    assert workflow["jobs"]["rollback"]["if"] == "github.event_name == 'workflow_dispatch'"
+    assert workflow["jobs"]["rollback"]["if"] == (
+        "github.event_name == 'workflow_dispatch' && inputs.operation == 'rollback'"
+    )
+
+
+def test_a_replan_plans_main_as_it_is_now_and_applies_nothing(
+    jobs: dict[str, dict[str, Any]],
+) -> None:
+    replan = jobs["replan"]
+    condition = replan["if"]
+    assert "github.event_name == 'workflow_dispatch'" in condition
+    assert "inputs.operation == 'replan'" in condition
+    assert "github.ref == 'refs/heads/main'" in condition, "only main's code is re-planned"
+    assert environment_name(replan) == "${{ inputs.environment }}"
+    assert replan["concurrency"] == {
+        "group": "terraform-${{ inputs.environment }}",
+        "cancel-in-progress": False,
+    }, "a re-plan never overlaps an apply of its environment"
+    checkout = next(s for s in replan["steps"] if "actions/checkout@" in s.get("uses", ""))
+    assert "ref" not in checkout.get("with", {}), "the commit dispatched, nothing older"
+    text = steps_text(replan)
+    assert text.index("current-image") < text.index("terraform plan"), "plans the running digest"
+    assert "-out=tfplan" in text
+    assert "terraform apply" not in text, "applied only after review, by a release run"
+    upload = next(s for s in replan["steps"] if "upload-artifact@" in s.get("uses", ""))
+    assert upload["with"]["name"] == "tfplan-${{ inputs.environment }}"
+    assert replan["env"]["ENVIRONMENT"] == "${{ inputs.environment }}"
+
+
+def test_an_apply_prefers_a_replan_of_its_own_commit_to_the_pull_requests_plan(
+    jobs: dict[str, dict[str, Any]],
+) -> None:
+    for name in ("apply-staging", "apply-production"):
+        steps = jobs[name]["steps"]
+        lookup = next(s for s in steps if s.get("id") == "reviewed")["run"]
+        replan = lookup.index("--event workflow_dispatch")
+        pull_request = lookup.index("--event pull_request")
+        assert replan < pull_request, name
+        # The re-plan must be of this very commit, on main, and hold this environment's plan.
+        replan_query = lookup[:pull_request]
+        assert '--commit "$GITHUB_SHA"' in replan_query, name
+        assert "--branch main" in replan_query, name
+        assert 'grep -qx "tfplan-${ENVIRONMENT}"' in replan_query, name
+        assert '[[ -z "$run_id" && -n "$pr_head" ]]' in lookup, "the PR's plan only as fallback"
+        download = next(s for s in steps if "download-artifact@" in s.get("uses", ""))
+        assert download["with"]["name"] == "tfplan-${{ env.ENVIRONMENT }}"
+        assert download["with"]["run-id"] == "${{ steps.reviewed.outputs.run-id }}"
