@@ -7,6 +7,7 @@
 - the build fails on a critical finding in the image's OS or Python packages, before any deploy;
 - two deploys (or applies) of one environment never overlap, and a rollback waits for the
   environment only, not for the releases of its ref;
+- the CI starts the AWS emulator only in the job whose tests use it;
 - a stale plan is replaced by a re-plan of main's commit (never of the merged pull request's
   code), which only a re-run of that commit's release applies.
 """
@@ -220,3 +221,12 @@ def test_an_apply_prefers_a_replan_of_its_own_commit_to_the_pull_requests_plan(
         download = next(s for s in steps if "download-artifact@" in s.get("uses", ""))
         assert download["with"]["name"] == "tfplan-${{ env.ENVIRONMENT }}"
         assert download["with"]["run-id"] == "${{ steps.reviewed.outputs.run-id }}"
+
+
+def test_the_emulator_runs_only_in_the_ci_job_that_uses_it() -> None:
+    ci_jobs = load(WORKFLOWS / "ci.yml")["jobs"]
+    assert "moto" in ci_jobs["test"]["services"], "tests/integration/release needs it"
+    assert "AWS_ENDPOINT_URL" in ci_jobs["test"]["env"]
+    # The image job runs the image, not the release tests: no emulator to start and pull.
+    assert "moto" not in ci_jobs["image"].get("services", {})
+    assert "AWS_ENDPOINT_URL" not in ci_jobs["image"].get("env", {})
