@@ -87,13 +87,16 @@ data "aws_iam_policy_document" "build" {
   }
 }
 
-data "aws_iam_policy_document" "plan" {
+# The plan and deploy roles: what `terraform plan` refreshes and the release reads (above).
+data "aws_iam_policy_document" "read" {
   statement {
     sid       = "Read"
     actions   = local.read_actions
     resources = ["*"]
   }
+}
 
+data "aws_iam_policy_document" "plan" {
   statement {
     sid       = "ListState"
     actions   = ["s3:ListBucket"]
@@ -178,12 +181,6 @@ data "aws_iam_policy_document" "deploy_release" {
   for_each = toset(var.environments)
 
   statement {
-    sid       = "Read"
-    actions   = local.read_actions
-    resources = ["*"]
-  }
-
-  statement {
     sid       = "RegistryLogin"
     actions   = ["ecr:GetAuthorizationToken"]
     resources = ["*"]
@@ -253,39 +250,24 @@ data "aws_iam_policy_document" "deploy_release" {
 data "aws_iam_policy_document" "deploy_infrastructure" {
   for_each = toset(var.environments)
 
-  statement {
-    sid       = "ChangeTaggedResources"
-    actions   = [for service in local.managed_services : "${service}:*"]
-    resources = ["*"]
+  # Existing resources by the tags they carry, new ones by the tags they are created with.
+  dynamic "statement" {
+    for_each = { ChangeTaggedResources = "ResourceTag", CreateTaggedResources = "RequestTag" }
 
-    condition {
-      test     = "StringEquals"
-      variable = "aws:ResourceTag/Service"
-      values   = [var.project_name]
-    }
+    content {
+      sid       = statement.key
+      actions   = [for service in local.managed_services : "${service}:*"]
+      resources = ["*"]
 
-    condition {
-      test     = "StringEquals"
-      variable = "aws:ResourceTag/Environment"
-      values   = [each.key]
-    }
-  }
+      dynamic "condition" {
+        for_each = { Service = var.project_name, Environment = each.key }
 
-  statement {
-    sid       = "CreateTaggedResources"
-    actions   = [for service in local.managed_services : "${service}:*"]
-    resources = ["*"]
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:RequestTag/Service"
-      values   = [var.project_name]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:RequestTag/Environment"
-      values   = [each.key]
+        content {
+          test     = "StringEquals"
+          variable = "aws:${statement.value}/${condition.key}"
+          values   = [condition.value]
+        }
+      }
     }
   }
 
@@ -297,6 +279,18 @@ data "aws_iam_policy_document" "deploy_infrastructure" {
       "${local.prefix}:iam::${local.account_id}:policy/${var.project_name}-${each.key}-*",
     ]
   }
+
+  statement {
+    sid       = "ServiceLinkedRoles"
+    actions   = ["iam:CreateServiceLinkedRole"]
+    resources = ["${local.prefix}:iam::${local.account_id}:role/aws-service-role/*"]
+  }
+}
+
+# What no deploy role may do, whatever it is allowed above: a policy of its own, so the allows
+# (which grow with the capabilities) and these limits each have a managed policy's room.
+data "aws_iam_policy_document" "deploy_guardrails" {
+  for_each = toset(var.environments)
 
   # The roles it creates or gives policies to carry the boundary (boundary.tf): no IAM, whatever
   # policy they get.
@@ -434,10 +428,44 @@ data "aws_iam_policy_document" "deploy_infrastructure" {
       }
     }
   }
+}
 
-  statement {
-    sid       = "ServiceLinkedRoles"
-    actions   = ["iam:CreateServiceLinkedRole"]
-    resources = ["${local.prefix}:iam::${local.account_id}:role/aws-service-role/*"]
+# The managed policies the roles get (roles.tf attaches them). Their names are outside the
+# deploy roles' `<project>-<environment>-*` reach: a deploy role cannot edit its own policies.
+locals {
+  deploy_documents = {
+    state          = data.aws_iam_policy_document.deploy_state
+    release        = data.aws_iam_policy_document.deploy_release
+    infrastructure = data.aws_iam_policy_document.deploy_infrastructure
+    guardrails     = data.aws_iam_policy_document.deploy_guardrails
   }
+}
+
+resource "aws_iam_policy" "read" {
+  name        = "${var.project_name}-github-read"
+  description = "Reads of terraform plan and the release (${var.project_name} plan and deploy roles)"
+  policy      = data.aws_iam_policy_document.read.json
+}
+
+resource "aws_iam_policy" "build" {
+  name        = "${var.project_name}-github-build"
+  description = "Push images to the first environment's repository (${var.project_name} build role)"
+  policy      = data.aws_iam_policy_document.build.json
+}
+
+resource "aws_iam_policy" "plan" {
+  name        = "${var.project_name}-github-plan"
+  description = "The Terraform state and the service's secrets, read-only (${var.project_name} plan role)"
+  policy      = data.aws_iam_policy_document.plan.json
+}
+
+resource "aws_iam_policy" "deploy" {
+  for_each = {
+    for pair in setproduct(var.environments, keys(local.deploy_documents)) :
+    join("/", pair) => { environment = pair[0], document = local.deploy_documents[pair[1]][pair[0]] }
+  }
+
+  name        = "${var.project_name}-github-deploy-${replace(each.key, "/", "-")}"
+  description = "${var.project_name} deploy role of ${each.value.environment}: ${split("/", each.key)[1]}"
+  policy      = each.value.document.json
 }
