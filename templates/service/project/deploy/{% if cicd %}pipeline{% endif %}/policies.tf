@@ -63,6 +63,8 @@ locals {
     "sns:TagResource", "sns:UntagResource",
     "wafv2:TagResource", "wafv2:UntagResource",
   ]
+  # Where a tag set while creating is recognised, by these condition keys.
+  create_action_keys = ["ec2:CreateAction", "ecs:CreateAction", "elasticloadbalancing:CreateAction"]
   tagging_actions_with_create_action = [
     "ec2:CreateTags", "ec2:DeleteTags", "ecs:TagResource", "ecs:UntagResource",
     "elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags",
@@ -360,12 +362,29 @@ data "aws_iam_policy_document" "deploy_guardrails" {
   # tag set while creating looks like any other, so what is denied is retagging a resource that
   # carries another service's or environment's tag.
   dynamic "statement" {
-    for_each = { Service = var.project_name, Environment = each.key }
+    for_each = merge([
+      for key, value in { Service = var.project_name, Environment = each.key } : {
+        "KeepOthers${key}TagsWhereCreationIsKnown" = {
+          actions = tolist(local.tagging_actions_with_create_action)
+          conditions = tolist(concat(
+            [{ test = "StringNotEquals", variable = "aws:ResourceTag/${key}", values = [value] }],
+            [for action in local.create_action_keys : { test = "Null", variable = action, values = ["true"] }],
+          ))
+        }
+        "KeepOthers${key}Tags" = {
+          actions = tolist(local.tagging_actions)
+          conditions = tolist([
+            { test = "Null", variable = "aws:ResourceTag/${key}", values = ["false"] },
+            { test = "StringNotEquals", variable = "aws:ResourceTag/${key}", values = [value] },
+          ])
+        }
+      }
+    ]...)
 
     content {
-      sid       = "KeepOthers${statement.key}TagsWhereCreationIsKnown"
+      sid       = statement.key
       effect    = "Deny"
-      actions   = local.tagging_actions_with_create_action
+      actions   = statement.value.actions
       resources = ["*"]
 
       condition {
@@ -374,57 +393,14 @@ data "aws_iam_policy_document" "deploy_guardrails" {
         values   = ["Service", "Environment"]
       }
 
-      condition {
-        test     = "StringNotEquals"
-        variable = "aws:ResourceTag/${statement.key}"
-        values   = [statement.value]
-      }
+      dynamic "condition" {
+        for_each = statement.value.conditions
 
-      condition {
-        test     = "Null"
-        variable = "ec2:CreateAction"
-        values   = ["true"]
-      }
-
-      condition {
-        test     = "Null"
-        variable = "ecs:CreateAction"
-        values   = ["true"]
-      }
-
-      condition {
-        test     = "Null"
-        variable = "elasticloadbalancing:CreateAction"
-        values   = ["true"]
-      }
-    }
-  }
-
-  dynamic "statement" {
-    for_each = { Service = var.project_name, Environment = each.key }
-
-    content {
-      sid       = "KeepOthers${statement.key}Tags"
-      effect    = "Deny"
-      actions   = local.tagging_actions
-      resources = ["*"]
-
-      condition {
-        test     = "ForAnyValue:StringEquals"
-        variable = "aws:TagKeys"
-        values   = ["Service", "Environment"]
-      }
-
-      condition {
-        test     = "Null"
-        variable = "aws:ResourceTag/${statement.key}"
-        values   = ["false"]
-      }
-
-      condition {
-        test     = "StringNotEquals"
-        variable = "aws:ResourceTag/${statement.key}"
-        values   = [statement.value]
+        content {
+          test     = condition.value.test
+          variable = condition.value.variable
+          values   = condition.value.values
+        }
       }
     }
   }
