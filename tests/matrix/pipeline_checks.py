@@ -25,6 +25,9 @@ RELEASE_WORKFLOW = Path(".github/workflows/release.yml")
 PIPELINE_DIR = Path("deploy/pipeline")
 # With an existing OIDC provider its ARN is known at plan time, and so are the trust policies.
 PLAN_VARIABLES = ("-var=github_repository=acme/matrix-svc", "-var=create_oidc_provider=false")
+DEPLOY_KINDS = ("state", "release", "infrastructure", "guardrails")
+# AWS's limit on one managed policy's document, whitespace not counted.
+MANAGED_POLICY_CHARACTERS = 6144
 
 
 def release_workflow_audited(project: Path) -> None:
@@ -91,10 +94,18 @@ def plan_keeps_its_promises(plan: dict[str, Any]) -> None:
     )
     for environment in ("staging", "production"):
         deploy_cannot_escalate(
-            json.loads(
-                after[f'aws_iam_role_policy.deploy_infrastructure["{environment}"]']["policy"]
-            )
+            json.loads(after[f'aws_iam_policy.deploy["{environment}/guardrails"]']["policy"])
         )
+    roles_get_managed_policies_only(plan)
+
+
+# What each role is attached (keys of aws_iam_role_policy_attachment.this: "<role>/<policy>").
+ROLE_POLICIES = {
+    "build": {"build"},
+    "plan": {"read", "plan"},
+    "deploy-staging": {"read", *DEPLOY_KINDS},
+    "deploy-production": {"read", *DEPLOY_KINDS},
+}
 
 
 def deploy_cannot_escalate(policy: dict[str, Any]) -> None:
@@ -112,3 +123,22 @@ def deploy_cannot_escalate(policy: dict[str, Any]) -> None:
         assert "ec2:CreateTags" in tags["Action"] and "rds:AddTagsToResource" in tags["Action"]
         keys = tags["Condition"]["ForAnyValue:StringEquals"]["aws:TagKeys"]
         assert set(keys) == {"Environment", "Service"}, keys
+
+
+def roles_get_managed_policies_only(plan: dict[str, Any]) -> None:
+    """No inline policy (their 10,240 characters are shared per role); each role is attached
+    exactly its managed policies, each known document within a managed policy's size."""
+    resources = plan["configuration"]["root_module"]["resources"]
+    assert not [r["address"] for r in resources if r["type"] == "aws_iam_role_policy"]
+    after = {c["address"]: c["change"]["after"] for c in plan["resource_changes"]}
+    attached: dict[str, set[str]] = {}
+    for address in after:
+        if address.startswith("aws_iam_role_policy_attachment.this["):
+            role, policy = address.split('"')[1].split("/", 1)
+            attached.setdefault(role, set()).add(policy)
+    assert attached == ROLE_POLICIES, attached
+    for address, values in after.items():
+        document = values.get("policy") if address.startswith("aws_iam_policy.") else None
+        if isinstance(document, str):
+            size = len("".join(document.split()))
+            assert size <= MANAGED_POLICY_CHARACTERS, (address, size)

@@ -63,6 +63,8 @@ locals {
     "sns:TagResource", "sns:UntagResource",
     "wafv2:TagResource", "wafv2:UntagResource",
   ]
+  # Where a tag set while creating is recognised, by these condition keys.
+  create_action_keys = ["ec2:CreateAction", "ecs:CreateAction", "elasticloadbalancing:CreateAction"]
   tagging_actions_with_create_action = [
     "ec2:CreateTags", "ec2:DeleteTags", "ecs:TagResource", "ecs:UntagResource",
     "elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags",
@@ -80,20 +82,23 @@ data "aws_iam_policy_document" "build" {
     sid = "PushToTheFirstEnvironment"
     actions = [
       "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:CompleteLayerUpload",
-      "ecr:DescribeImageScanFindings", "ecr:DescribeImages", "ecr:GetDownloadUrlForLayer",
+      "ecr:DescribeImages", "ecr:GetDownloadUrlForLayer",
       "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:UploadLayerPart",
     ]
     resources = [local.repository_arn[local.first_env]]
   }
 }
 
-data "aws_iam_policy_document" "plan" {
+# The plan and deploy roles: what `terraform plan` refreshes and the release reads (above).
+data "aws_iam_policy_document" "read" {
   statement {
     sid       = "Read"
     actions   = local.read_actions
     resources = ["*"]
   }
+}
 
+data "aws_iam_policy_document" "plan" {
   statement {
     sid       = "ListState"
     actions   = ["s3:ListBucket"]
@@ -178,12 +183,6 @@ data "aws_iam_policy_document" "deploy_release" {
   for_each = toset(var.environments)
 
   statement {
-    sid       = "Read"
-    actions   = local.read_actions
-    resources = ["*"]
-  }
-
-  statement {
     sid       = "RegistryLogin"
     actions   = ["ecr:GetAuthorizationToken"]
     resources = ["*"]
@@ -253,39 +252,24 @@ data "aws_iam_policy_document" "deploy_release" {
 data "aws_iam_policy_document" "deploy_infrastructure" {
   for_each = toset(var.environments)
 
-  statement {
-    sid       = "ChangeTaggedResources"
-    actions   = [for service in local.managed_services : "${service}:*"]
-    resources = ["*"]
+  # Existing resources by the tags they carry, new ones by the tags they are created with.
+  dynamic "statement" {
+    for_each = { ChangeTaggedResources = "ResourceTag", CreateTaggedResources = "RequestTag" }
 
-    condition {
-      test     = "StringEquals"
-      variable = "aws:ResourceTag/Service"
-      values   = [var.project_name]
-    }
+    content {
+      sid       = statement.key
+      actions   = [for service in local.managed_services : "${service}:*"]
+      resources = ["*"]
 
-    condition {
-      test     = "StringEquals"
-      variable = "aws:ResourceTag/Environment"
-      values   = [each.key]
-    }
-  }
+      dynamic "condition" {
+        for_each = { Service = var.project_name, Environment = each.key }
 
-  statement {
-    sid       = "CreateTaggedResources"
-    actions   = [for service in local.managed_services : "${service}:*"]
-    resources = ["*"]
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:RequestTag/Service"
-      values   = [var.project_name]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:RequestTag/Environment"
-      values   = [each.key]
+        content {
+          test     = "StringEquals"
+          variable = "aws:${statement.value}/${condition.key}"
+          values   = [condition.value]
+        }
+      }
     }
   }
 
@@ -297,6 +281,18 @@ data "aws_iam_policy_document" "deploy_infrastructure" {
       "${local.prefix}:iam::${local.account_id}:policy/${var.project_name}-${each.key}-*",
     ]
   }
+
+  statement {
+    sid       = "ServiceLinkedRoles"
+    actions   = ["iam:CreateServiceLinkedRole"]
+    resources = ["${local.prefix}:iam::${local.account_id}:role/aws-service-role/*"]
+  }
+}
+
+# What no deploy role may do, whatever it is allowed above: a policy of its own, so the allows
+# (which grow with the capabilities) and these limits each have a managed policy's room.
+data "aws_iam_policy_document" "deploy_guardrails" {
+  for_each = toset(var.environments)
 
   # The roles it creates or gives policies to carry the boundary (boundary.tf): no IAM, whatever
   # policy they get.
@@ -366,12 +362,29 @@ data "aws_iam_policy_document" "deploy_infrastructure" {
   # tag set while creating looks like any other, so what is denied is retagging a resource that
   # carries another service's or environment's tag.
   dynamic "statement" {
-    for_each = { Service = var.project_name, Environment = each.key }
+    for_each = merge([
+      for key, value in { Service = var.project_name, Environment = each.key } : {
+        "KeepOthers${key}TagsWhereCreationIsKnown" = {
+          actions = tolist(local.tagging_actions_with_create_action)
+          conditions = tolist(concat(
+            [{ test = "StringNotEquals", variable = "aws:ResourceTag/${key}", values = [value] }],
+            [for action in local.create_action_keys : { test = "Null", variable = action, values = ["true"] }],
+          ))
+        }
+        "KeepOthers${key}Tags" = {
+          actions = tolist(local.tagging_actions)
+          conditions = tolist([
+            { test = "Null", variable = "aws:ResourceTag/${key}", values = ["false"] },
+            { test = "StringNotEquals", variable = "aws:ResourceTag/${key}", values = [value] },
+          ])
+        }
+      }
+    ]...)
 
     content {
-      sid       = "KeepOthers${statement.key}TagsWhereCreationIsKnown"
+      sid       = statement.key
       effect    = "Deny"
-      actions   = local.tagging_actions_with_create_action
+      actions   = statement.value.actions
       resources = ["*"]
 
       condition {
@@ -380,64 +393,55 @@ data "aws_iam_policy_document" "deploy_infrastructure" {
         values   = ["Service", "Environment"]
       }
 
-      condition {
-        test     = "StringNotEquals"
-        variable = "aws:ResourceTag/${statement.key}"
-        values   = [statement.value]
-      }
+      dynamic "condition" {
+        for_each = statement.value.conditions
 
-      condition {
-        test     = "Null"
-        variable = "ec2:CreateAction"
-        values   = ["true"]
-      }
-
-      condition {
-        test     = "Null"
-        variable = "ecs:CreateAction"
-        values   = ["true"]
-      }
-
-      condition {
-        test     = "Null"
-        variable = "elasticloadbalancing:CreateAction"
-        values   = ["true"]
+        content {
+          test     = condition.value.test
+          variable = condition.value.variable
+          values   = condition.value.values
+        }
       }
     }
   }
+}
 
-  dynamic "statement" {
-    for_each = { Service = var.project_name, Environment = each.key }
+# The managed policies the roles get (roles.tf attaches them). Their names are outside the
+# deploy roles' `<project>-<environment>-*` reach: a deploy role cannot edit its own policies.
+locals {
+  deploy_documents = {
+    state          = data.aws_iam_policy_document.deploy_state
+    release        = data.aws_iam_policy_document.deploy_release
+    infrastructure = data.aws_iam_policy_document.deploy_infrastructure
+    guardrails     = data.aws_iam_policy_document.deploy_guardrails
+  }
+}
 
-    content {
-      sid       = "KeepOthers${statement.key}Tags"
-      effect    = "Deny"
-      actions   = local.tagging_actions
-      resources = ["*"]
+resource "aws_iam_policy" "read" {
+  name        = "${var.project_name}-github-read"
+  description = "Reads of terraform plan and the release (${var.project_name} plan and deploy roles)"
+  policy      = data.aws_iam_policy_document.read.json
+}
 
-      condition {
-        test     = "ForAnyValue:StringEquals"
-        variable = "aws:TagKeys"
-        values   = ["Service", "Environment"]
-      }
+resource "aws_iam_policy" "build" {
+  name        = "${var.project_name}-github-build"
+  description = "Push images to the first environment's repository (${var.project_name} build role)"
+  policy      = data.aws_iam_policy_document.build.json
+}
 
-      condition {
-        test     = "Null"
-        variable = "aws:ResourceTag/${statement.key}"
-        values   = ["false"]
-      }
+resource "aws_iam_policy" "plan" {
+  name        = "${var.project_name}-github-plan"
+  description = "The Terraform state and the service's secrets, read-only (${var.project_name} plan role)"
+  policy      = data.aws_iam_policy_document.plan.json
+}
 
-      condition {
-        test     = "StringNotEquals"
-        variable = "aws:ResourceTag/${statement.key}"
-        values   = [statement.value]
-      }
-    }
+resource "aws_iam_policy" "deploy" {
+  for_each = {
+    for pair in setproduct(var.environments, keys(local.deploy_documents)) :
+    join("/", pair) => { environment = pair[0], document = local.deploy_documents[pair[1]][pair[0]] }
   }
 
-  statement {
-    sid       = "ServiceLinkedRoles"
-    actions   = ["iam:CreateServiceLinkedRole"]
-    resources = ["${local.prefix}:iam::${local.account_id}:role/aws-service-role/*"]
-  }
+  name        = "${var.project_name}-github-deploy-${replace(each.key, "/", "-")}"
+  description = "${var.project_name} deploy role of ${each.value.environment}: ${split("/", each.key)[1]}"
+  policy      = each.value.document.json
 }

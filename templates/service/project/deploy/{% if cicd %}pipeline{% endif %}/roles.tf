@@ -35,38 +35,33 @@ resource "aws_iam_role" "deploy" {
   max_session_duration = 3600
 }
 
-resource "aws_iam_role_policy" "build" {
-  name   = "push-images"
-  role   = aws_iam_role.build.id
-  policy = data.aws_iam_policy_document.build.json
+# The permissions are customer-managed policies (policies.tf), not inline ones: an inline
+# policy's 10,240 characters are shared by all of a role's inline policies, while each managed
+# policy has 6,144 of its own and a role takes up to ten. The read list, which grows with the
+# capabilities, is one policy shared by the plan and deploy roles.
+locals {
+  role_policy_attachments = merge(
+    {
+      "build/build" = { role = aws_iam_role.build.name, policy_arn = aws_iam_policy.build.arn }
+      "plan/read"   = { role = aws_iam_role.plan.name, policy_arn = aws_iam_policy.read.arn }
+      "plan/plan"   = { role = aws_iam_role.plan.name, policy_arn = aws_iam_policy.plan.arn }
+    },
+    {
+      for env in var.environments : "deploy-${env}/read" => {
+        role = aws_iam_role.deploy[env].name, policy_arn = aws_iam_policy.read.arn
+      }
+    },
+    {
+      for key, policy in aws_iam_policy.deploy : "deploy-${key}" => {
+        role = aws_iam_role.deploy[split("/", key)[0]].name, policy_arn = policy.arn
+      }
+    },
+  )
 }
 
-resource "aws_iam_role_policy" "plan" {
-  name   = "plan"
-  role   = aws_iam_role.plan.id
-  policy = data.aws_iam_policy_document.plan.json
-}
+resource "aws_iam_role_policy_attachment" "this" {
+  for_each = local.role_policy_attachments
 
-resource "aws_iam_role_policy" "deploy_state" {
-  for_each = toset(var.environments)
-
-  name   = "terraform-state"
-  role   = aws_iam_role.deploy[each.key].id
-  policy = data.aws_iam_policy_document.deploy_state[each.key].json
-}
-
-resource "aws_iam_role_policy" "deploy_release" {
-  for_each = toset(var.environments)
-
-  name   = "release"
-  role   = aws_iam_role.deploy[each.key].id
-  policy = data.aws_iam_policy_document.deploy_release[each.key].json
-}
-
-resource "aws_iam_role_policy" "deploy_infrastructure" {
-  for_each = toset(var.environments)
-
-  name   = "infrastructure"
-  role   = aws_iam_role.deploy[each.key].id
-  policy = data.aws_iam_policy_document.deploy_infrastructure[each.key].json
+  role       = each.value.role
+  policy_arn = each.value.policy_arn
 }

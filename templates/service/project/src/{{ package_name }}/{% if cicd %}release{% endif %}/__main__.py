@@ -38,7 +38,11 @@ def parser() -> argparse.ArgumentParser:
             "--poll", type=float, default=10.0, help="seconds between checks (rollout, migration)"
         )
         if name == "deploy":
-            command.add_argument("--container", required=True, help="runs the migrations")
+            command.add_argument(
+                "--container",
+                required=True,
+                help="the app container: the migrations are the containers it waits for",
+            )
             command.add_argument("--subnet", action="append", default=[], help="repeatable")
             command.add_argument("--security-group", action="append", default=[])
     current = with_target("current-image", "print the image a container of the service runs")

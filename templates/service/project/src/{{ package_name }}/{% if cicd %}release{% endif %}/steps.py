@@ -130,23 +130,54 @@ class Network:
         return {"launchType": "FARGATE", "networkConfiguration": {"awsvpcConfiguration": vpc}}
 
 
+# What the app container runs in the one-off migration task instead of serving: it starts only
+# once every migration container succeeded (dependsOn SUCCESS), exits 0, and so ends the task.
+STAND_IN_COMMAND = ("python", "-c", "")
+
+
 @dataclass(frozen=True)
 class Migration:
-    """The one-off migration task: `command` in `container` of the new revision."""
+    """The one-off migration task: the new revision, with `app_container` (the service's) not
+    serving. The migrations are the containers it waits for with condition SUCCESS (`migrate`,
+    one per database): they log in as the owner of the tables, with the credentials only they
+    receive, never as the app's database role."""
 
-    container: str
-    command: Sequence[str] = ("alembic", "upgrade", "heads")
+    app_container: str
     network: Network = field(default_factory=Network)
     timeout: float = 900.0
     poll: float = 5.0
 
 
+def migration_containers(definition: Response, app_container: str) -> list[str]:
+    """The containers `app_container` waits for with condition SUCCESS: the migrations."""
+    for container in definition["containerDefinitions"]:
+        if container["name"] == app_container:
+            return [
+                dependency["containerName"]
+                for dependency in container.get("dependsOn", [])
+                if dependency.get("condition") == "SUCCESS"
+            ]
+    raise DeployError(f"{definition.get('taskDefinitionArn')} has no container {app_container}")
+
+
 def run_migrations(
     ecs: BaseClient, cluster: str, task_definition: str, migration: Migration
 ) -> None:
-    """Run the migrations as a one-off task of the new revision; wait until it stops and every
-    container exited 0. The service is not touched until this has succeeded."""
-    override = {"name": migration.container, "command": list(migration.command)}
+    """Run the revision's migration containers once, as a one-off task of the new revision; wait
+    until it stops and every migration container exited 0. The service is not touched until this
+    has succeeded.
+
+    The app container's command is replaced by a stand-in that exits at once (an essential
+    container ending ends the task); the migration containers run their own command with their
+    own credentials: nothing is overridden there, so the migrations never run as the app."""
+    described = call(ecs, "describe_task_definition", taskDefinition=task_definition)
+    migrations = migration_containers(described["taskDefinition"], migration.app_container)
+    if not migrations:
+        raise DeployError(
+            f"container {migration.app_container} of {task_definition} waits for no migration "
+            "container (dependsOn condition SUCCESS): nothing would migrate"
+        )
+    override = {"name": migration.app_container, "command": list(STAND_IN_COMMAND)}
     started = call(
         ecs,
         "run_task",
@@ -169,10 +200,12 @@ def run_migrations(
             call(ecs, "stop_task", cluster=cluster, task=task_arn, reason="migration timeout")
             raise DeployError(f"the migration task {task_arn} outlived {migration.timeout:.0f}s")
         time.sleep(migration.poll)
+    # Only the migrations decide: a sidecar stopped with the task may exit non-zero.
     exits = {c.get("name"): c.get("exitCode") for c in task.get("containers", [])}
-    if not exits or any(code != 0 for code in exits.values()):
+    failed = {name: exits.get(name) for name in migrations if exits.get(name) != 0}
+    if failed:
         reason = task.get("stoppedReason", "")
-        raise DeployError(f"the migration task failed: exit codes {exits} {reason}".rstrip())
+        raise DeployError(f"the migration task failed: exit codes {failed} {reason}".rstrip())
 
 
 def update_service(ecs: BaseClient, target: Target, task_definition: str) -> None:

@@ -4,8 +4,12 @@
 - the workflow grants nothing by default, and each job's write permissions are used by its steps;
 - production is deployed only from jobs bound to the `production` environment, after staging;
 - after the build, the image is named only by its digest;
+- the build fails on a critical finding in the image's OS or Python packages, before any deploy;
 - two deploys (or applies) of one environment never overlap, and a rollback waits for the
-  environment only, not for the releases of its ref.
+  environment only, not for the releases of its ref;
+- the CI starts the AWS emulator only in the job whose tests use it;
+- a stale plan is replaced by a re-plan of main's commit (never of the merged pull request's
+  code), which only a re-run of that commit's release applies.
 """
 
 import re
@@ -25,6 +29,7 @@ WRITE_USES = {
     "pull-requests": ("gh pr comment",),
 }
 DIGEST_IMAGE = "${{ needs.build.outputs.repository }}@${{ needs.build.outputs.digest }}"
+BUILT_IMAGE = "${{ steps.image.outputs.repository }}@${{ steps.build.outputs.digest }}"
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -115,6 +120,27 @@ def test_after_the_build_the_image_is_named_by_its_digest(jobs: dict[str, dict[s
         assert "outputs.repository }}:" not in str(job)
 
 
+def test_the_build_fails_on_critical_findings_in_os_and_python_packages(
+    jobs: dict[str, dict[str, Any]],
+) -> None:
+    steps = jobs["build"]["steps"]
+    (scan,) = [s for s in steps if str(s.get("uses", "")).startswith("aquasecurity/trivy-action@")]
+    settings = scan["with"]
+    assert settings["image-ref"] == BUILT_IMAGE, "the scan reads the pushed digest, not a tag"
+    # "library" is what reads the virtualenv's packages; ECR's basic scan reads "os" only.
+    assert set(settings["vuln-type"].split(",")) == {"os", "library"}
+    assert "vuln" in settings["scanners"].split(",")
+    assert "CRITICAL" in settings["severity"].split(",")
+    assert int(settings["exit-code"]) != 0
+    assert str(settings.get("ignore-unfixed", "false")).lower() == "false"
+    assert str(settings["cache"]).lower() == "false", "a publishing job restores no cache"
+    assert not scan.get("continue-on-error"), "a finding must fail the job"
+    ids = [s.get("id") for s in steps]
+    assert ids.index("build") < steps.index(scan), "the scan reads what was built"
+    # Every deploy waits for the build job, so a finding stops the release before staging.
+    assert all("build" in upstream(jobs, n) for n in jobs if n.startswith("deploy-"))
+
+
 def test_deploys_of_one_environment_never_overlap(jobs: dict[str, dict[str, Any]]) -> None:
     groups = {}
     for name in ("apply-staging", "deploy-staging", "apply-production", "deploy-production"):
@@ -148,4 +174,59 @@ def test_a_rollback_does_not_queue_behind_releases() -> None:
     # environment group (above) orders them against deploys.
     assert "github.event_name == 'workflow_dispatch'" in group
     assert "github.run_id" in group
-    assert workflow["jobs"]["rollback"]["if"] == "github.event_name == 'workflow_dispatch'"
+    assert workflow["jobs"]["rollback"]["if"] == (
+        "github.event_name == 'workflow_dispatch' && inputs.operation == 'rollback'"
+    )
+
+
+def test_a_replan_plans_main_as_it_is_now_and_applies_nothing(
+    jobs: dict[str, dict[str, Any]],
+) -> None:
+    replan = jobs["replan"]
+    condition = replan["if"]
+    assert "github.event_name == 'workflow_dispatch'" in condition
+    assert "inputs.operation == 'replan'" in condition
+    assert "github.ref == 'refs/heads/main'" in condition, "only main's code is re-planned"
+    assert environment_name(replan) == "${{ inputs.environment }}"
+    assert replan["concurrency"] == {
+        "group": "terraform-${{ inputs.environment }}",
+        "cancel-in-progress": False,
+    }, "a re-plan never overlaps an apply of its environment"
+    checkout = next(s for s in replan["steps"] if "actions/checkout@" in s.get("uses", ""))
+    assert "ref" not in checkout.get("with", {}), "the commit dispatched, nothing older"
+    text = steps_text(replan)
+    assert text.index("current-image") < text.index("terraform plan"), "plans the running digest"
+    assert "-out=tfplan" in text
+    assert "terraform apply" not in text, "applied only after review, by a release run"
+    upload = next(s for s in replan["steps"] if "upload-artifact@" in s.get("uses", ""))
+    assert upload["with"]["name"] == "tfplan-${{ inputs.environment }}"
+    assert replan["env"]["ENVIRONMENT"] == "${{ inputs.environment }}"
+
+
+def test_an_apply_prefers_a_replan_of_its_own_commit_to_the_pull_requests_plan(
+    jobs: dict[str, dict[str, Any]],
+) -> None:
+    for name in ("apply-staging", "apply-production"):
+        steps = jobs[name]["steps"]
+        lookup = next(s for s in steps if s.get("id") == "reviewed")["run"]
+        replan = lookup.index("--event workflow_dispatch")
+        pull_request = lookup.index("--event pull_request")
+        assert replan < pull_request, name
+        # The re-plan must be of this very commit, on main, and hold this environment's plan.
+        replan_query = lookup[:pull_request]
+        assert '--commit "$GITHUB_SHA"' in replan_query, name
+        assert "--branch main" in replan_query, name
+        assert 'grep -qx "tfplan-${ENVIRONMENT}"' in replan_query, name
+        assert '[[ -z "$run_id" && -n "$pr_head" ]]' in lookup, "the PR's plan only as fallback"
+        download = next(s for s in steps if "download-artifact@" in s.get("uses", ""))
+        assert download["with"]["name"] == "tfplan-${{ env.ENVIRONMENT }}"
+        assert download["with"]["run-id"] == "${{ steps.reviewed.outputs.run-id }}"
+
+
+def test_the_emulator_runs_only_in_the_ci_job_that_uses_it() -> None:
+    ci_jobs = load(WORKFLOWS / "ci.yml")["jobs"]
+    assert "moto" in ci_jobs["test"]["services"], "tests/integration/release needs it"
+    assert "AWS_ENDPOINT_URL" in ci_jobs["test"]["env"]
+    # The image job runs the image, not the release tests: no emulator to start and pull.
+    assert "moto" not in ci_jobs["image"].get("services", {})
+    assert "AWS_ENDPOINT_URL" not in ci_jobs["image"].get("env", {})
