@@ -19,6 +19,7 @@ neutral defaults; each capability's `extend` fills the points it provides, in th
 | `message_received` | nothing | multi-tenancy, tracing | messages consumed |
 | `log_fields` | nothing | tracing (`trace_id`, `span_id`), multi-tenancy | every JSON log line |
 | `engines` | none | sharding (every shard and replica), in its lifespan | tracing: SQL spans |
+| `primaries` | the service's database | sharding (each shard's primary) | the outbox relay |
 | `untraced` | nothing | tracing (instrumentation suppressed) | metric samplers' queries |
 
 `scope_key()` turns the tenant into the part of Redis keys, buckets and topics that keeps
@@ -79,6 +80,14 @@ class ShardKey:
     current: Callable[[], str | None] = nobody
 
 
+@dataclass(frozen=True, slots=True)
+class Primary:
+    """A database that rows of the service are written to (a shard's primary), by name."""
+
+    name: str
+    engine: AsyncEngine
+
+
 @dataclass(slots=True)
 class Extensions:
     principal: PrincipalOf = anonymous
@@ -98,6 +107,10 @@ class Extensions:
     engines: list[AsyncEngine] = field(default_factory=list)
     """Database engines a capability opens besides the service's own (`app.state.engine`),
     added by its lifespan; lifespans later in `capabilities.py` (tracing) see them."""
+    primaries: list[Primary] = field(default_factory=list)
+    """Every database that rows are written to, when there are several (one per shard), added
+    by a lifespan; empty: the service's own database (`app.state.engine`) alone. Background
+    work that must see every row (the outbox relay) visits each."""
     untraced: list[Untraced] = field(default_factory=list)
     """Around background work that is no request's (a metrics sampler's queries), so that it
     makes no trace of its own every interval."""

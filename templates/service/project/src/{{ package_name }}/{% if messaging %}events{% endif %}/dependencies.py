@@ -1,5 +1,6 @@
 """The messaging objects of one app (`app.state.messaging`): settings, the broker transport,
-the channel names and the counters, and the one way to get a usable broker connection."""
+the channel names and the counters, the one way to get a usable broker connection, and the
+databases the outbox lives in."""
 
 import asyncio
 import logging
@@ -9,6 +10,8 @@ from typing import cast
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from ..database import build_sessionmaker
+from ..extensions import Extensions
 from .broker import build_transport
 from .channels import Channels, channels_of
 from .config import Settings
@@ -81,3 +84,36 @@ def sessionmaker_of(app: FastAPI) -> async_sessionmaker[AsyncSession]:
 
 def engine_of(app: FastAPI) -> AsyncEngine:
     return cast(AsyncEngine, app.state.engine)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxDatabase:
+    """A database holding an outbox: its writes' events are published from it."""
+
+    name: str
+    """Its name in logs and metric labels ("" for the service's one database: no label)."""
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+
+
+def outbox_databases(app: FastAPI) -> list[OutboxDatabase]:
+    """Every database an outbox row may be written to: the `primaries` extension point (each
+    shard's primary, with sharding: an event commits on the shard of its write), else the
+    service's own database."""
+    extensions: Extensions = app.state.extensions
+    if not extensions.primaries:
+        return [OutboxDatabase("", engine_of(app), sessionmaker_of(app))]
+    return [
+        OutboxDatabase(p.name, p.engine, build_sessionmaker(p.engine, extensions.session_begin))
+        for p in extensions.primaries
+    ]
+
+
+def consumer_sessionmaker(app: FastAPI) -> async_sessionmaker[AsyncSession]:
+    """Where consumers record what they processed, with their effects: one database, so that
+    a record and its effect commit together (the service's own database; with sharding, shard
+    0's, never a session that could spread one transaction over several shards)."""
+    extensions: Extensions = app.state.extensions
+    if not extensions.primaries:
+        return sessionmaker_of(app)
+    return build_sessionmaker(engine_of(app), extensions.session_begin)

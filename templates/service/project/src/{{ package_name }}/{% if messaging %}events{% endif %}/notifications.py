@@ -12,7 +12,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .consumer import Consumer, Effect
-from .dependencies import messaging_of, sessionmaker_of
+from .dependencies import consumer_sessionmaker, messaging_of
 from .models import Notification
 from .schemas import ItemEvent
 
@@ -35,7 +35,7 @@ async def notify(session: AsyncSession, event: ItemEvent) -> None:
 
 
 def notification_consumer(app: FastAPI, effect: Effect = notify) -> Consumer:
-    return Consumer(messaging_of(app), sessionmaker_of(app), app.state.extensions, effect)
+    return Consumer(messaging_of(app), consumer_sessionmaker(app), app.state.extensions, effect)
 
 
 async def run_notifications(app: FastAPI) -> None:

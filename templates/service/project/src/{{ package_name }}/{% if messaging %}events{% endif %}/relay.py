@@ -11,6 +11,10 @@ Order: an aggregate's events go out one "wave" at a time (the first event of eve
 the batch, then the second...), so a later event is never sent before an earlier one was
 confirmed, and an aggregate whose event failed sends nothing more this round.
 
+Several databases (sharding: an outbox on every shard, each event on the shard of its write):
+one relay per database, each with its own LISTEN connection, poll and pruning. An aggregate's
+events are written where the aggregate lives, so each relay keeps its order.
+
 Wake-ups: LISTEN for the NOTIFY that every outbox insert sends at commit; a poll every
 MESSAGING_RELAY_POLL_SECONDS covers a lost connection. Published rows older than
 MESSAGING_OUTBOX_RETENTION_SECONDS are pruned every MESSAGING_PRUNE_INTERVAL_SECONDS.
@@ -27,7 +31,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from . import outbox
-from .dependencies import Messaging, engine_of, messaging_of, sessionmaker_of
+from .dependencies import Messaging, OutboxDatabase, messaging_of, outbox_databases
 from .outbox import NOTIFY_CHANNEL, PendingEvent
 from .retries import backoff_seconds, describe
 from .transport import Outgoing
@@ -59,10 +63,16 @@ def outgoing(event: PendingEvent) -> Outgoing:
 
 
 class Relay:
-    def __init__(self, messaging: Messaging, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        messaging: Messaging,
+        sessions: async_sessionmaker[AsyncSession],
+        database: str = "",
+    ) -> None:
         self.messaging = messaging
         self.settings = messaging.settings
         self.sessions = sessions
+        self.where = f" ({database})" if database else ""
 
     async def publish_batch(self) -> int:
         """One round: claim, publish, mark. Returns how many events were claimed; raises
@@ -134,7 +144,8 @@ class Relay:
                 self.settings.messaging_processed_retention_seconds,
             )
         if deleted:
-            logger.info("pruned %d published events and processed-event records", deleted)
+            logger.info("pruned %d published events and processed-event records%s", deleted,
+                        self.where)  # fmt: skip
 
     async def run(self, wake: asyncio.Event) -> None:
         """Publish until cancelled: drain the outbox after every wake-up or poll, backing off
@@ -156,7 +167,8 @@ class Relay:
                     self.settings.messaging_relay_poll_seconds,
                     self.settings.messaging_relay_backoff_max_seconds,
                 )
-                logger.warning("outbox relay: %s; next try in %.1fs", describe(error), delay)
+                logger.warning("outbox relay%s: %s; next try in %.1fs", self.where,
+                               describe(error), delay)  # fmt: skip
                 await asyncio.sleep(delay)
                 continue
             try:
@@ -193,14 +205,21 @@ async def listen(engine: AsyncEngine, wake: asyncio.Event, retry_seconds: float)
         await asyncio.sleep(retry_seconds)
 
 
+def relays(app: FastAPI) -> list[tuple[OutboxDatabase, Relay]]:
+    """A relay for each database holding an outbox (see `outbox_databases`)."""
+    messaging = messaging_of(app)
+    return [(db, Relay(messaging, db.sessions, db.name)) for db in outbox_databases(app)]
+
+
 async def run_relay(app: FastAPI) -> None:
-    """The in-app process: the relay and its LISTEN connection, until the app stops."""
+    """The in-app process: a relay and its LISTEN connection per outbox database, until the
+    app stops."""
     messaging = messaging_of(app)
     if not messaging.settings.messaging_relay_enabled:
         return
-    wake = asyncio.Event()
-    relay = Relay(messaging, sessionmaker_of(app))
     poll = messaging.settings.messaging_relay_poll_seconds
     async with asyncio.TaskGroup() as tasks:
-        tasks.create_task(listen(engine_of(app), wake, poll))
-        tasks.create_task(relay.run(wake))
+        for database, relay in relays(app):
+            wake = asyncio.Event()
+            tasks.create_task(listen(database.engine, wake, poll))
+            tasks.create_task(relay.run(wake))

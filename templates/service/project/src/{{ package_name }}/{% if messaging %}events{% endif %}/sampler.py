@@ -1,28 +1,29 @@
 """Samples the gauges of `stats.py` in the background (an in-app process), so that reading the
-metrics costs nothing: the outbox backlog from the database, the consumer lag and the
+metrics costs nothing: the outbox backlog from each outbox database, the consumer lag and the
 dead letters from the broker (once the relay has connected to it)."""
 
 import asyncio
 import logging
+from collections.abc import Sequence
 
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from . import outbox
-from .dependencies import Messaging, messaging_of, sessionmaker_of
+from .dependencies import Messaging, OutboxDatabase, messaging_of, outbox_databases
 from .retries import describe
 
 logger = logging.getLogger(__name__)
 
 
-async def refresh(messaging: Messaging, sessions: async_sessionmaker[AsyncSession]) -> None:
+async def refresh(messaging: Messaging, databases: Sequence[OutboxDatabase]) -> None:
     stats = messaging.stats
-    try:
-        async with sessions() as session:
-            stats.outbox_backlog, stats.outbox_oldest_seconds = await outbox.backlog(session)
-    except Exception as error:  # noqa: BLE001 - unknown until the next sample
-        stats.outbox_backlog = stats.outbox_oldest_seconds = None
-        logger.debug("outbox backlog not sampled: %s", describe(error))
+    for database in databases:
+        try:
+            async with database.sessions() as session:
+                stats.outbox_backlog[database.name] = await outbox.backlog(session)
+        except Exception as error:  # noqa: BLE001 - unknown until the next sample
+            stats.outbox_backlog.pop(database.name, None)
+            logger.debug("outbox backlog %r not sampled: %s", database.name, describe(error))
     if not messaging.ready:
         return
     channels, transport = messaging.channels, messaging.transport
@@ -35,8 +36,8 @@ async def refresh(messaging: Messaging, sessions: async_sessionmaker[AsyncSessio
 
 
 async def sample_metrics(app: FastAPI) -> None:
-    messaging, sessions = messaging_of(app), sessionmaker_of(app)
+    messaging, databases = messaging_of(app), outbox_databases(app)
     while True:
         with app.state.extensions.untraced_work():  # a sample is no request's work
-            await refresh(messaging, sessions)
+            await refresh(messaging, databases)
         await asyncio.sleep(messaging.settings.messaging_metrics_interval_seconds)

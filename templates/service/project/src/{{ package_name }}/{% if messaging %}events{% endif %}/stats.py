@@ -2,7 +2,7 @@
 
 Counters are plain integers (the event loop runs one coroutine at a time), per process, reset
 on restart: the API process counts what its relay published, a worker what it consumed. The
-gauges (outbox backlog, consumer lag, dead letters) are sampled every
+gauges (outbox backlog per outbox database, consumer lag, dead letters) are sampled every
 MESSAGING_METRICS_INTERVAL_SECONDS by the API process, so a scrape never waits for the database
 or the broker; None until the first sample (or while the broker is unreachable).
 """
@@ -20,6 +20,11 @@ GAUGE_HELP = {
 }
 
 
+def database_label(name: str) -> dict[str, str]:
+    """`database="shard_1"` with several outbox databases; no label with the one."""
+    return {"database": name} if name else {}
+
+
 @dataclass(slots=True)
 class MessagingStats:
     published: int = 0
@@ -28,8 +33,9 @@ class MessagingStats:
     """Events the broker refused or did not confirm in time; each is retried later."""
     consumed: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
     """Messages the consumer disposed of, by outcome."""
-    outbox_backlog: int | None = None
-    outbox_oldest_seconds: float | None = None
+    outbox_backlog: dict[str, tuple[int, float]] = field(default_factory=dict)
+    """Per outbox database (see `dependencies.outbox_databases`): unpublished events and the
+    age of the oldest; a database is missing until sampled (or while it does not answer)."""
     consumer_lag: int | None = None
     dead_letters: int | None = None
 
@@ -54,9 +60,15 @@ class MessagingStats:
                 tuple(Sample({"outcome": o}, n) for o, n in self.consumed.items()),
             ),
         ]
+        backlog = self.outbox_backlog.items()
+        if backlog:
+            found += [
+                Metric("messaging_outbox_backlog", "gauge", GAUGE_HELP["backlog"],
+                       tuple(Sample(database_label(d), n) for d, (n, _) in backlog)),
+                Metric("messaging_outbox_oldest_age_seconds", "gauge", GAUGE_HELP["age"],
+                       tuple(Sample(database_label(d), age) for d, (_, age) in backlog)),
+            ]  # fmt: skip
         gauges = {
-            "messaging_outbox_backlog": (GAUGE_HELP["backlog"], self.outbox_backlog),
-            "messaging_outbox_oldest_age_seconds": (GAUGE_HELP["age"], self.outbox_oldest_seconds),
             "messaging_consumer_lag": (GAUGE_HELP["lag"], self.consumer_lag),
             "messaging_dead_letters": (GAUGE_HELP["dead"], self.dead_letters),
         }

@@ -8,8 +8,10 @@
 - middleware (position 40, inside rate limiting): consistency tokens, retries across moves;
 - processes (in every API process): the map refresh and the replica poll;
 - metrics: replica lag and health, routing per shard and server, fallbacks, fence waits;
-- extension points: `items.page` (lists across shards) and `databases` (every shard is
-  migrated); reads through another `items.read` (a cache) load from primaries, see below.
+- extension points: `items.page` (lists across shards), `databases` (every shard is
+  migrated) and `primaries` (every shard's primary, for the work that visits each: the outbox
+  relay), the last in its lifespan; reads through another `items.read` (a cache) load from
+  primaries, see below.
 """
 
 import asyncio
@@ -129,7 +131,8 @@ async def refresh_map(app: FastAPI) -> None:
     while True:
         await asyncio.sleep(runtime.settings.shard_map_refresh_seconds)
         try:
-            await runtime.refresh_map()
+            with app.state.extensions.untraced_work():  # a refresh is no request's work
+                await runtime.refresh_map()
         except Exception as error:  # noqa: BLE001 - shard 0 away: keep routing by the last map
             logger.warning("shard map not refreshed (%s)", type(error).__name__)
 

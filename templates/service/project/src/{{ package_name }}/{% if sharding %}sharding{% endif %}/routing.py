@@ -11,9 +11,10 @@ shard map, so the items code (`session.get`, `add`, `flush`, `delete`) needs no 
   `get` passes that shard on as the identity token);
 - a query that names no shard (no `set_shard_id`, no `bind_arguments={"shard_id": ...}`) runs
   on the shards its WHERE clause pins the key column to (`==`, `IN`), else the current key's
-  shard, else every shard with the rows concatenated in shard order (`execute_chooser`,
-  SQLAlchemy's own behaviour). Such fan-outs are counted; ordered, paginated reads across
-  shards use `scatter.py` instead.
+  shard; a statement about no sharded table (an outbox insert, a NOTIFY) inside a transaction
+  open on one shard's primary runs there, with the write it belongs to; else every shard, the
+  rows concatenated in shard order (`execute_chooser`, SQLAlchemy's own behaviour). Such
+  fan-outs are counted; ordered, paginated reads across shards use `scatter.py` instead.
 
 Each session takes a snapshot of the map when it starts, so one unit of work never sees two
 maps. Within a request (the context that `middleware.py` sets), a session of a read-only
@@ -146,6 +147,9 @@ class RoutedSession(ShardedSession):
         current = self.sharding.shard_key.current()
         if current is not None:
             return [str(self.shard_map.shard_of(current))]
+        open_on = self.info.get("primaries", set())
+        if len(open_on) == 1 and self._key_column(orm_context.bind_mapper) is None:
+            return [str(next(iter(open_on)))]
         self.sharding.stats.fan_outs += 1
         return [shard.id for shard in self.sharding.shards]
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapper
 
 from ..config import Settings
 from ..database import session_class
-from ..extensions import Extensions
+from ..extensions import Extensions, Primary
 from .exceptions import ShardMapUnavailableError, ShardVersionsDisagreeError
 from .replicas import ReplicaTracker
 from .routing import RoutedSession
@@ -52,6 +52,9 @@ class ShardingRuntime:
         self.stats = ShardingStats()
         self._engines = extensions.engines
         self._engines.extend(serving_engines(self.shards))
+        self._primaries_point = extensions.primaries
+        self._own_primaries = [Primary(shard.name, shard.primary) for shard in self.shards]
+        self._primaries_point.extend(self._own_primaries)
         self._map: ShardMap | None = None
         self._primaries = {shard.primary.sync_engine: shard.number for shard in self.shards}
         self._key_columns: dict[Mapper[Any], tuple[str | None, bool]] = {}
@@ -79,6 +82,8 @@ class ShardingRuntime:
     async def close(self) -> None:
         for engine in serving_engines(self.shards):
             self._engines.remove(engine)
+        for primary in self._own_primaries:
+            self._primaries_point.remove(primary)
         await dispose(self.shards)
 
     # -- the map --------------------------------------------------------------------------
