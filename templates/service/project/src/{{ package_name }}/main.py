@@ -12,7 +12,7 @@ import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager, suppress
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 
@@ -128,6 +128,12 @@ def _freeze_start_up_heap(stack: AsyncExitStack) -> None:
 
 
 async def _stop(task: "asyncio.Task[None]") -> None:
+    """Cancel a process and wait for it to end. Its own CancelledError is the expected end; one
+    meant for the caller (a timeout around the app's stop) must reach the caller."""
     task.cancel()
-    with suppress(asyncio.CancelledError):
+    try:
         await task
+    except asyncio.CancelledError:
+        current = asyncio.current_task()
+        if current is not None and current.cancelling():
+            raise

@@ -127,11 +127,13 @@ def _replica_usable(tracker: ReplicaTracker) -> Any:
 
 
 async def refresh_map(app: FastAPI) -> None:
+    """Every SHARD_MAP_REFRESH_SECONDS; like the replica poll, no request's work, so outside
+    traces (shard 0's primary is a traced engine: each look would be a trace of its own)."""
     runtime = sharding_of(app)
     while True:
         await asyncio.sleep(runtime.settings.shard_map_refresh_seconds)
         try:
-            with app.state.extensions.untraced_work():  # a refresh is no request's work
+            with app.state.extensions.untraced_work():
                 await runtime.refresh_map()
         except Exception as error:  # noqa: BLE001 - shard 0 away: keep routing by the last map
             logger.warning("shard map not refreshed (%s)", type(error).__name__)
@@ -141,7 +143,8 @@ async def poll_replicas(app: FastAPI) -> None:
     runtime = sharding_of(app)
     while True:
         await asyncio.sleep(runtime.settings.replica_poll_seconds)
-        await runtime.poll_replicas()
+        with app.state.extensions.untraced_work():
+            await runtime.poll_replicas()
 
 
 def extend(extensions: Extensions) -> None:

@@ -137,15 +137,19 @@ def serving_engines(shards: Sequence[Shard]) -> list[AsyncEngine]:
 async def dispose(shards: Sequence[Shard], timeout_seconds: float = CLOSE_TIMEOUT_SECONDS) -> None:
     """Close every pool. A server that stopped answering (a partition, a frozen replica) would
     keep a graceful close waiting forever, and the service from stopping: each engine gets
-    `timeout_seconds`, then its remaining connections are dropped without a goodbye."""
+    `timeout_seconds`, then its remaining connections are dropped without a goodbye. The
+    engines close together, so the stop takes `timeout_seconds` at most, however many servers
+    hang (one after the other, two per frozen replica would add up past a container's stop
+    timeout)."""
     engines = {id(e): e for s in shards for e in (s.primary, s.monitor)}
     engines.update({id(e): e for s in shards for r in s.replicas for e in (r.engine, r.monitor)})
-    for engine in engines.values():
-        try:
-            async with asyncio.timeout(timeout_seconds):
-                await engine.dispose()
-        except TimeoutError:
-            logger.warning(
-                "%s did not answer its close within %g s", describe(engine), timeout_seconds
-            )
-            await engine.dispose(close=False)
+    await asyncio.gather(*(_dispose(engine, timeout_seconds) for engine in engines.values()))
+
+
+async def _dispose(engine: AsyncEngine, timeout_seconds: float) -> None:
+    try:
+        async with asyncio.timeout(timeout_seconds):
+            await engine.dispose()
+    except TimeoutError:
+        logger.warning("%s did not answer its close within %g s", describe(engine), timeout_seconds)
+        await engine.dispose(close=False)
