@@ -14,7 +14,7 @@ from fastapi import Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from ..database import SessionDep
+from ..database import SessionDep, SessionmakerDep
 from ..extensions import extensions_of
 from . import service
 from .exceptions import ItemNotFoundError
