@@ -1,0 +1,37 @@
+"""The multi-tenancy section of the settings (`config.Settings` inherits it)."""
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import BaseSettings
+
+TENANT_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+
+
+class PlanRules(BaseModel):
+    """What a plan gives: its features (gates for `require_feature`) and its limits."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    features: frozenset[str] = frozenset()
+    max_items: Annotated[int, Field(ge=0)] | None = None
+    """The most items a tenant on this plan may hold; None: no limit."""
+
+
+def default_plans() -> dict[str, PlanRules]:
+    return {
+        "free": PlanRules(max_items=100),
+        "pro": PlanRules(features=frozenset({"items:export"}), max_items=100_000),
+        "enterprise": PlanRules(features=frozenset({"items:export"})),
+    }
+
+
+class Settings(BaseSettings):
+    tenant_claim: str = "tenant_id"
+    """The verified token claim naming the caller's tenant: a top-level claim (`tenant_id`,
+    `org_id`, `custom:tenant`), else a dotted path into nested claims."""
+    tenant_plans: dict[str, PlanRules] = Field(default_factory=default_plans)
+    """JSON: plan name -> {"features": [...], "max_items": N}."""
+    tenant_default_plan: str = "free"
+    tenant_cache_seconds: float = Field(default=5.0, ge=0, le=300)
+    """How long this process trusts what it read of a tenant (plan, suspension)."""

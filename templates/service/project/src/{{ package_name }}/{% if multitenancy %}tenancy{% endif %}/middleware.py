@@ -1,0 +1,58 @@
+"""Which tenant a request acts for: the claim of the verified token, never a header.
+
+At position 25, after authentication (20) has verified the caller and before the rate limiter
+(30) counts it, so buckets are per tenant and per plan. A caller whose token names a tenant
+this service does not know, or a suspended one, is refused here with a 403 problem document,
+whatever the route. A caller without a tenant goes on without one: routes that need a tenant
+(every permission the `authorize` extension point checks) refuse it there.
+"""
+
+import re
+from http import HTTPStatus
+from typing import Any
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from ..auth.principal import authentication_of, claim_at
+from ..config import Settings
+from ..problems import problem_response
+from .config import TENANT_ID_PATTERN, PlanRules
+from .context import ActiveTenant, acting_for
+from .directory import TenantDirectory
+
+POSITION = 25
+VALID_TENANT_ID = re.compile(TENANT_ID_PATTERN)
+NO_RULES = PlanRules(max_items=0)  # a plan TENANT_PLANS no longer names gives nothing
+
+
+def tenant_claim(claims: Any, claim: str) -> str | None:
+    value = claim_at(claims, claim)
+    return value if isinstance(value, str) and VALID_TENANT_ID.match(value) else None
+
+
+class TenancyMiddleware:
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.claim = settings.tenant_claim
+        self.plans = settings.tenant_plans
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        principal = authentication_of(scope).principal if scope["type"] == "http" else None
+        tenant_id = tenant_claim(principal.claims, self.claim) if principal else None
+        if tenant_id is None:
+            await self.app(scope, receive, send)
+            return
+        directory: TenantDirectory = scope["app"].state.tenants
+        record = await directory.find(tenant_id)
+        if record is None or record.suspended:
+            detail = "The tenant is suspended." if record else "The tenant does not exist."
+            await problem_response(HTTPStatus.FORBIDDEN, detail)(scope, receive, send)
+            return
+        scope.setdefault("state", {})["tenant"] = tenant_id
+        rules = self.plans.get(record.plan, NO_RULES)
+        with acting_for(ActiveTenant(record.id, record.plan, rules)):
+            await self.app(scope, receive, send)
+
+
+def tenancy_middleware(app: ASGIApp, settings: Settings) -> ASGIApp:
+    return TenancyMiddleware(app, settings)
