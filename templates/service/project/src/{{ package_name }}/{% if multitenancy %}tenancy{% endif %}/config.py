@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     tenant_claim: str = "tenant_id"
     """The verified token claim naming the caller's tenant: a top-level claim (`tenant_id`,
     `org_id`, `custom:tenant`), else a dotted path into nested claims."""
+    tenant_machine_clients: dict[str, str] = Field(default_factory=dict)
+    """JSON: client id -> tenant id, the tenant a machine client (client credentials) acts for
+    when its token names none; a client not listed acts for no tenant."""
     tenant_plans: dict[str, PlanRules] = Field(default_factory=default_plans)
     """JSON: plan name -> {"features": [...], "max_items": N}."""
     tenant_default_plan: str = "free"

@@ -1,10 +1,11 @@
 """Which tenant a request acts for: the claim of the verified token, never a header.
 
 At position 25, after authentication (20) has verified the caller and before the rate limiter
-(30) counts it, so buckets are per tenant and per plan. A caller whose token names a tenant
-this service does not know, or a suspended one, is refused here with a 403 problem document,
-whatever the route. A caller without a tenant goes on without one: routes that need a tenant
-(every permission the `authorize` extension point checks) refuse it there.
+(30) counts it, so its counts are labelled by plan. A caller whose token names a tenant this
+service does not know, or a suspended one, is refused here with a 403 problem document,
+whatever the route. A machine client whose token names no tenant acts for the one that
+TENANT_MACHINE_CLIENTS registers for it. A caller without a tenant goes on without one: routes
+that need a tenant (every permission the `authorize` extension point checks) refuse it there.
 """
 
 import re
@@ -34,11 +35,15 @@ class TenancyMiddleware:
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
         self.claim = settings.tenant_claim
+        self.machine_clients = settings.tenant_machine_clients
         self.plans = settings.tenant_plans
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         principal = authentication_of(scope).principal if scope["type"] == "http" else None
         tenant_id = tenant_claim(principal.claims, self.claim) if principal else None
+        if tenant_id is None and principal is not None and principal.is_machine:
+            # Client-credentials tokens rarely carry custom claims: the client's registered tenant.
+            tenant_id = self.machine_clients.get(principal.client_id or principal.subject)
         if tenant_id is None:
             await self.app(scope, receive, send)
             return
