@@ -1,6 +1,8 @@
 """Multi-tenancy in the capability protocol.
 
-- lifespan: `app.state.tenants`, the directory of tenants (plan, status), cached briefly;
+- lifespan: `app.state.tenants`, the directory of tenants (plan, status), cached briefly, and
+  `app.state.tenant_usage`, the requests counted per tenant (flushed by the in-app process
+  `tenant-usage`, see `metering.py`);
 - middleware at 25: the tenant of the verified token (after authentication at 20, before the
   rate limiter at 30, which then counts per tenant and labels by plan);
 - routers: tenant lifecycle (`admin` role) and `GET /tenant`;
@@ -15,13 +17,14 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from ..capability import Capability, Middleware
+from ..capability import Capability, Middleware, Process
 from ..extensions import Extensions
 from .authorization import requiring_a_tenant
 from .context import current_plan, current_tenant_id
 from .database import set_tenant
 from .directory import TenantDirectory
 from .messages import tenant_headers, tenant_log_fields, tenant_of_message
+from .metering import UsageMeter, flush_usage
 from .middleware import POSITION, tenancy_middleware
 from .plans import enforce_item_limit
 from .router import router
@@ -31,6 +34,7 @@ from .router import router
 async def tenancy_lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = app.state.settings
     app.state.tenants = TenantDirectory(app.state.sessionmaker, settings.tenant_cache_seconds)
+    app.state.tenant_usage = UsageMeter(app.state.sessionmaker)
     yield
 
 
@@ -50,5 +54,6 @@ CAPABILITY = Capability(
     lifespan=tenancy_lifespan,
     routers=(router,),
     middleware=(Middleware(POSITION, tenancy_middleware),),
+    processes=(Process("tenant-usage", flush_usage, in_app=True),),
     extend=extend,
 )

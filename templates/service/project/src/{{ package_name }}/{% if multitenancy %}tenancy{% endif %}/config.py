@@ -36,5 +36,7 @@ class Settings(BaseSettings):
     tenant_plans: dict[str, PlanRules] = Field(default_factory=default_plans)
     """JSON: plan name -> {"features": [...], "max_items": N}."""
     tenant_default_plan: str = "free"
+    tenant_usage_flush_seconds: float = Field(default=10.0, gt=0, le=3600)
+    """How often each process adds the requests it counted to `tenant_usage`."""
     tenant_cache_seconds: float = Field(default=5.0, ge=0, le=300)
     """How long this process trusts what it read of a tenant (plan, suspension)."""

@@ -20,6 +20,7 @@ from ..problems import problem_response
 from .config import TENANT_ID_PATTERN, PlanRules
 from .context import ActiveTenant, acting_for
 from .directory import TenantDirectory
+from .metering import UsageMeter
 
 POSITION = 25
 VALID_TENANT_ID = re.compile(TENANT_ID_PATTERN)
@@ -54,8 +55,10 @@ class TenancyMiddleware:
             await problem_response(HTTPStatus.FORBIDDEN, detail)(scope, receive, send)
             return
         scope.setdefault("state", {})["tenant"] = tenant_id
-        rules = self.plans.get(record.plan, NO_RULES)
-        with acting_for(ActiveTenant(record.id, record.plan, rules)):
+        tenant = ActiveTenant(record.id, record.plan, self.plans.get(record.plan, NO_RULES))
+        meter: UsageMeter = scope["app"].state.tenant_usage
+        meter.count(tenant)
+        with acting_for(tenant):
             await self.app(scope, receive, send)
 
 

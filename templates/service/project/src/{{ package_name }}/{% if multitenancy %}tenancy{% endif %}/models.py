@@ -9,10 +9,10 @@ default is `current_setting('app.tenant_id')`, the tenant `SET LOCAL` gave the t
 the row-level security policy refuses any other value.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import cast
 
-from sqlalchemy import Column, DateTime, Index, String, Table, func, text
+from sqlalchemy import BigInteger, Column, Date, DateTime, Index, String, Table, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..database import Base
@@ -29,6 +29,20 @@ class Tenant(Base):
     plan: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), server_default="active")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class TenantUsage(Base):
+    """Requests per tenant and billing period (a month); tenant-owned, under row-level security."""
+
+    __tablename__ = "tenant_usage"
+
+    tenant_id: Mapped[str] = mapped_column(
+        String(TENANT_ID_LENGTH),
+        primary_key=True,
+        server_default=text("current_setting('app.tenant_id')"),
+    )
+    period: Mapped[date] = mapped_column(Date, primary_key=True)
+    requests: Mapped[int] = mapped_column(BigInteger, server_default="0")
 
 
 TENANT_COLUMN = Column(

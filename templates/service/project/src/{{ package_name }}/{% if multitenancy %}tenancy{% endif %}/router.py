@@ -6,7 +6,8 @@ caller's own tenant.
 - `DELETE /tenants/{id}` deletes its data: every tenant-owned row, inside one transaction that
   acts for that tenant (so row-level security lets it reach those rows and no others), then the
   tenant itself; its tokens are refused from then on (an unknown tenant);
-- `GET /tenant`: the caller's tenant, its plan's features and limits, and how many items it holds.
+- `GET /tenant`: the caller's tenant, its plan's features and limits, and how many items it holds;
+- `GET /tenant/usage`: its metered requests per billing period, and the items it stores.
 """
 
 from http import HTTPStatus
@@ -23,8 +24,8 @@ from .authorization import requiring_tenant
 from .context import ActiveTenant
 from .database import SET_TENANT
 from .directory import TenantDirectory
-from .models import Tenant
-from .schemas import OwnTenant, TenantCreate, TenantRead, TenantUpdate
+from .models import Tenant, TenantUsage
+from .schemas import OwnTenant, TenantCreate, TenantRead, TenantUpdate, Usage, UsagePeriod
 
 router = APIRouter(tags=["tenants"])
 ADMIN = [Depends(require_roles("admin"))]
@@ -115,6 +116,7 @@ async def delete_tenant(
     # Its rows first, in this same transaction, acting for it: row-level security reaches them.
     await session.execute(SET_TENANT, {"tenant": tenant.id})
     await session.execute(delete(Item))
+    await session.execute(delete(TenantUsage))
     await session.delete(tenant)
     await session.commit()
     directory_of(request).forget(tenant.id)
@@ -132,3 +134,17 @@ async def own_tenant(
         max_items=tenant.rules.max_items,
         items=items or 0,
     )
+
+
+@router.get("/tenant/usage")
+async def own_usage(
+    tenant: Annotated[ActiveTenant, Depends(requiring_tenant)], session: SessionDep
+) -> Usage:
+    """The caller's tenant's metered requests per billing period (as flushed so far: up to
+    TENANT_USAGE_FLUSH_SECONDS behind), and the items it stores now."""
+    rows = await session.execute(
+        select(TenantUsage.period, TenantUsage.requests).order_by(TenantUsage.period.desc())
+    )
+    items = await session.scalar(select(func.count()).select_from(Item))
+    periods = [UsagePeriod(period=row.period, requests=row.requests) for row in rows]
+    return Usage(tenant=tenant.id, items=items or 0, periods=periods)

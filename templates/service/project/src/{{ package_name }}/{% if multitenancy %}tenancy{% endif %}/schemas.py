@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
@@ -43,3 +43,17 @@ class OwnTenant(BaseModel):
     features: list[str]
     max_items: int | None
     items: int
+
+
+class UsagePeriod(BaseModel):
+    period: date
+    """The billing period: its first day (a calendar month, UTC)."""
+    requests: int
+
+
+class Usage(BaseModel):
+    """GET /tenant/usage: requests per billing period (newest first), items stored now."""
+
+    tenant: str
+    items: int
+    periods: list[UsagePeriod]
