@@ -59,7 +59,7 @@ def main() -> None:
 
 
 def render(scratch: Path) -> tuple[Path, Path]:
-    """The project, and the matrix's shared interpreter (built from the same samples)."""
+    """The project, rendered through `scaffold new`'s code path, and the shared interpreter."""
     sys.path.insert(0, str(ROOT))
     from tests.support.render import project_and_python
 

@@ -4,6 +4,13 @@ against a hand-written floor, same run.
 Run (services up: `scripts/services up`, `eval "$(scripts/services env)"`; wrk from Debian):
 
     .venv/bin/python benchmarks/request_budget.py [--duration 8] [--rounds 2] [--items 1000]
+        [--planned NAME] [--upto rate_limiting] [--baseline main]
+
+`--planned NAME` includes a capability the catalog still lists as planned (with auth, requests
+carry a bearer token of the provider at OIDC_ISSUER), `--upto NAME` stops the request path
+there, `--baseline REF` also runs the first configuration (caching alone, the target's) and
+the last one with the generated code of git REF (before and after, same run).
+docs/performance.md shows a run and how to read it.
 
 Servers, all on loopback, one uvicorn worker each, logging at WARNING, the same JSON item:
 - floor: a hand-written FastAPI handler doing one Redis `GET` and returning the bytes (the least
@@ -16,7 +23,9 @@ Servers, all on loopback, one uvicorn worker each, logging at WARNING, the same 
 Each server is loaded in turn by wrk (one thread): `--connections` for requests/s (default 32)
 and `--tail-connections` for the latency percentiles (default 8), `--rounds` times in
 alternating order. Printed: requests/s, p50/p99, the ratio to the floor, and what each
-capability adds per request in microseconds and as a % of the floor's own time per request.
+capability adds per request in microseconds and as a % of the floor's: in wall time
+(1e6 / requests/s) and in the server process's own CPU time (`/proc`), which contention for
+shared cores changes least.
 Targets (issue 18): caching alone >= 0.75x the floor's requests/s with p99 <= 1.5x the floor's;
 every request-path capability present >= 0.5x. Numbers only; nothing here asserts a time.
 """
@@ -38,7 +47,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import budget_auth  # noqa: E402
+from benchmarks.budget_baseline import as_of  # noqa: E402
+from benchmarks.budget_reference import BARE_APP, FLOOR_APP, delete_keys, set_floor_keys  # noqa: E402
 from benchmarks.budget_servers import (  # noqa: E402
+    BENCH_ENVIRONMENT,
     WRK_SCRIPT,
     Result,
     get,
@@ -48,69 +61,42 @@ from benchmarks.budget_servers import (  # noqa: E402
 )
 from scaffold.catalog import CATALOG  # noqa: E402
 from tests.matrix.runtime_checks import fresh_database  # noqa: E402
-from tests.support.render import render, shared_interpreter  # noqa: E402
+from tests.support.render import (  # noqa: E402
+    planned_interpreter,
+    render,
+    render_planned,
+    shared_interpreter,
+)
 
 SERVICES_HINT = 'run `scripts/services up` and `eval "$(scripts/services env)"`'
 PACKAGE = "bench_svc"
 # The request path, in the order the issue prices it: each configuration adds one capability.
 REQUEST_PATH = ("caching", "rate_limiting", "auth", "multitenancy", "observability")
-# Per capability: the environment that keeps the benchmark measuring its cost, not its refusals.
-BENCH_ENVIRONMENT: dict[str, dict[str, str]] = {
-    "rate_limiting": {  # admitted, yet the limiter runs its Redis script on every request
-        "RATE_LIMIT_POLICIES": '{"default": {"limit": 1000000, "window_seconds": 1},'
-        ' "sensitive": {"limit": 5, "window_seconds": 60, "fail_open": false}}',
-    },
-}
-
-FLOOR_APP = """
-import os
-
-from fastapi import FastAPI, Response
-from redis.asyncio import Redis
-
-redis = Redis.from_url(os.environ["REDIS_URL"])
-prefix = os.environ["FLOOR_PREFIX"]
-app = FastAPI()
-
-
-@app.get("/items/{item_id}")
-async def item(item_id: str) -> Response:
-    raw = await redis.get(f"{prefix}:{item_id}")
-    if raw is None:
-        return Response(status_code=404)
-    return Response(raw, media_type="application/json")
-"""
-
-BARE_APP = """
-from fastapi import FastAPI
-
-app = FastAPI()
-ITEM = {"description": "seeded for the benchmark", "created_at": "2026-11-30T12:00:00Z"}
-
-
-@app.get("/items/{item_id}")
-async def item(item_id: str) -> dict[str, str]:
-    return {"id": item_id, "name": f"item {item_id}", **ITEM}
-"""
 
 
 @dataclass
 class Server:
     name: str
-    priced: bool = True
-    """One of the cumulative configurations: what it adds is its cost over the previous one."""
+    over: str | None = None
+    """The server this one is priced over (the previous configuration); None: not priced."""
     base: str = ""
+    tokens: Path | None = None
+    """Bearer tokens its requests carry, in turn (with `auth`)."""
     results: dict[int, list[Result]] = field(default_factory=dict)
 
     def median(self, connections: int, attribute: str) -> float:
         return statistics.median(getattr(r, attribute) for r in self.results[connections])
 
 
-def configurations() -> tuple[list[tuple[str, ...]], list[str]]:
-    """Cumulative capability sets to measure, and the request-path capabilities not available."""
-    available = {c.name for c in CATALOG if c.available}
-    missing = [name for name in REQUEST_PATH if name not in available]
-    present = [name for name in REQUEST_PATH if name in available]
+def configurations(
+    upto: str | None = None, planned: tuple[str, ...] = ()
+) -> tuple[list[tuple[str, ...]], list[str]]:
+    """Cumulative capability sets to measure, and the request-path capabilities not available
+    (`planned` ones count as available: rendered from their code on main)."""
+    available = {c.name for c in CATALOG if c.available} | set(planned)
+    path = REQUEST_PATH[: REQUEST_PATH.index(upto) + 1] if upto else REQUEST_PATH
+    missing = [name for name in path if name not in available]
+    present = [name for name in path if name in available]
     return [tuple(present[: n + 1]) for n in range(len(present))], missing
 
 
@@ -125,16 +111,35 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=1000, help="items seeded and requested")
     parser.add_argument("--connections", type=int, default=32, help="for requests/s")
     parser.add_argument("--tail-connections", type=int, default=8, help="for p50/p99")
+    parser.add_argument("--upto", choices=REQUEST_PATH, help="stop after this capability")
+    parser.add_argument(
+        "--baseline",
+        metavar="REF",
+        help="also measure the first and the last configuration with their generated code as of"
+        " git REF (the service package's plain .py files that differ): before and after, same run",
+    )
+    parser.add_argument(
+        "--planned",
+        action="append",
+        default=[],
+        choices=[c.name for c in CATALOG if not c.available],
+        help="include this planned capability (rendered from its code, outside `scaffold new`'s"
+        " refusal; its dependencies in an environment of their own)",
+    )
     options = parser.parse_args()
-    for name in ("DATABASE_URL", "REDIS_URL"):
+    configs, missing = configurations(options.upto, tuple(options.planned))
+    with_auth = any("auth" in capabilities for capabilities in configs)
+    for name in ["DATABASE_URL", "REDIS_URL", *(["OIDC_ISSUER"] if with_auth else [])]:
         if not os.environ.get(name):
             sys.exit(f"{name} is not set: {SERVICES_HINT}")
     wrk = shutil.which("wrk") or sys.exit("wrk is not installed: apt-get install -y wrk")
-    configs, missing = configurations()
 
     with tempfile.TemporaryDirectory(prefix="budget-bench-") as scratch_dir, ExitStack() as stack:
         scratch = Path(scratch_dir)
-        python = shared_interpreter(scratch)
+        projects = [
+            render_config(scratch, i, capabilities) for i, capabilities in enumerate(configs)
+        ]
+        python = planned_interpreter(projects) if options.planned else shared_interpreter(scratch)
         prefix = f"budget_bench_{secrets.token_hex(4)}"
         stack.callback(delete_keys, python, prefix)
         base_env = {
@@ -148,8 +153,9 @@ def main() -> None:
         ids: list[str] = []
         servers: list[Server] = []
         for index, capabilities in enumerate(configs):
-            ids = start_generated(stack, scratch, python, base_env, index, capabilities, ids,
-                                  options.items, servers)  # fmt: skip
+            baseline = options.baseline if index in (0, len(configs) - 1) else None
+            ids = start_generated(stack, projects[index], python, base_env, index, capabilities,
+                                  ids, options.items, servers, baseline)  # fmt: skip
         floor, bare = Server("floor"), Server("bare")
         reference_body = {item_id: get(f"{servers[0].base}/items/{item_id}") for item_id in ids}
         set_floor_keys(python, base_env, reference_body)
@@ -162,9 +168,50 @@ def main() -> None:
     report(floor, bare, servers, missing, options)
 
 
+def render_config(scratch: Path, index: int, capabilities: tuple[str, ...]) -> Path:
+    """One configuration's project, through `scaffold new`'s code path (planned capabilities:
+    the same render, from a template copy whose questions offer them)."""
+    available = {c.name for c in CATALOG if c.available}
+    if set(capabilities) <= available:
+        return render("bench-svc", scratch / f"config{index}", capabilities)
+    return render_planned("bench-svc", scratch / f"config{index}", capabilities)
+
+
+def prepare(
+    stack: ExitStack,
+    project: Path,
+    python: Path,
+    base_env: dict[str, str],
+    key_prefix: str,
+    index: int,
+    capabilities: tuple[str, ...],
+    ids: list[str],
+    items: int,
+) -> tuple[dict[str, str], list[str]]:
+    """Migrate and seed one configuration: its environment and item ids."""
+    database_url = stack.enter_context(
+        fresh_database(os.environ["DATABASE_URL"], f"budget_bench_{secrets.token_hex(4)}")
+    )
+    env = {
+        **base_env,
+        "DATABASE_URL": database_url,
+        "REDIS_KEY_PREFIX": f"{key_prefix}.c{index}",
+        "PYTHONPATH": str(project / "src"),
+    }
+    for capability in capabilities:
+        env.update(BENCH_ENVIRONMENT.get(capability, {}))
+    if "auth" in capabilities:
+        env.update(budget_auth.ENVIRONMENT)
+    subprocess.run(
+        [str(python), "-m", "alembic", "upgrade", "heads"],
+        cwd=project, env=env, check=True, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    return env, seed(database_url, items, ids)
+
+
 def start_generated(
     stack: ExitStack,
-    scratch: Path,
+    project: Path,
     python: Path,
     base_env: dict[str, str],
     index: int,
@@ -172,34 +219,34 @@ def start_generated(
     ids: list[str],
     items: int,
     servers: list[Server],
+    baseline: str | None = None,
 ) -> list[str]:
-    """Render, migrate and seed one configuration, start its server(s); return the item ids."""
-    project = render("bench-svc", scratch / f"config{index}", capabilities)
-    database_url = stack.enter_context(
-        fresh_database(os.environ["DATABASE_URL"], f"budget_bench_{secrets.token_hex(4)}")
-    )
-    env = {
-        **base_env,
-        "DATABASE_URL": database_url,
-        "REDIS_KEY_PREFIX": f"{base_env['BENCH_KEY_PREFIX']}.c{index}",
-        "PYTHONPATH": str(project / "src"),
-    }
-    for capability in capabilities:
-        env.update(BENCH_ENVIRONMENT.get(capability, {}))
-    subprocess.run(
-        [str(python), "-m", "alembic", "upgrade", "heads"],
-        cwd=project, env=env, check=True, stdout=subprocess.DEVNULL,
-    )  # fmt: skip
-    ids = seed(database_url, items, ids)
-    variants = [(Server(label(capabilities)), env)]
+    """Prepare one configuration, start its server(s), warm their caches; return the item ids.
+
+    The first configuration also runs without `gc.freeze()`; with `auth`, requests carry a
+    bearer token (`budget_auth.py`); with `baseline`, the
+    configuration also runs from a copy of its project holding the generated code of that ref."""
+    env, ids = prepare(stack, project, python, base_env, base_env["BENCH_KEY_PREFIX"], index,
+                       capabilities, ids, items)  # fmt: skip
+    name = label(capabilities)
+    over = label(capabilities[:-1]) if len(capabilities) > 1 else "floor"
+    variants = [(Server(name, over=over), project, env)]
     if index == 0:  # the garbage-collector question, decided by measurement
-        unfrozen = Server(f"{label(capabilities)}, no freeze", priced=False)
-        variants.append((unfrozen, {**env, "GC_FREEZE_AFTER_START_UP": "false"}))
+        unfrozen = {**env, "GC_FREEZE_AFTER_START_UP": "false"}
+        variants.append((Server(f"{name}, no freeze"), project, unfrozen))
+    if "auth" in capabilities:
+        variants[0][0].tokens = budget_auth.token_file(project.parent.parent)
+    if baseline:
+        old = as_of(project, project.parent.parent / f"config{index}-{baseline}", baseline)
+        old_env = {**env, "PYTHONPATH": str(old / "src")}
+        variants.insert(0, (Server(f"{name} ({baseline})", over=over), old, old_env))
+        variants[0][0].tokens = variants[1][0].tokens
     uvicorn = ["--factory", f"{PACKAGE}.main:create_app"]
-    for entry, variant_env in variants:
-        entry.base = stack.enter_context(server(python, project, variant_env, uvicorn))
+    for entry, folder, variant_env in variants:
+        entry.base = stack.enter_context(server(python, folder, variant_env, uvicorn))
+        token = entry.tokens.read_text().split("\n", 1)[0] if entry.tokens else None
         for item_id in ids:  # the cache warm: every measured read is a hit
-            get(f"{entry.base}/items/{item_id}")
+            get(f"{entry.base}/items/{item_id}", token=token)
         servers.append(entry)
     return ids
 
@@ -213,37 +260,16 @@ def measure(
     script = scratch / "random-item.lua"
     script.write_text(WRK_SCRIPT)
     for entry in everyone:  # warm up: pools, connections, caches
-        load(wrk, entry.base, script, ids_file, connections=options.connections, seconds=2)
+        load(wrk, entry.base, script, ids_file, options.connections, 2, entry.tokens)
     for round_number in range(options.rounds):
         order = everyone if round_number % 2 == 0 else list(reversed(everyone))
         for entry in order:
             for connections in (options.connections, options.tail_connections):
-                result = load(wrk, entry.base, script, ids_file, connections, options.duration)
+                result = load(wrk, entry.base, script, ids_file, connections, options.duration,
+                              entry.tokens)  # fmt: skip
                 entry.results.setdefault(connections, []).append(result)
                 print(f"round {round_number + 1}, {entry.name:<22} {connections:>2} conn: "
                       f"{result.describe()}", flush=True)  # fmt: skip
-
-
-def set_floor_keys(python: Path, env: dict[str, str], bodies: dict[str, str]) -> None:
-    """The floor serves the very bytes the generated service answers, from its own keys."""
-    lines = "\n".join(f"{item_id} {body}" for item_id, body in bodies.items())
-    code = (
-        "import os, sys, redis; r = redis.Redis.from_url(os.environ['REDIS_URL']); "
-        "p = r.pipeline(transaction=False)\n"
-        "for line in sys.stdin:\n"
-        "    item_id, body = line.rstrip('\\n').split(' ', 1)\n"
-        "    p.set(f\"{os.environ['FLOOR_PREFIX']}:{item_id}\", body)\n"
-        "p.execute()"
-    )
-    subprocess.run([str(python), "-c", code], env=env, input=lines, text=True, check=True)
-
-
-def delete_keys(python: Path, prefix: str) -> None:
-    code = (
-        "import os, redis; r = redis.Redis.from_url(os.environ['REDIS_URL']); "
-        f"keys = list(r.scan_iter(match='{prefix}*', count=1000)); keys and r.unlink(*keys)"
-    )
-    subprocess.run([str(python), "-c", code], check=False)
 
 
 def report(
@@ -265,22 +291,34 @@ def report(
     header = (
         f"{'server':<22}{'req/s':>8}{'x floor':>9}{'p50 ms':>8}{'p99 ms':>8}"
         f"{'p99 x floor':>12}{'us/req':>8}{'adds us':>9}{'adds %':>8}"
+        f"{'cpu us':>8}{'adds cpu':>10}{'adds %':>8}"
     )
     print(header)
     print("-" * len(header))
-    previous_us = floor_us  # caching's cost is over the floor; each next one over the previous
-    for entry in (floor, bare, *servers):
+    floor_cpu = floor.median(wide, "cpu_us_per_request")
+    everyone = {entry.name: entry for entry in (floor, bare, *servers)}
+    for entry in everyone.values():
         rps = entry.median(wide, "per_second")
         us = 1e6 / rps
-        adds = ""
-        if entry in servers and entry.priced:
-            adds = f"{us - previous_us:9.0f}{100 * (us - previous_us) / floor_us:7.0f}%"
-            previous_us = us
+        cpu = entry.median(wide, "cpu_us_per_request")
+        adds = f"{'':17}{cpu:8.0f}"
+        if entry.over:  # what it adds over the configuration before it
+            over = everyone[entry.over]
+            over_us = 1e6 / over.median(wide, "per_second")
+            over_cpu = over.median(wide, "cpu_us_per_request")
+            adds = (
+                f"{us - over_us:9.0f}{100 * (us - over_us) / floor_us:7.0f}%"
+                f"{cpu:8.0f}{cpu - over_cpu:10.0f}{100 * (cpu - over_cpu) / floor_cpu:7.0f}%"
+            )
         print(
             f"{entry.name:<22}{rps:8.0f}{rps / floor_rps:9.2f}{entry.median(tail, 'p50_ms'):8.2f}"
             f"{entry.median(tail, 'p99_ms'):8.2f}{entry.median(tail, 'p99_ms') / floor_p99:12.2f}"
             f"{us:8.0f}{adds}"
         )
+    print(
+        "us/req = 1e6 / req/s (wall time, shared cores included); cpu us = the server process's"
+        " user + system CPU per request (what contention for the cores changes least)"
+    )
     if missing:
         print(f"not available in the catalog yet: {', '.join(missing)}")
     errors = sum(r.socket_errors + r.non_2xx for s in (floor, bare, *servers)

@@ -14,8 +14,14 @@ from typing import Any
 
 import pytest
 
+from tests.matrix.reuse import Store
 from tests.matrix.runner import CHILD, Command, ForkServer, FreshInterpreters, Runner, run
-from tests.matrix.runtime_checks import Combination, interactions_are_declared_right
+from tests.matrix.runtime_checks import (
+    Combination,
+    Worker,
+    interactions_are_declared_right,
+    own_tests_pass,
+)
 
 PYTEST_INI = """\
 [pytest]
@@ -44,7 +50,8 @@ def test_failing_together():
     assert os.environ.get("FAIL_TOGETHER") != "1"
 
 
-@pytest.mark.skip(reason="skipped on purpose")
+# A sample project's test, not one of ours: the harness must report a skip as "not passed".
+@pytest.mark.skip(reason="the harness must see a skipped test and fail the combination")
 def test_skipped():
     pass
 """
@@ -179,3 +186,32 @@ def test_a_wrong_interaction_marker_fails_the_combination(names: list[str], prob
 def test_a_right_interaction_marker_passes() -> None:
     test = {"test": "t::x", "capabilities": ["caching", "rate_limiting"], "outcome": "passed"}
     interactions_are_declared_right(combination("caching", "rate_limiting"), [test])
+
+
+def test_the_probe_leaves_out_the_tests_tier_1_made_and_says_which(
+    fork_server: ForkServer, tmp_path: Path
+) -> None:
+    project = toy_project(tmp_path / "project", value=1)
+    covered = "tests/test_value.py::test_failing_together,tests/test_value.py::test_skipped"
+    code, probe = pytest_run(
+        fork_server, project, "tests/test_value.py", f"--matrix-covered={covered}",
+        EXPECTED="1", FAIL_TOGETHER="1",
+    )  # fmt: skip
+    assert code == 0, (tmp_path / "pytest.log").read_text()
+    assert probe["covered_by_tier_1"] == covered.split(",")
+    assert probe["not_passed"] == []
+    assert probe["counts"] == {"passed": 2}
+
+
+def test_a_covered_test_the_project_no_longer_has_fails_the_combination(
+    fork_server: ForkServer, tmp_path: Path
+) -> None:
+    project = toy_project(tmp_path / "project", value=1)
+    (project / "tests" / "test_value.py").write_text(TESTS.replace("test_together", "renamed"))
+    gone = "tests/test_value.py::test_together"
+    worker = Worker(fork_server, Path(sys.executable), tmp_path, Store(tmp_path / "s"), "toy")
+    combination = Combination("x", frozenset(), project, "toypkg", covered=(gone,))
+    env = environment(project, EXPECTED="1")
+
+    with pytest.raises(AssertionError, match="tier 1 covers tests the project no longer has"):
+        own_tests_pass(combination, worker, env, [], {})

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from scaffold.matrix import combinations
-from tests.matrix import merge, projection, report
+from tests.matrix import merge, projection, report, report_markdown
 
 
 def entry(label: str, caps: list[str], seconds: float, *, ok: bool = True, cold: bool = False,
@@ -26,24 +26,43 @@ def entry(label: str, caps: list[str], seconds: float, *, ok: bool = True, cold:
     }  # fmt: skip
 
 
+# The measured capabilities of these examples: the combinations made of them alone are "run";
+# every other capability of the catalog counts as not measured.
+MEASURED = frozenset({"caching", "rate_limiting"})
+
+
 def every(seconds: dict[str, float], **failing: bool) -> list[dict[str, Any]]:
     return [
         entry(s.label(), sorted(s.capabilities), seconds[s.label()], ok=not failing.get(s.label()))
         for s in combinations()
+        if s.capabilities <= MEASURED
     ]
+
+
+def all_combinations(failing: str = "") -> list[dict[str, Any]]:
+    """An entry for every combination the catalog offers (what a whole matrix run writes)."""
+    return [
+        entry(s.label(), sorted(s.capabilities), SECONDS.get(s.label(), 20.0),
+              ok=s.label() != failing)
+        for s in combinations()
+    ]  # fmt: skip
 
 
 SECONDS = {"base": 10.0, "caching": 15.0, "rate_limiting": 13.0, "caching+rate_limiting": 18.0}
 
 
 def test_a_capability_is_ready_only_when_every_combination_with_it_ran_and_passed() -> None:
-    assert set(SECONDS) == {s.label() for s in combinations()}, "update for the new catalog"
-    ready = report.readiness(every(SECONDS))
+    assert set(SECONDS) == {s.label() for s in combinations() if s.capabilities <= MEASURED}
+    ready = report.readiness(all_combinations())
     assert ready["caching"]["ready"] and ready["rate_limiting"]["ready"]
-    failing = report.readiness(every(SECONDS, **{"caching+rate_limiting": True}))
+    failing = report.readiness(all_combinations(failing="caching+rate_limiting"))
     assert not failing["caching"]["ready"] and not failing["rate_limiting"]["ready"]
-    partial = report.readiness([e for e in every(SECONDS) if e["id"] != "caching"])
-    assert partial["caching"] == {"combinations": 2, "ran": 1, "passed": 1, "ready": False}
+    with_caching = sum("caching" in s.capabilities for s in combinations())
+    partial = report.readiness([e for e in all_combinations() if e["id"] != "caching"])
+    assert partial["caching"] == {
+        "combinations": with_caching, "ran": with_caching - 1, "passed": with_caching - 1,
+        "ready": False,
+    }  # fmt: skip
     assert partial["rate_limiting"]["ready"]
 
 
@@ -82,6 +101,23 @@ def test_totals_percentiles_and_reuse_counts() -> None:
     assert summary["reuse"]["tier 2"]["ran"] == 4
 
 
+def test_render_and_tier_one_medians_and_what_each_check_costs_when_it_runs() -> None:
+    entries = every(SECONDS)
+    entries[0]["cold"] = True
+    entries[0]["tier1"]["seconds"] = 100.0  # filled the caches: not a warm tier 1
+    entries[1]["render_seconds"] = 3.0
+    for index, seconds in enumerate((4.0, 6.0, 9.0)):
+        entries[index]["tier1"]["checks"]["hadolint"]["seconds"] = seconds
+    entries[3]["tier1"]["checks"]["hadolint"]["reused_from"] = "base"
+    summary = report.summarise(entries, 40.0)
+    assert summary["totals"]["median_render_seconds"] == 1.0
+    assert summary["totals"]["median_tier1_seconds"] == 2.0
+    assert summary["checks"]["hadolint"] == {
+        "ran": 3, "median_seconds": 6.0, "total_seconds": 19.0,
+    }  # fmt: skip
+    assert "| hadolint | 3 | 6.0 | 19.0 |" in report_markdown.markdown(summary)
+
+
 def shard(folder: Path, entries: list[dict[str, Any]]) -> Path:
     folder.mkdir(parents=True)
     (folder / "results-gw0.jsonl").write_text("".join(json.dumps(e) + "\n" for e in entries))
@@ -91,13 +127,31 @@ def shard(folder: Path, entries: list[dict[str, Any]]) -> Path:
 def test_merging_shards_checks_that_each_combination_ran_exactly_once(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    entries = every(SECONDS)
+    entries = all_combinations()
     one, two = shard(tmp_path / "1", entries[:2]), shard(tmp_path / "2", entries[2:])
     out = tmp_path / "merged"
     assert merge.main([str(one), str(two), "--out", str(out), "--expect-every-combination"]) == 0
-    assert len(json.loads((out / "report.json").read_text())["combinations"]) == 4
+    merged = json.loads((out / "report.json").read_text())["combinations"]
+    assert len(merged) == len(entries)
     assert merge.main([str(one), "--out", str(out), "--expect-every-combination"]) == 1
-    assert "missing: ['caching+rate_limiting', 'rate_limiting']" in capsys.readouterr().err
+    missing = sorted(e["id"] for e in entries[2:])
+    assert f"missing: {missing}" in capsys.readouterr().err
     again = shard(tmp_path / "3", entries[1:2])
     assert merge.main([str(one), str(two), str(again), "--out", str(out)]) == 1
     assert "ran more than once" in capsys.readouterr().err
+
+
+def test_test_modules_are_ranked_by_the_seconds_they_cost_where_they_ran() -> None:
+    ran = entry("caching", ["caching"], 20.0)
+    ran["tier2"]["module_seconds"] = {"tests/a.py": 4.0, "tests/b.py": 1.0}
+    other = entry("base", [], 20.0)
+    other["tier2"]["module_seconds"] = {"tests/a.py": 2.0}
+    reused = entry("rate_limiting", ["rate_limiting"], 20.0)
+    reused["tier2"].update(reused_from="base", module_seconds={"tests/b.py": 50.0})
+    summary = report.summarise([ran, other, reused], wall_seconds=60.0)
+    rows = summary["test_modules"]
+    assert rows == [
+        {"module": "tests/a.py", "combinations": 2, "total_seconds": 6.0, "median_seconds": 3.0},
+        {"module": "tests/b.py", "combinations": 1, "total_seconds": 1.0, "median_seconds": 1.0},
+    ]
+    assert "| `tests/a.py` | 2 | 6.0 | 85.7 | 3.0 |" in report_markdown.markdown(summary)

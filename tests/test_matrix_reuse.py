@@ -8,13 +8,14 @@ from pathlib import Path
 import pytest
 
 from scaffold.selection import Selection
+from tests.matrix import terraform_checks
 from tests.matrix.reuse import Manifest, Store
 from tests.matrix.shared_env import VENV
 from tests.matrix.static_checks import Tools
 from tests.matrix.static_tier import CHECKS, Check, check_key, check_outcome
 from tests.matrix.workspace import render
 
-KEYED = [check for check in CHECKS if check.inputs]
+KEYED = [check for check in CHECKS if check.keyed]
 PYTHON = VENV / "bin" / "python"
 RATE_LIMITING = Selection(capabilities=frozenset({"rate_limiting"}), variants={})
 
@@ -42,15 +43,19 @@ def a_file_below(project: Path, relative: str) -> Path:
 @pytest.mark.parametrize("check", KEYED, ids=[c.name for c in KEYED])
 def test_every_declared_input_is_in_the_key(check: Check, project: Path) -> None:
     before = check_key(check, project, PYTHON)
-    for relative in check.inputs:
+    for relative in check.inputs_in(project):
         path = a_file_below(project, relative)
         original = path.read_bytes() if path.exists() else None
+        created = [parent for parent in reversed(path.parents) if not parent.exists()]
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes((original or b"") + b"\n# one more line\n")
         assert check_key(check, project, PYTHON) != before, (
             f"{check.name}: {relative} is not in the key"
         )
         if original is None:
             path.unlink()
+            for parent in reversed(created):  # the folders it needed, deepest first
+                parent.rmdir()
         else:
             path.write_bytes(original)
         assert check_key(check, project, PYTHON) == before
@@ -58,7 +63,7 @@ def test_every_declared_input_is_in_the_key(check: Check, project: Path) -> None
 
 @pytest.mark.parametrize("check", KEYED, ids=[c.name for c in KEYED])
 def test_a_new_file_next_to_an_input_folder_changes_the_key(check: Check, project: Path) -> None:
-    folders = [project / r for r in check.inputs if (project / r).is_dir()]
+    folders = [project / r for r in check.inputs_in(project) if (project / r).is_dir()]
     before = check_key(check, project, PYTHON)
     for folder in folders:
         (folder / "appeared.txt").write_text("nobody reads me\n")
@@ -70,9 +75,30 @@ def test_a_new_file_next_to_an_input_folder_changes_the_key(check: Check, projec
 def test_files_the_check_does_not_read_leave_the_key_alone(check: Check, project: Path) -> None:
     before = check_key(check, project, PYTHON)
     (project / "README.md").write_text("rewritten\n")
-    if not any(relative == "src" for relative in check.inputs):
+    if not any(relative == "src" for relative in check.inputs_in(project)):
         (project / "src" / "matrix_svc" / "new_module.py").write_text("X = 1\n")
     assert check_key(check, project, PYTHON) == before
+
+
+def test_the_terraform_plan_is_keyed_on_exactly_the_files_it_copies(project: Path) -> None:
+    (plan,) = [check for check in CHECKS if check.name == "terraform plan"]
+    folder = project / terraform_checks.TERRAFORM_DIR
+    before = check_key(plan, project, PYTHON)
+    (folder / "README.md").write_text("documentation: Terraform never reads it\n")
+    assert check_key(plan, project, PYTHON) == before
+    beside = 'locals {\n  rules = file("${path.module}/../x/r.yml")\n}\n'
+    (folder / "appeared.tf").write_text(beside)
+    with_new_file = check_key(plan, project, PYTHON)
+    assert with_new_file != before
+    assert "deploy/x/r.yml" in plan.inputs_in(project)  # named beside the folder, absent
+    (project / "deploy" / "x").mkdir()
+    (project / "deploy" / "x" / "r.yml").write_text("groups: []\n")
+    assert check_key(plan, project, PYTHON) != with_new_file
+    with terraform_checks.terraform_copy(project) as copy:
+        root = copy.parents[1]
+        copied = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+    assert copied == sorted(plan.inputs_in(project))
+    assert "deploy/terraform/README.md" not in copied
 
 
 def test_the_key_is_the_same_in_another_folder(project: Path, tmp_path: Path) -> None:

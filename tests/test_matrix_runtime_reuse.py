@@ -28,11 +28,22 @@ def test_the_flag_is_down() -> None:
 """
 
 
+SPAWNING_TESTS = (
+    "tests/integration/test_migrations.py",
+    "tests/integration/test_server_process.py",
+    "tests/unit/test_startup_settings.py",
+)
+
+
 @pytest.fixture
 def worker(tmp_path: Path) -> Iterator[tuple[Worker, Path]]:
     python = shared_python()
     project = render(Selection(capabilities=frozenset(), variants={}), tmp_path / "w", None)
     (project / "tests" / "unit" / "test_probing.py").write_text(PROBING_TEST)
+    # A run whose tests start processes cannot be traced, so it is never reused (_manifest);
+    # this test is about reuse, so its project keeps only the tests that run in-process.
+    for spawning in SPAWNING_TESTS:
+        (project / spawning).unlink()
     logs = tmp_path / "logs"
     logs.mkdir()
     requirements = json.loads((VENV / "requirements.json").read_text())

@@ -24,6 +24,7 @@ from scaffold.selection import Selection
 from scaffold.template_source import TemplateSource, packaged_template
 from tests.matrix import runtime_checks, static_checks
 from tests.support.render import shared_interpreter
+from tests.support.tool_caches import lasting_caches, worker_name
 
 TOY = Capability(
     name="toy",
@@ -190,12 +191,15 @@ def test_the_toy_capability_renders_lints_and_runs(
     ).read_text(encoding="utf-8")
     assert "## Toy" in (project / "README.md").read_text(encoding="utf-8")
 
-    tools = static_checks.Tools(python=python, caches=tmp_path / "caches")
-    static_checks.no_template_leftovers(project, tools)
-    static_checks.python_compiles(project, tools)
-    static_checks.ruff_clean(project, tools)
-    static_checks.mypy_clean(project, tools)
+    with lasting_caches(worker_name("-checks"), tmp_path / "caches") as caches:
+        tools = static_checks.Tools(python=python, caches=caches)
+        static_checks.no_template_leftovers(project, tools)
+        static_checks.python_compiles(project, tools)
+        static_checks.ruff_clean(project, tools)
+        static_checks.mypy_clean(project, tools)
 
     label = combination.label(TOY_CATALOG)
-    result = runtime_checks.tier_two_once(project, python, "toy_svc", tmp_path / "logs", label)
+    result = runtime_checks.tier_two_once(
+        project, python, "toy_svc", tmp_path / "logs", label, frozenset(combination.capabilities)
+    )
     assert result.outcome == "passed", result.message

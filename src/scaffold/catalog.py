@@ -121,7 +121,7 @@ CATALOG = Catalog(
             title="Sharding and read replicas",
             help="Route rows by a stable shard key across PostgreSQL shards; reads to replicas "
             "with read-your-writes and primary fallback.",
-            available=True,
+            available=False,  # on main; offered once its combinations pass (see its issue)
         ),
         Capability(
             name="caching",
@@ -147,7 +147,7 @@ CATALOG = Catalog(
                     services=(("kafka", "kafka"), ("rabbitmq", "rabbitmq")),
                 ),
             ),
-            available=True,
+            available=False,  # on main; offered once its combinations pass (see its issue)
         ),
         Capability(
             name="rate_limiting",
@@ -168,6 +168,7 @@ CATALOG = Catalog(
         ),
         Capability(
             name="cicd",
+            package="release",
             title="CI/CD",
             help="Build and push the image, Terraform plan/apply over OIDC, rolling deploys "
             "to ECS with rollback.",

@@ -382,6 +382,8 @@ def _finish_update(result: Any, as_json: bool) -> None:
             typer.echo(line, nl=not line.endswith("\n"))
         for line in report.err:
             typer.echo(line, err=True)
+        for warning in result.warnings:
+            typer.echo(f"scaffold: warning: {warning}", err=True)
     if result.status in ("conflicts", "not-committed"):
         raise typer.Exit(1)
 

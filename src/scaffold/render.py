@@ -11,8 +11,7 @@ import os
 import shutil
 import tempfile
 import warnings
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from pathlib import Path
 
 import yaml
@@ -92,8 +91,11 @@ def _run_copier(
     import jinja2
     from copier.errors import CopierError
 
+    from scaffold.compile_memo import compiled_once
+    from scaffold.copier_shortcuts import no_index_sync, plain_answers_path
+
     try:
-        with warnings.catch_warnings(), _no_index_sync():
+        with warnings.catch_warnings(), no_index_sync(), plain_answers_path(), compiled_once():
             warnings.simplefilter("ignore")  # Copier's DirtyLocalWarning etc.; we report errors
             worker = copier.run_copy(
                 template,
@@ -112,31 +114,6 @@ def _run_copier(
     except OSError as error:  # e.g. a dangling symlink in the template
         where = f": {_in_template(str(error.filename), template)}" if error.filename else ""
         raise TemplateError(f"{error.strerror or type(error).__name__}{where}") from None
-
-
-@contextmanager
-def _no_index_sync() -> Iterator[None]:
-    """Skip Copier's per-file question to git about the destination's index.
-
-    For each file it writes, Copier runs git to see whether the destination repository ignores
-    file modes (`core.fileMode=false`) and tracks that file, to fix its executable bit in the
-    index. scaffold always renders into a new folder, whose files no index tracks, so the
-    answer is always "nothing to do"; asking costs one git process per file, the largest part
-    of a render's time on a busy machine. Where Copier has no such step, nothing changes.
-    """
-    from copier import _main
-
-    worker = _main.Worker
-    step = "_sync_git_index_executable_bit"
-    original = worker.__dict__.get(step)
-    if original is None:
-        yield
-        return
-    setattr(worker, step, lambda self, *args, **kwargs: None)
-    try:
-        yield
-    finally:
-        setattr(worker, step, original)
 
 
 def _in_template(path: str, template: str) -> str:

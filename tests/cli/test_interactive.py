@@ -18,6 +18,8 @@ from tests.support.disk import snapshot
 DOWN = "\x1b[B"
 SPACE = " "
 ENTER = "\r"
+RENDERING_SECONDS = 300
+"""Writing the project on a loaded CI machine has taken longer than the prompts' 30 s."""
 
 
 def test_ticking_with_arrows_and_space_equals_the_flags(workdir: Path) -> None:
@@ -25,7 +27,7 @@ def test_ticking_with_arrows_and_space_equals_the_flags(workdir: Path) -> None:
     ticked = available[:: max(1, len(available) // 2)][:2]  # the first, and one further on
     child = pexpect.spawn(
         sys.executable,
-        ["-m", "scaffold", "new", "demo", "--output-dir", "typed", "--no-git"],
+        ["-m", "scaffold", "new", "demo", "--output-dir", "typed", "--no-git", "--no-lock"],
         cwd=str(workdir),
         env={**os.environ, "TERM": "xterm", "COLUMNS": "120", "LINES": "40"},
         encoding="utf-8",
@@ -46,14 +48,15 @@ def test_ticking_with_arrows_and_space_equals_the_flags(workdir: Path) -> None:
             child.expect(variant.help)
             child.send(DOWN + ENTER)  # the second choice: not the default
             chosen_variants += [variant.flag, variant.choices[1]]
-    child.expect(pexpect.EOF)
+    # Rendering follows the last answer; the 30 s above are for a prompt to appear, not for it.
+    child.expect(pexpect.EOF, timeout=RENDERING_SECONDS)
     child.close()
     assert child.exitstatus == 0, child.before
 
     names = ",".join(c.name for c in ticked)
     flags = ["--with", names] if names else ["--yes"]
     outcome = run_cli(
-        "new", "demo", "--output-dir", "flagged", "--no-git", *flags, *chosen_variants
+        "new", "demo", "--output-dir", "flagged", "--no-git", "--no-lock", *flags, *chosen_variants
     )
     assert outcome.exit_code == 0, outcome.stderr
     typed, flagged = workdir / "typed" / "demo", workdir / "flagged" / "demo"

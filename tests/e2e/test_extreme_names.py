@@ -19,6 +19,7 @@ from tests.matrix.reuse import Store
 from tests.matrix.static_checks import Tools
 from tests.matrix.static_tier import failures, static_tier
 from tests.support.render import project_and_python
+from tests.support.tool_caches import lasting_caches, worker_name
 
 FULLEST = tuple(c.name for c in CATALOG.available)
 EXTREMES = [
@@ -34,9 +35,12 @@ def test_an_extreme_name_lints_tests_and_boots(name: str, tmp_path: Path) -> Non
     assert validate_project_name(name) == name
     project, python = project_and_python(tmp_path, name, FULLEST)
     label = f"{len(name)}-characters"
-    tools = Tools(python=python, caches=tmp_path / "caches")
-    results = static_tier(project, tools, Store(tmp_path / "store", active=False), label)
+    with lasting_caches(worker_name("-checks"), tmp_path / "caches") as caches:
+        tools = Tools(python=python, caches=caches)
+        results = static_tier(project, tools, Store(tmp_path / "store", active=False), label)
     assert failures(results) == ""
     package = package_name(name)
-    result = runtime_checks.tier_two_once(project, python, package, tmp_path / "logs", label)
+    result = runtime_checks.tier_two_once(
+        project, python, package, tmp_path / "logs", label, frozenset(FULLEST)
+    )
     assert result.outcome == "passed", result.message

@@ -4,7 +4,6 @@ results."""
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from tests.matrix.runtime_checks import Worker
 from tests.matrix.shared_env import VENV, shared_python
 from tests.matrix.static_checks import Tools
 from tests.matrix.workspace import PROJECT
+from tests.support.tool_caches import lasting_caches, worker_name
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = os.environ.get("SCAFFOLD_MATRIX_TEMPLATE")  # another template: to test the matrix
@@ -53,15 +53,7 @@ def store() -> Store:
 def tools(python: Path, worker_dir: Path) -> Iterator[Tools]:
     """mypy's and ruff's caches live in .cache/matrix/<worker> and outlast the run (both tools
     validate entries by content); a second session running at the same time gets fresh ones."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    caches = ROOT / ".cache" / "matrix" / worker
-    caches.mkdir(parents=True, exist_ok=True)
-    with (caches / ".lock").open("w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            caches = worker_dir / "caches"
-            caches.mkdir(exist_ok=True)
+    with lasting_caches(worker_name(), worker_dir / "caches") as caches:
         yield Tools(python=python, caches=caches)
 
 

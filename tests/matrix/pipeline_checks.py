@@ -1,6 +1,6 @@
 """Checks of the delivery pipeline a project gets with `cicd`: the release workflow audited by
 zizmor with its strictest persona, and the pipeline's own Terraform (`deploy/pipeline/`)
-formatted, valid offline, and planned against the AWS emulator.
+formatted, and planned against the AWS emulator (the plan validates it first).
 
 A project without the pipeline has neither file: each check then does nothing.
 """
@@ -14,7 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from tests.matrix import static_checks
-from tests.matrix.terraform_checks import emulator_endpoint, emulator_override, terraform
+from tests.matrix.terraform_checks import (
+    emulator_endpoint,
+    emulator_override,
+    plan_or_explain,
+    terraform,
+)
 
 RELEASE_WORKFLOW = Path(".github/workflows/release.yml")
 PIPELINE_DIR = Path("deploy/pipeline")
@@ -34,18 +39,17 @@ def release_workflow_audited(project: Path) -> None:
 
 
 def pipeline_terraform(project: Path) -> dict[str, Any] | None:
-    """fmt, validate, and a plan against the emulator; returns the plan as JSON."""
+    """fmt, then one init and a plan against the emulator (validate says why, if it fails);
+    returns the plan as JSON."""
     if not (project / PIPELINE_DIR).is_dir():
         return None
     static_checks.run(["terraform", "fmt", "-check", "-diff", str(PIPELINE_DIR)], project)
     with tempfile.TemporaryDirectory(prefix="pipeline-check-") as scratch:
         folder = Path(scratch) / "pipeline"
         shutil.copytree(project / PIPELINE_DIR, folder)
-        terraform(folder, "init", "-backend=false", "-input=false")
-        terraform(folder, "validate")
         (folder / "moto_override.tf").write_text(emulator_override(emulator_endpoint()), "utf-8")
-        terraform(folder, "init", "-input=false", "-reconfigure")
-        terraform(folder, "plan", "-input=false", "-out=plan.out", *PLAN_VARIABLES)
+        terraform(folder, "init", "-input=false")
+        plan_or_explain(folder, *PLAN_VARIABLES)
         plan: dict[str, Any] = json.loads(terraform(folder, "show", "-json", "plan.out").strip())
     plan_keeps_its_promises(plan)
     return plan
@@ -85,3 +89,26 @@ def plan_keeps_its_promises(plan: dict[str, Any]) -> None:
     assert after["aws_s3_bucket_versioning.state"]["versioning_configuration"][0]["status"] == (
         "Enabled"
     )
+    for environment in ("staging", "production"):
+        deploy_cannot_escalate(
+            json.loads(
+                after[f'aws_iam_role_policy.deploy_infrastructure["{environment}"]']["policy"]
+            )
+        )
+
+
+def deploy_cannot_escalate(policy: dict[str, Any]) -> None:
+    """The roles a deploy role makes carry the boundary, get no administrator policy, and the
+    Service/Environment tags its writes trust cannot be put on someone else's resource."""
+    denied = {s["Sid"]: s for s in policy["Statement"] if s["Effect"] == "Deny"}
+    bounded = denied["OnlyBoundedServiceRoles"]
+    assert {"iam:CreateRole", "iam:AttachRolePolicy"} <= set(bounded["Action"])
+    boundary = bounded["Condition"]["StringNotEquals"]["iam:PermissionsBoundary"]
+    assert str(boundary).endswith("-github-service-role-boundary"), boundary
+    administrator = denied["NoAdministratorPolicies"]["Condition"]["ArnLike"]["iam:PolicyARN"]
+    assert any(arn.endswith(":iam::aws:policy/AdministratorAccess*") for arn in administrator)
+    for key in ("Service", "Environment"):
+        tags = denied[f"KeepOthers{key}Tags"]
+        assert "ec2:CreateTags" in tags["Action"] and "rds:AddTagsToResource" in tags["Action"]
+        keys = tags["Condition"]["ForAnyValue:StringEquals"]["aws:TagKeys"]
+        assert set(keys) == {"Environment", "Service"}, keys

@@ -34,7 +34,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    if not hasattr(session.config, "workerinput"):
+    # A collect-only session (the README test runs one) must not wipe a running run's results.
+    if not hasattr(session.config, "workerinput") and not session.config.option.collectonly:
         report.reset()
 
 

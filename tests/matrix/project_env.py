@@ -75,8 +75,10 @@ class Namespace:
         return names
 
 
-SHARED_NAME = re.compile(r"^($|[^A-Za-z0-9_])")
-"""What follows the package name in a value derived from it (nothing, or a separator)."""
+SHARED_NAME = re.compile(r"^($|[^A-Za-z0-9_-])")
+"""What follows the package name in a value derived from it (nothing, or a separator). Not a
+hyphen: `<project name>-web` (an OIDC client id) is an identity, not a name on a shared service,
+and a project name without hyphens equals its package name."""
 
 
 def example_variables(project: Path) -> dict[str, str]:

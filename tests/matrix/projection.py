@@ -23,7 +23,10 @@ model over each combination's CPU seconds (the worker, the programs it ran, the 
 children; not the database servers), divided by the workers: the matrix's wall time on an idle
 machine if it were CPU-bound, a lower bound. Reuse is not extrapolated: with more
 combinations, more of them share inputs, so the projections count reused work at this run's
-rate, which errs on the slow side.
+rate, which errs on the slow side. For a projection by distinct inputs instead, the report lists
+what each tier 1 check costs when it runs (``checks``: runs, median and total seconds): a keyed
+check runs once per distinct key (e.g. once per distinct Terraform tree), the others once per
+combination.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ import math
 import os
 import shutil
 import statistics
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from scaffold.catalog import CATALOG
 from scaffold.matrix import combinations
 from tests.matrix import projection
 from tests.matrix.report_markdown import markdown
+from tests.matrix.report_modules import module_costs
 
 OUT = Path(
     os.environ.get("SCAFFOLD_MATRIX_REPORT")
@@ -71,6 +73,37 @@ def readiness(entries: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return found
 
 
+def phase_medians(entries: list[dict[str, Any]]) -> dict[str, float]:
+    """The median seconds (wall and CPU) of rendering and of tier 1 per combination; tier 1 over
+    the warm combinations only (a worker's first one fills its caches), when there are any."""
+    warm = [e for e in entries if not e.get("cold")] or entries
+    found: dict[str, float] = {}
+    for name, phases in (("", projection.wall_phases), ("cpu_", projection.cpu_phases)):
+        found[f"median_render_{name}seconds"] = _median(phases(e)["render"] for e in entries)
+        found[f"median_tier1_{name}seconds"] = _median(phases(e)["tier1"] for e in warm)
+    return found
+
+
+def check_seconds(entries: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """Per tier 1 check: how often it ran (not reused), the median and total seconds when it
+    did: what each check costs, the input of any projection by distinct inputs."""
+    ran: dict[str, list[float]] = {}
+    for entry in entries:
+        for name, check in entry["tier1"].get("checks", {}).items():
+            if not check.get("reused_from"):
+                ran.setdefault(name, []).append(float(check["seconds"]))
+    return {
+        name: {"ran": len(seconds), "median_seconds": _median(seconds),
+               "total_seconds": round(sum(seconds), 1)}
+        for name, seconds in sorted(ran.items())
+    }  # fmt: skip
+
+
+def _median(values: Iterable[float]) -> float:
+    found = list(values)
+    return round(statistics.median(found), 2) if found else 0.0
+
+
 def reuse_counts(entries: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
     """Per keyed check (and tier 2): how often it ran, how often it was reused, seconds saved."""
     counts: dict[str, dict[str, float]] = {}
@@ -115,11 +148,14 @@ def summarise(entries: list[dict[str, Any]], wall_seconds: float) -> dict[str, A
         "warm_median_seconds_per_combination": round(statistics.median(warm), 1),
         "warm_p90_seconds_per_combination": _p90(warm),
         "workers": workers,
+        **phase_medians(entries),
     }
     return {
         "totals": totals,
         "readiness": readiness(entries),
         "reuse": reuse_counts(entries),
+        "test_modules": module_costs(entries),
+        "checks": check_seconds(entries),
         "projection": projection.project(entries, wall_seconds, workers),
         "combinations": entries,
     }

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.matrix.report_modules import markdown_lines
+
 
 def _tier(tier: dict[str, Any]) -> str:
     outcome = str(tier["outcome"])
@@ -21,6 +23,18 @@ def _interactions(entry: dict[str, Any]) -> str:
 def _failed_checks(entry: dict[str, Any]) -> str:
     checks = entry["tier1"].get("checks", {})
     return ", ".join(n for n, c in checks.items() if c["outcome"] != "passed") or ""
+
+
+def _covered(summary: dict[str, Any]) -> list[str]:
+    """Which of the projects' own tests tier 1 made, so tier 2 left them out (static_tier)."""
+    runs: dict[str, int] = {}
+    for entry in summary["combinations"]:
+        for test in entry["tier2"].get("covered_by_tier_1") or []:
+            runs[test] = runs.get(test, 0) + 1
+    return [
+        f"Made by tier 1, left out of tier 2: `{test}` in {count} combinations."
+        for test, count in sorted(runs.items())
+    ] + ([""] if runs else [])
 
 
 def markdown(summary: dict[str, Any]) -> str:
@@ -49,7 +63,16 @@ def markdown(summary: dict[str, Any]) -> str:
             for name, c in sorted(summary["reuse"].items())
         ),
         "",
+        "| tier 1 check | ran | median s when it ran | total s |",
+        "|---|---|---|---|",
+        *(
+            f"| {name} | {c['ran']} | {c['median_seconds']} | {c['total_seconds']} |"
+            for name, c in summary.get("checks", {}).items()
+        ),
+        "",
     ]
+    lines += markdown_lines(summary.get("test_modules", []))
+    lines += _covered(summary)
     projected = summary["projection"]
     lines.append(
         f"Projection to all {projected['combinations']} combinations on {projected['workers']} "
@@ -74,4 +97,11 @@ def markdown(summary: dict[str, Any]) -> str:
         f"{totals['warm_median_seconds_per_combination']} s, "
         f"p90 {totals['warm_p90_seconds_per_combination']} s)"
     )
+    if "median_render_seconds" in totals:
+        lines.append("")
+        lines.append(
+            f"Per combination, median: render {totals['median_render_seconds']} s "
+            f"({totals['median_render_cpu_seconds']} CPU-s), tier 1 after each worker's first "
+            f"{totals['median_tier1_seconds']} s ({totals['median_tier1_cpu_seconds']} CPU-s)."
+        )
     return "\n".join(lines) + "\n"

@@ -48,6 +48,8 @@ class Combination:
     capabilities: frozenset[str]
     project: Path
     package: str
+    covered: tuple[str, ...] = ()
+    """Its own tests that tier 1 already made (static_tier.covered_tests): left out here."""
 
 
 @dataclass(frozen=True)
@@ -92,20 +94,25 @@ def primary_key(combination: Combination, worker: Worker) -> str:
     normalised = {k: v.replace(str(combination.project), "<project>") for k, v in env.items()}
     return digest(
         [file_digest(path) for path in HARNESS], worker.environment, services_fingerprint(),
-        normalised, PYTEST_ARGS, combination.package,
+        normalised, PYTEST_ARGS, combination.package, combination.covered,
     )  # fmt: skip
 
 
 def tier_two_once(
-    project: Path, python: Path, package: str, logs: Path, label: str = "project"
+    project: Path,
+    python: Path,
+    package: str,
+    logs: Path,
+    label: str = "project",
+    capabilities: frozenset[str] = frozenset(),
 ) -> Result:
     """Tier 2 for a project outside the matrix (a test's own template): fresh interpreters,
-    nothing reused."""
+    nothing reused. `capabilities`: those rendered, for the interaction tests' check."""
     logs.mkdir(parents=True, exist_ok=True)
     runner = FreshInterpreters(python)
     worker = Worker(runner, python, logs, Store(logs / "store", active=False), "one-off")
     try:
-        return runtime_tier(Combination(label, frozenset(), project, package), worker)
+        return runtime_tier(Combination(label, capabilities, project, package), worker)
     finally:
         runner.close()
 
@@ -187,12 +194,19 @@ def own_tests_pass(
     probe = worker.logs / "probe.json"
     probe.unlink(missing_ok=True)
     args = [*PYTEST_ARGS, f"--matrix-probe-out={probe}"]
+    if combination.covered:
+        args.append(f"--matrix-covered={','.join(combination.covered)}")
     command = _command(worker, "pytest", "pytest", args, combination, env, traces)
     code = run(worker.runner, command)
     assert code == 0, f"the project's own tests failed (exit {code}):\n{_failures(command.log)}"
     summary: dict[str, Any] = json.loads(probe.read_text(encoding="utf-8"))
     details["tests"] = summary["counts"]
     details["interactions"] = summary["interactions"]
+    details["module_seconds"] = summary["module_seconds"]
+    details["covered_by_tier_1"] = summary["covered_by_tier_1"]
+    present = {t for t in combination.covered if (combination.project / t.split("::")[0]).is_file()}
+    missing = sorted(present - set(summary["covered_by_tier_1"]))
+    assert not missing, f"tier 1 covers tests the project no longer has: {missing}"
     assert not summary["not_passed"], f"tests that did not pass: {summary['not_passed']}"
     interactions_are_declared_right(combination, summary["interactions"])
 

@@ -4,7 +4,8 @@ Each combination then costs seconds: its tests run with this interpreter and ``P
 instead of a fresh ``uv sync``. The environment is rebuilt only when the dependency set changes,
 and its packages are compiled to bytecode once, at install time: the matrix runs the generated
 code with ``PYTHONDONTWRITEBYTECODE=1``, so without this every process would compile FastAPI,
-SQLAlchemy, pydantic … from source again.
+SQLAlchemy, pydantic … from source again. The same goes for pytest's assertion-rewritten
+bytecode of the packages that register pytest plugins (``write_rewritten_bytecode``).
 
 The dependency set is the union over the pairwise combinations (which cover every capability and
 variant), read from their rendered ``pyproject.toml`` alone. It is cached under a key made of the
@@ -18,6 +19,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -34,7 +36,7 @@ from tests.matrix.content import tree_digest
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / ".cache"
 VENV = CACHE / "generated-venv"
-LAYOUT = "bytecode-compiled-1"
+LAYOUT = "bytecode-compiled-2"
 """Changes when the way the environment is built changes, so that old ones are rebuilt."""
 
 
@@ -94,22 +96,45 @@ def shared_python(template: str | None = None) -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)  # xdist workers: one builds, the others wait
         wanted = union_of_requirements(template)
         digest = hashlib.sha256("\n".join([LAYOUT, *wanted]).encode()).hexdigest()[:16]
-        python = VENV / "bin" / "python"
-        stamp = VENV / "requirements.sha"
-        if stamp.is_file() and stamp.read_text() == digest and python.is_file():
-            return python
-        uv = shutil.which("uv")
-        assert uv, "uv is needed to build the shared environment (scripts/test installs it)"
-        shutil.rmtree(VENV, ignore_errors=True)
-        subprocess.run([uv, "venv", "--quiet", "--python", "3.11", str(VENV)], check=True)
-        subprocess.run(
-            [uv, "pip", "install", "--quiet", "--compile-bytecode", "--python", str(python),
-             *wanted],
-            check=True,
-        )  # fmt: skip
-        (VENV / "requirements.json").write_text(json.dumps(wanted), encoding="utf-8")
-        stamp.write_text(digest)
+        return environment(VENV, wanted, digest)
+
+
+def environment(venv: Path, wanted: list[str], digest: str) -> Path:
+    """The interpreter of `venv`, (re)built with `wanted` unless its stamp already says
+    `digest`. The caller holds the folder's lock (xdist workers: one builds, the others wait)."""
+    python = venv / "bin" / "python"
+    stamp = venv / "requirements.sha"
+    if stamp.is_file() and stamp.read_text() == digest and python.is_file():
+        return python
+    uv = shutil.which("uv")
+    assert uv, "uv is needed to build the environment (scripts/test installs it)"
+    shutil.rmtree(venv, ignore_errors=True)
+    subprocess.run([uv, "venv", "--quiet", "--python", "3.11", str(venv)], check=True)
+    subprocess.run(
+        [uv, "pip", "install", "--quiet", "--compile-bytecode", "--python", str(python), *wanted],
+        check=True,
+    )  # fmt: skip
+    write_rewritten_bytecode(python)
+    (venv / "requirements.json").write_text(json.dumps(wanted), encoding="utf-8")
+    stamp.write_text(digest)
     return python
+
+
+def write_rewritten_bytecode(python: Path) -> None:
+    """pytest's assertion-rewritten bytecode of the plugins' packages (child/rewrite_cache.py),
+    written once here since the matrix's sessions may not write bytecode."""
+    with tempfile.TemporaryDirectory(prefix="rewrite-cache-") as scratch:
+        script = Path(scratch) / "rewrite_cache.py"
+        shutil.copy(Path(__file__).parent / "child" / "rewrite_cache.py", script)
+        (Path(scratch) / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        pytest = [str(python.absolute()), "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+        done = subprocess.run(
+            [*pytest, "--co", str(script)], cwd=scratch, env=env, capture_output=True,
+            text=True, check=False,
+        )  # fmt: skip
+    no_tests = 5
+    assert done.returncode == no_tests, f"writing the rewritten bytecode failed:\n{done.stdout}"
 
 
 def missing_requirements(project: Path, python: Path) -> list[str]:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from tests.matrix import checkov_checks, checkov_runner, terraform_init
 from tests.matrix import observability_checks as observability
 from tests.matrix import pipeline_checks as pipeline
 from tests.matrix import static_checks as checks
@@ -29,8 +30,11 @@ from tests.matrix.content import digest, file_digest, state_of, tool_digest
 from tests.matrix.reuse import Result, Store
 from tests.support import nginx
 
-CHECK_MODULES = (checks, terraform, pipeline, observability, nginx)
+CHECK_MODULES = (checks, terraform, pipeline, observability, nginx, checkov_checks)
+CHECKS_VARIABLE = "SCAFFOLD_MATRIX_CHECKS"
 CODE = [Path(str(module.__file__)) for module in CHECK_MODULES] + [Path(__file__)]
+CODE += [terraform.PROMISES, Path(str(terraform_init.__file__))]
+CODE += [Path(str(checkov_runner.__file__)), checkov_runner.SERVER]
 
 
 @dataclass(frozen=True)
@@ -38,13 +42,29 @@ class Check:
     name: str
     run: Callable[[Path, checks.Tools], None]
     inputs: tuple[str, ...] = ()
-    """Paths (relative to the project) the check reads; empty: not keyed, always runs."""
+    """Paths (relative to the project) the check reads; empty, with no ``found_inputs``: not
+    keyed, always runs."""
     tools: tuple[str, ...] = ()
     """Executables whose identity is part of the key (absent ones count as absent)."""
     outside: tuple[str, ...] = ()
     """Absolute paths outside the project the tool reads (global configuration)."""
     environment: bool = False
     """Runs in the shared environment (its packages, e.g. mypy and its plugins, are inputs)."""
+    found_inputs: Callable[[Path], tuple[str, ...]] | None = None
+    """For a check whose inputs depend on the project (Terraform reads the files its
+    configuration names): a function listing them; the check must read nothing else."""
+    covers: tuple[str, ...] = ()
+    """Tests of the generated project (pytest node ids) that make the same assertions on the
+    same inputs as this check (with the other checks that list them): once all of those
+    passed, tier 2 does not run them again."""
+
+    @property
+    def keyed(self) -> bool:
+        return bool(self.inputs) or self.found_inputs is not None
+
+    def inputs_in(self, project: Path) -> tuple[str, ...]:
+        found = self.found_inputs(project) if self.found_inputs else ()
+        return tuple(sorted({*self.inputs, *found}))
 
 
 def _hadolint_global() -> tuple[str, ...]:
@@ -54,17 +74,27 @@ def _hadolint_global() -> tuple[str, ...]:
 
 def _terraform_outside() -> tuple[str, ...]:
     """The CLI configuration naming the provider mirror (and so the provider's version)."""
-    config = os.environ.get("TF_CLI_CONFIG_FILE")
-    return (config,) if config else ()
+    config = terraform.cli_configuration()
+    return (str(config),) if config else ()
 
 
-def _terraform_checks() -> list[tuple[str, Callable[[Path, checks.Tools], None]]]:
-    """`terraform validate`, a plan against the AWS emulator, and the production refusal."""
+def _terraform_checks() -> list[Check]:
+    """A plan against the AWS emulator (which validates the configuration first and checks
+    the plan's promises), and the production refusal.
+
+    The plan is keyed on exactly the files it copies (``terraform_inputs``). The refusal is the
+    precondition on the HTTP listener and the certificate variable; a capability's files can
+    only break it by breaking the whole configuration, which the plan reports, or through an
+    override file. So it is keyed on the files that declare those and on override files, and
+    runs once per version of them.
+    """
+    tool, outside = ("terraform",), _terraform_outside()
     return [
-        ("terraform validate", lambda project, _: terraform.terraform_validate(project)),
-        ("terraform plan", lambda project, _: _plan(project)),
-        ("production needs TLS",
-         lambda project, _: terraform.production_requires_a_certificate(project)),
+        Check("terraform plan", lambda project, _: terraform.terraform_plan(project), (), tool,
+              outside, found_inputs=terraform.terraform_inputs),
+        Check("production needs TLS",
+              lambda project, _: terraform.production_requires_a_certificate(project), (), tool,
+              outside, found_inputs=terraform.refusal_inputs),
     ]  # fmt: skip
 
 
@@ -72,8 +102,24 @@ def _pipeline_plan(project: Path) -> None:
     pipeline.pipeline_terraform(project)  # the plan's promises are checked inside
 
 
-def _plan(project: Path) -> None:
-    terraform.terraform_plan(project)  # the plan's promises are checked inside
+def _promtool(name: str, files: tuple[Path, Path]) -> Check:
+    def check(project: Path, _: checks.Tools) -> None:
+        observability.alert_rules_valid(project, *files)
+
+    return Check(f"promtool ({name})", check, tuple(map(str, files)), ("promtool",),
+                 covers=observability.PROMTOOL_TESTS)  # fmt: skip
+
+
+def _checkov(configuration: Path) -> Check:
+    """Keyed on the configuration's folder (checkov reads every file under it), one check per
+    folder: the pipeline's is the same in every combination with `cicd`, so it runs once."""
+
+    def check(project: Path, _: checks.Tools) -> None:
+        checkov_checks.checkov_clean(project, configuration)
+
+    folder = configuration.parent
+    return Check(f"checkov ({folder.name})", check, (str(folder),), ("checkov",),
+                 checkov_checks.home_configuration())  # fmt: skip
 
 
 CHECKS = (
@@ -90,14 +136,14 @@ CHECKS = (
           ("hadolint",), _hadolint_global()),
     Check("terraform fmt", checks.terraform_formatted, ("deploy/terraform",), ("terraform",)),
     Check("nginx -t", checks.nginx_config_valid, (str(nginx.EDGE_DIR),), ("nginx",)),
-    *(Check(name, run, (str(terraform.TERRAFORM_DIR),), ("terraform",), _terraform_outside())
-      for name, run in _terraform_checks()),
+    *_terraform_checks(),
     Check("zizmor", lambda project, _: pipeline.release_workflow_audited(project),
           (str(pipeline.RELEASE_WORKFLOW),), ("zizmor",)),
-    Check("promtool", lambda project, _: observability.alert_rules_valid(project),
-          (str(observability.RULES), str(observability.RULE_TESTS)), ("promtool",)),
+    _promtool("service rules", observability.SERVICE_RULES),
+    _promtool("capability rules", observability.CAPABILITY_RULES),
     Check("pipeline terraform", lambda project, _: _pipeline_plan(project),
           (str(pipeline.PIPELINE_DIR),), ("terraform",), _terraform_outside()),
+    *map(_checkov, checkov_checks.CONFIGURATIONS),
 )  # fmt: skip
 
 
@@ -112,9 +158,8 @@ def check_key(check: Check, project: Path, python: Path) -> str:
              for name in check.tools]  # fmt: skip
     outside = [[path, state_of(Path("/"), [path.lstrip("/")])] for path in check.outside]
     environment = environment_digest(python) if check.environment else None
-    return digest(
-        check.name, code_digest(), tools, outside, environment, state_of(project, check.inputs)
-    )
+    inputs = state_of(project, check.inputs_in(project))
+    return digest(check.name, code_digest(), tools, outside, environment, inputs)
 
 
 @cache
@@ -135,7 +180,18 @@ def static_tier(
     project: Path, tools: checks.Tools, store: Store, label: str
 ) -> dict[str, dict[str, object]]:
     """Run every check; return each one's outcome, seconds and where a reused result came from."""
-    return {check.name: check_outcome(check, project, tools, store, label) for check in CHECKS}
+    return {
+        check.name: check_outcome(check, project, tools, store, label) for check in chosen_checks()
+    }
+
+
+def chosen_checks() -> tuple[Check, ...]:
+    """Every check, or those SCAFFOLD_MATRIX_CHECKS names (comma-separated): a test of the
+    harness that aims at some checks need not pay for the others (Terraform plans above all)."""
+    names = [name for name in os.environ.get(CHECKS_VARIABLE, "").split(",") if name]
+    unknown = sorted(set(names) - {check.name for check in CHECKS})
+    assert not unknown, f"{CHECKS_VARIABLE}: no such tier 1 checks: {unknown}"
+    return tuple(check for check in CHECKS if not names or check.name in names)
 
 
 def check_outcome(
@@ -143,7 +199,7 @@ def check_outcome(
 ) -> dict[str, object]:
     """One check's result for this project: reused when keyed and already known, else run."""
     started = time.monotonic()
-    key = check_key(check, project, tools.python) if check.inputs else None
+    key = check_key(check, project, tools.python) if check.keyed else None
     found = store.get("static", key) if key else None
     reused_from = found.source if found else None
     if found is None:
@@ -158,6 +214,15 @@ def check_outcome(
         "source_seconds": found.seconds,
         "message": found.message[:4000],
     }
+
+
+def covered_tests(results: dict[str, dict[str, object]]) -> tuple[str, ...]:
+    """The project's tests tier 1 already made: each one's covering checks all passed here."""
+    passed = {name for name, result in results.items() if result["outcome"] == "passed"}
+    tests = {test for check in CHECKS for test in check.covers}
+    return tuple(sorted(
+        test for test in tests if {c.name for c in CHECKS if test in c.covers} <= passed
+    ))  # fmt: skip
 
 
 def failures(results: dict[str, dict[str, object]]) -> str:

@@ -16,7 +16,7 @@ from tests.matrix.reuse import Result
 from tests.matrix.runtime_checks import Combination, Worker, runtime_tier
 from tests.matrix.shared_env import missing_requirements
 from tests.matrix.static_checks import Tools
-from tests.matrix.static_tier import failures, static_tier
+from tests.matrix.static_tier import covered_tests, failures, static_tier
 from tests.matrix.workspace import PROJECT, render
 
 RUNTIME = os.environ.get("SCAFFOLD_MATRIX_TIERS", "all") != "static"
@@ -61,9 +61,10 @@ def test_combination(
         marks.append(cpu(worker))
         assert not broken, broken
         if RUNTIME:
+            covered = covered_tests(entry["tier1"]["checks"])
+            package = package_name(PROJECT)
             result = runtime_tier(
-                Combination(label, combination.capabilities, project, package_name(PROJECT)),
-                worker,
+                Combination(label, combination.capabilities, project, package, covered), worker
             )
             entry["tier2"] = tier_two_entry(result, label)
             assert result.outcome == "passed", result.message

@@ -16,6 +16,7 @@ from scaffold.names import POSTGRES_RESERVED_WORDS
 _RDS_STYLE = r"[a-z](?:-?[a-z0-9])*"
 _ECS = r"[A-Za-z0-9_-]+"
 _PRINTABLE = r"[^\x00-\x1f\x7f]+"
+_COGNITO = r"[\w\s+=,.@-]+"
 
 
 @dataclass(frozen=True)
@@ -113,13 +114,26 @@ RULES: dict[tuple[str, str], NameRule] = {
     ),
     ("aws_sns_topic", "name"): NameRule("SNS topic name", 256, r"[A-Za-z0-9_-]+"),
     ("aws_wafv2_web_acl", "metric_name"): NameRule("WAF metric name", 255, r"[\w#:.\-/]+"),
+    ("aws_cognito_user_pool", "name"): NameRule("Cognito user pool name", 128, _COGNITO),
+    ("aws_cognito_user_pool_client", "name"): NameRule("Cognito app client name", 128, _COGNITO),
+    ("aws_cognito_resource_server", "name"): NameRule("resource server name", 256, _COGNITO),
+    ("aws_cognito_resource_server", "identifier"): NameRule(
+        "resource server identifier", 256, r"[\x21\x23-\x5b\x5d-\x7e]+"
+    ),
+    ("aws_cognito_resource_server", "scope_name"): NameRule(
+        "scope name", 256, r"[\x21\x23-\x2e\x30-\x5b\x5d-\x7e]+"
+    ),
+    ("aws_cognito_user_group", "name"): NameRule("Cognito group name", 128, _PRINTABLE),
+    ("aws_cognito_user_pool_domain", "domain"): NameRule(
+        "Cognito domain prefix", 63, r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"
+    ),
 }
 
 DESCRIPTION = NameRule("description", 255, _PRINTABLE)
 """The tightest description limit among the resources that take one (security groups: 255)."""
 TAG_VALUE = NameRule("tag value", 256, _PRINTABLE)
 
-NAMING_KEYS = ("name", "name_prefix", "identifier", "family", "db_name")
+NAMING_KEYS = ("name", "name_prefix", "identifier", "family", "db_name", "domain")
 NAMING_SUFFIXES = ("_name", "_id", "_identifier", "_prefix")
 
 

@@ -16,6 +16,7 @@ from scaffold.lifecycle.apply import apply_plan
 from scaffold.lifecycle.objects import scratch_objects
 from scaffold.lifecycle.plan import Change, Plan, make_plan
 from scaffold.project import Project, open_project
+from scaffold.relock import relock
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,8 @@ class UpdateResult:
     notes: list[str] = field(default_factory=list)
     reason: str = ""
     """Why git did not commit ("not-committed")."""
+    warnings: list[str] = field(default_factory=list)
+    """Locks that could not follow the change (scaffold.relock)."""
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -46,6 +49,7 @@ class UpdateResult:
             "notes": self.notes,
             "reason": self.reason,
             "diff": self.diff,
+            "warnings": self.warnings,
         }
 
 
@@ -67,9 +71,12 @@ def run_change(project: Project, change: Change, action: str, dry_run: bool) -> 
             return _preview(plan, action)
         message = f"{change.message}\n\n" + "\n".join(plan.notes) if plan.notes else change.message
         applied = apply_plan(plan, message.strip())
+    # A committed change leaves no lock behind its sources (uv.lock, .terraform.lock.hcl).
+    warnings = relock(project.repo, applied.changed) if applied.status == "merged" else []
     return UpdateResult(
         applied.status, *versions, applied.changed, sorted(applied.conflicts), action=action,
         conflict_kinds=applied.conflicts, notes=plan.notes, reason=applied.reason,
+        warnings=warnings,
     )  # fmt: skip
 
 

@@ -1,6 +1,7 @@
 """A pytest plugin the matrix loads into a generated project's own test run (it never ships in
 the project). It records which tests exercise several capabilities together, and the outcome of
-every test, into the JSON file named by ``--matrix-probe-out``.
+every test, and the seconds each test module took (setup, call and teardown of its tests), into
+the JSON file named by ``--matrix-probe-out``.
 
 The marker contract (the generated project declares the marker in its pytest configuration, so
 ``--strict-markers`` rejects a misspelling)::
@@ -25,21 +26,34 @@ import pytest
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--matrix-probe-out", default=None, help="where the matrix probe writes")
+    parser.addoption(
+        "--matrix-covered", default="", help="node ids (comma-separated) tier 1 already made"
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     target = config.getoption("matrix_probe_out")
     if target:
-        config.pluginmanager.register(Probe(Path(target)), "matrix-probe")
+        covered = {n for n in str(config.getoption("matrix_covered")).split(",") if n}
+        config.pluginmanager.register(Probe(Path(target), config, covered), "matrix-probe")
 
 
 class Probe:
-    def __init__(self, target: Path) -> None:
+    def __init__(self, target: Path, config: pytest.Config, covered: set[str]) -> None:
         self.target = target
+        self.config = config
+        self.covered = covered
+        self.left_out: list[str] = []
         self.interactions: dict[str, list[str]] = {}
         self.outcomes: dict[str, str] = {}
+        self.module_seconds: dict[str, float] = {}
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        left_out = [item for item in items if item.nodeid in self.covered]
+        if left_out:
+            self.config.hook.pytest_deselected(items=left_out)
+            items[:] = [item for item in items if item.nodeid not in self.covered]
+        self.left_out = sorted(item.nodeid for item in left_out)
         for item in items:
             marks = list(item.iter_markers("interaction"))
             if marks:
@@ -47,6 +61,8 @@ class Probe:
                 self.interactions[item.nodeid] = sorted(names)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        module = report.nodeid.split("::", 1)[0]
+        self.module_seconds[module] = self.module_seconds.get(module, 0.0) + report.duration
         previous = self.outcomes.get(report.nodeid)
         if report.failed:
             self.outcomes[report.nodeid] = "failed"
@@ -69,5 +85,7 @@ class Probe:
             "counts": counts,
             "interactions": interactions,
             "not_passed": not_passed,
+            "covered_by_tier_1": self.left_out,
+            "module_seconds": {m: round(s, 3) for m, s in sorted(self.module_seconds.items())},
         }
         self.target.write_text(json.dumps(summary, indent=1), encoding="utf-8")

@@ -1,1 +1,1 @@
-# - SHARD_URLS (set outside Terraform) and SHARD_REPLICA_URLS (written by it): sharding.tf.
+# - Each further shard's master credentials, to its own `migrate-shard-N` container (sharding.tf).

@@ -3,6 +3,11 @@
 # may do in AWS: log in to the database as its own role (IAM authentication); capabilities attach
 # theirs.
 
+locals {
+  # deploy/pipeline's boundary (boundary.tf there), on the roles below when pipeline_role_boundary.
+  pipeline_boundary_arn = "arn:${local.partition}:iam::${local.account_id}:policy/${var.project_name}-github-service-role-boundary"
+}
+
 data "aws_iam_policy_document" "ecs_tasks_assume" {
   statement {
     actions = ["sts:AssumeRole"]
@@ -30,9 +35,10 @@ data "aws_iam_policy_document" "ecs_tasks_assume" {
 # --- execution role ---------------------------------------------------------------------------
 
 resource "aws_iam_role" "execution" {
-  name               = "${local.name}-execution"
-  description        = "ECS starts ${local.name} tasks: image pull, secrets, logs"
-  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
+  name                 = "${local.name}-execution"
+  description          = "ECS starts ${local.name} tasks: image pull, secrets, logs"
+  assume_role_policy   = data.aws_iam_policy_document.ecs_tasks_assume.json
+  permissions_boundary = var.pipeline_role_boundary ? local.pipeline_boundary_arn : null
 }
 
 resource "aws_iam_role_policy_attachment" "execution_managed" {
@@ -69,9 +75,10 @@ resource "aws_iam_role_policy" "execution_secrets" {
 # --- task role --------------------------------------------------------------------------------
 
 resource "aws_iam_role" "task" {
-  name               = "${local.name}-task"
-  description        = "AWS permissions of the ${local.name} application code"
-  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
+  name                 = "${local.name}-task"
+  description          = "AWS permissions of the ${local.name} application code"
+  assume_role_policy   = data.aws_iam_policy_document.ecs_tasks_assume.json
+  permissions_boundary = var.pipeline_role_boundary ? local.pipeline_boundary_arn : null
 }
 
 # IAM database authentication: the app signs a token per new connection, as var.db_app_role
@@ -110,9 +117,10 @@ data "aws_iam_policy_document" "vpc_flow_logs_assume" {
 }
 
 resource "aws_iam_role" "vpc_flow_logs" {
-  name               = "${local.name}-vpc-flow-logs"
-  description        = "VPC flow logs of ${local.name} to CloudWatch Logs"
-  assume_role_policy = data.aws_iam_policy_document.vpc_flow_logs_assume.json
+  name                 = "${local.name}-vpc-flow-logs"
+  description          = "VPC flow logs of ${local.name} to CloudWatch Logs"
+  assume_role_policy   = data.aws_iam_policy_document.vpc_flow_logs_assume.json
+  permissions_boundary = var.pipeline_role_boundary ? local.pipeline_boundary_arn : null
 }
 
 data "aws_iam_policy_document" "vpc_flow_logs" {
@@ -156,9 +164,10 @@ data "aws_iam_policy_document" "rds_monitoring_assume" {
 }
 
 resource "aws_iam_role" "rds_monitoring" {
-  name               = "${local.name}-rds-monitoring"
-  description        = "RDS enhanced monitoring of ${local.name}"
-  assume_role_policy = data.aws_iam_policy_document.rds_monitoring_assume.json
+  name                 = "${local.name}-rds-monitoring"
+  description          = "RDS enhanced monitoring of ${local.name}"
+  assume_role_policy   = data.aws_iam_policy_document.rds_monitoring_assume.json
+  permissions_boundary = var.pipeline_role_boundary ? local.pipeline_boundary_arn : null
 }
 
 resource "aws_iam_role_policy_attachment" "rds_monitoring" {

@@ -11,11 +11,11 @@ middleware that reads the body before routing gets the same, answered here.
 
 from http import HTTPStatus
 
-from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .config import Settings
+from .middleware import request_header
 from .problems import problem_response
 
 
@@ -79,5 +79,5 @@ class BodyLimitMiddleware:
 
 def _declared_length(scope: Scope) -> int:
     """The Content-Length the client declared; 0 when absent (the server refuses bad ones)."""
-    declared = Headers(scope=scope).get("content-length", "")
-    return int(declared) if declared.isdigit() else 0
+    declared = request_header(scope, b"content-length")
+    return int(declared) if declared and declared.isdigit() else 0

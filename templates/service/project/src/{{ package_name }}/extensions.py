@@ -18,6 +18,8 @@ neutral defaults; each capability's `extend` fills the points it provides, in th
 | `message_headers` | nothing | multi-tenancy, tracing | messages published |
 | `message_received` | nothing | multi-tenancy, tracing | messages consumed |
 | `log_fields` | nothing | tracing (`trace_id`, `span_id`), multi-tenancy | every JSON log line |
+| `engines` | none | sharding (every shard and replica), in its lifespan | tracing: SQL spans |
+| `untraced` | nothing | tracing (instrumentation suppressed) | metric samplers' queries |
 
 `scope_key()` turns the tenant into the part of Redis keys, buckets and topics that keeps
 tenants apart; it is empty without multi-tenancy, so keys keep their single-tenant shape.
@@ -30,6 +32,7 @@ from typing import Any
 
 from fastapi import Request
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import Scope
 
 from .config import Settings
@@ -44,6 +47,7 @@ SessionBegin = Callable[[Connection], None]
 """Runs at the start of every database transaction, on its connection."""
 MessageHeaders = Callable[[], Mapping[str, str]]
 MessageReceived = Callable[[Mapping[str, str]], AbstractContextManager[Any]]
+Untraced = Callable[[], AbstractContextManager[Any]]
 
 
 def anonymous(_: Scope) -> str | None:
@@ -91,6 +95,12 @@ class Extensions:
     message_headers: list[MessageHeaders] = field(default_factory=list)
     message_received: list[MessageReceived] = field(default_factory=list)
     log_fields: list[LogFields] = field(default_factory=list)
+    engines: list[AsyncEngine] = field(default_factory=list)
+    """Database engines a capability opens besides the service's own (`app.state.engine`),
+    added by its lifespan; lifespans later in `capabilities.py` (tracing) see them."""
+    untraced: list[Untraced] = field(default_factory=list)
+    """Around background work that is no request's (a metrics sampler's queries), so that it
+    makes no trace of its own every interval."""
 
     def scope_key(self) -> str:
         """`tenant:<id>` while acting for a tenant, else empty: prefixes keys per tenant."""
@@ -110,6 +120,14 @@ class Extensions:
         with ExitStack() as stack:
             for enter in self.message_received:
                 stack.enter_context(enter(headers))
+            yield
+
+    @contextmanager
+    def untraced_work(self) -> Iterator[None]:
+        """Every provider's context around background work kept out of traces."""
+        with ExitStack() as stack:
+            for enter in self.untraced:
+                stack.enter_context(enter())
             yield
 
 

@@ -46,7 +46,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
 
-        request_id = resolve_request_id(_header(scope, REQUEST_ID_KEY))
+        request_id = resolve_request_id(request_header(scope, REQUEST_ID_KEY))
         token = bind_request_id(request_id)
         started = time.perf_counter()
         status = HTTPStatus.INTERNAL_SERVER_ERROR.value
@@ -87,7 +87,7 @@ def without_messages(error: BaseException) -> str:
     return "\n\nwhich happened while handling the error below:\n\n".join(blocks)
 
 
-def _header(scope: Scope, key: bytes) -> str | None:
+def request_header(scope: Scope, key: bytes) -> str | None:
     """The first value of a request header (`key` in lower case), without building `Headers`."""
     for name, value in scope["headers"]:
         if name == key:

@@ -7,7 +7,8 @@ FORWARDED_ALLOW_IPS), so browsers keep to HTTPS. The server's own `server` heade
 where uvicorn starts (`--no-server-header`, Dockerfile and Makefile).
 """
 
-from starlette.datastructures import MutableHeaders
+from collections.abc import Iterable
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .config import Settings
@@ -18,7 +19,11 @@ ALWAYS = (
     ("X-Frame-Options", "DENY"),
     ("Content-Security-Policy", "frame-ancestors 'none'"),
     ("Referrer-Policy", "no-referrer"),
+    ("Cache-Control", "no-store"),
 )
+# Encoded once, as ASGI carries them (names in lower case): each response only appends them.
+_ALWAYS_RAW = tuple((name.lower().encode(), value.encode()) for name, value in ALWAYS)
+_OVER_TLS_RAW = (*_ALWAYS_RAW, (b"strict-transport-security", HSTS.encode()))
 
 
 def security_headers(app: ASGIApp, settings: Settings) -> ASGIApp:
@@ -34,16 +39,22 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        over_tls = scope.get("scheme") == "https"
+        wanted = _OVER_TLS_RAW if scope.get("scheme") == "https" else _ALWAYS_RAW
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in ALWAYS:
-                    headers.setdefault(name, value)
-                headers.setdefault("Cache-Control", "no-store")
-                if over_tls:
-                    headers.setdefault("Strict-Transport-Security", HSTS)
+                message["headers"] = with_defaults(message.get("headers", ()), wanted)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def with_defaults(
+    headers: Iterable[tuple[bytes, bytes]], defaults: tuple[tuple[bytes, bytes], ...]
+) -> list[tuple[bytes, bytes]]:
+    """`headers` and each of `defaults` the response does not set itself (a `Cache-Control`
+    an endpoint chose is kept)."""
+    found = list(headers)
+    present = {name.lower() for name, _ in found}
+    found.extend(pair for pair in defaults if pair[0] not in present)
+    return found

@@ -2,3 +2,5 @@
 environment = "production"
 # Required in production: the ACM certificate of the service's domain (HTTPS).
 certificate_arn = ""
+# The roles created here carry deploy/pipeline's permissions boundary (its deploy roles require it).
+pipeline_role_boundary = true

@@ -46,7 +46,8 @@ async def item_view(item_id: uuid.UUID, request: Request) -> ItemRead:
     """The item as GET /items/{id} answers it, or a 404 problem.
 
     The hottest read of the service: it takes what it needs from the request itself rather than
-    through sub-dependencies, each of which FastAPI would resolve on every request.
+    through sub-dependencies, each of which FastAPI would resolve on every request (and
+    GET /items/{id} calls it rather than declaring it, for the same reason).
     """
     app = request.app
 

@@ -5,7 +5,9 @@ validator, and, when configured, the browser login (`OidcLogin`, with sessions i
 the machine client. `auth_of(app)` reaches them from middleware; `AuthDep` from endpoints.
 """
 
+import ssl
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Annotated, Any, Literal, cast
 
 import httpx
@@ -50,8 +52,17 @@ class Auth:
         )
 
 
+@cache
+def trust_store() -> ssl.SSLContext:
+    """The CA certificates the provider's TLS is checked against (httpx's own choice: certifi,
+    or SSL_CERT_FILE / SSL_CERT_DIR), read once per process: reading them takes tens of
+    milliseconds, paid by every app start (every test) otherwise."""
+    return httpx.create_ssl_context()
+
+
 def build_auth(settings: Settings, redis: Any) -> Auth:
     http = httpx.AsyncClient(
+        verify=trust_store(),
         timeout=settings.auth_idp_timeout_seconds,
         follow_redirects=False,
         headers={"User-Agent": settings.service_name},

@@ -34,7 +34,9 @@ def parser() -> argparse.ArgumentParser:
         command.add_argument("--alarm", action="append", default=[], help="repeatable")
         command.add_argument("--smoke-url", default="", help="GET after the rollout, expect 2xx")
         command.add_argument("--timeout", type=float, default=900.0, help="rollout seconds")
-        command.add_argument("--poll", type=float, default=10.0, help="seconds between checks")
+        command.add_argument(
+            "--poll", type=float, default=10.0, help="seconds between checks (rollout, migration)"
+        )
         if name == "deploy":
             command.add_argument("--container", required=True, help="runs the migrations")
             command.add_argument("--subnet", action="append", default=[], help="repeatable")
@@ -60,7 +62,7 @@ def run(arguments: argparse.Namespace) -> int:
     migration = None
     if arguments.command == "deploy":
         network = Network(tuple(arguments.subnet), tuple(arguments.security_group))
-        migration = Migration(container=arguments.container, network=network)
+        migration = Migration(arguments.container, network=network, poll=arguments.poll)
     outcome = release(
         ecs, client("cloudwatch"), target, image=arguments.image, checks=checks, migration=migration
     )
@@ -72,7 +74,6 @@ def run(arguments: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="release: %(message)s", stream=sys.stderr)
     try:
         return run(arguments)
     except DeployError as error:
@@ -81,4 +82,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    # Here, not in main(): a caller (the tests) keeps its own logging configuration.
+    logging.basicConfig(level=logging.INFO, format="release: %(message)s", stream=sys.stderr)
     sys.exit(main())

@@ -7,6 +7,12 @@
     -> smoke test the public URL
     -> any failure after the update: the service goes back to the revision it ran before.
 
+"Before" is exact: the revision the service ran when the release started, read once before
+anything else. The new revision is made from it (not from the family's latest, which another
+deploy may have registered and never rolled out), and the service is only ever moved from the
+revision this release expects it to run (`move_service`): a concurrent deploy is reported, not
+overwritten.
+
 ECS's own circuit breaker and alarm rollback (deploy/terraform/ecs.tf) still act inside a
 deployment; this module adds the checks ECS cannot make (the smoke test, a deadline) and one
 decision the workflow log shows.
@@ -22,14 +28,16 @@ from botocore.client import BaseClient
 from .steps import (
     DeployError,
     Migration,
+    ServiceMovedError,
     Target,
     alarms_firing,
+    move_service,
     primary_deployment,
     register_revision,
     run_migrations,
+    running_revision,
     service_task_definition,
     smoke_test,
-    update_service,
 )
 
 logger = logging.getLogger(__name__)
@@ -55,13 +63,21 @@ class Outcome:
     reason: str = ""
 
 
-def watch(ecs: BaseClient, cloudwatch: BaseClient, target: Target, checks: Checks) -> str:
-    """Wait for the deployment to complete; returns why it failed, or "" when it completed."""
+def watch(
+    ecs: BaseClient, cloudwatch: BaseClient, target: Target, revision: str, checks: Checks
+) -> str:
+    """Wait for the deployment of `revision` to complete; returns why it failed, or "" when it
+    completed. The service running another revision means ECS rolled back by itself (its circuit
+    breaker or alarms: the service's task definition is the old one again, and that deployment
+    may well complete) or someone else moved it: a failure, never a success."""
     deadline = time.monotonic() + checks.timeout
     while True:
         firing = alarms_firing(cloudwatch, checks.alarms)
         if firing:
             return f"alarm in ALARM: {', '.join(firing)}"
+        running = service_task_definition(ecs, target)
+        if running != revision:
+            return f"the service runs {running} again, not {revision}"
         deployment = primary_deployment(ecs, target)
         state = deployment.get("rolloutState")
         if state == "FAILED":
@@ -74,13 +90,21 @@ def watch(ecs: BaseClient, cloudwatch: BaseClient, target: Target, checks: Check
 
 
 def roll_out(
-    ecs: BaseClient, cloudwatch: BaseClient, target: Target, revision: str, checks: Checks
+    ecs: BaseClient,
+    cloudwatch: BaseClient,
+    target: Target,
+    revision: str,
+    checks: Checks,
+    *,
+    previous: str,
 ) -> Outcome:
-    """Point the service at `revision`; go back to the previous one if the checks fail."""
-    previous = service_task_definition(ecs, target)
+    """Move the service from `previous` to `revision`; back to `previous` if the checks fail.
+
+    Raises ServiceMovedError, touching nothing, when the service does not run `previous` (before
+    the update) or runs neither revision (at the rollback)."""
     logger.info("updating %s: %s -> %s", target.service, previous, revision)
-    update_service(ecs, target, revision)
-    problem = watch(ecs, cloudwatch, target, checks)
+    move_service(ecs, target, previous, revision)
+    problem = watch(ecs, cloudwatch, target, revision, checks)
     if not problem and checks.smoke_url:
         problem = smoke_test(checks.smoke_url, pause=checks.smoke_pause)
         if not problem:
@@ -90,7 +114,13 @@ def roll_out(
         logger.info("deployed %s", revision)
         return Outcome(deployed=revision)
     logger.error("rolling back to %s: %s", previous, problem)
-    update_service(ecs, target, previous)
+    if service_task_definition(ecs, target) == previous:
+        logger.info("ECS already rolled %s back to %s", target.service, previous)
+    else:
+        try:
+            move_service(ecs, target, revision, previous)
+        except ServiceMovedError as moved:
+            raise ServiceMovedError(f"{problem}; not rolled back: {moved}") from moved
     return Outcome(deployed=previous, rolled_back=True, reason=problem)
 
 
@@ -107,12 +137,22 @@ def release(
 
     `migration=None` skips the migrations: a rollback to an earlier image runs none (migrations
     are forward-only and backward compatible; see docs/deploy.md)."""
-    revision = register_revision(ecs, target.family, image)
-    logger.info("registered %s with %s", revision, image)
+    previous = running_revision(ecs, target)
+    revision = register_revision(ecs, previous, image)
+    logger.info("registered %s with %s (from %s)", revision, image, previous)
     if migration is not None:
         logger.info("running the migrations in a one-off task of %s", revision)
         run_migrations(ecs, target.cluster, revision, migration)
-    return roll_out(ecs, cloudwatch, target, revision, checks)
+    return roll_out(ecs, cloudwatch, target, revision, checks, previous=previous)
 
 
-__all__ = ["Checks", "DeployError", "Migration", "Outcome", "release", "roll_out", "watch"]
+__all__ = [
+    "Checks",
+    "DeployError",
+    "Migration",
+    "Outcome",
+    "ServiceMovedError",
+    "release",
+    "roll_out",
+    "watch",
+]

@@ -54,11 +54,15 @@ def _repository_of_any(image: str) -> str:
     return name[:colon] if colon > last_slash else name
 
 
-def register_revision(ecs: BaseClient, family: str, image: str) -> str:
-    """A new revision of `family`'s latest one, with `image` in every container that ran an
-    image of the same repository (the app and its `migrate` container); returns its ARN."""
+def register_revision(ecs: BaseClient, base: str, image: str) -> str:
+    """A new revision of the task definition `base` (an ARN: the one the service runs, read
+    before anything else happens), with `image` in every container that ran an image of the
+    same repository (the app and its `migrate` container); returns its ARN.
+
+    Not the family's latest revision: another deploy may have registered one it has not rolled
+    out (or has rolled back), and this release must not inherit it."""
     repository = repository_of(image)
-    current = call(ecs, "describe_task_definition", taskDefinition=family, include=["TAGS"])
+    current = call(ecs, "describe_task_definition", taskDefinition=base, include=["TAGS"])
     definition: dict[str, Any] = current["taskDefinition"]
     containers = [
         {**c, "image": image} if _repository_of_any(c["image"]) == repository else c
@@ -67,13 +71,18 @@ def register_revision(ecs: BaseClient, family: str, image: str) -> str:
     if containers == definition["containerDefinitions"] and not any(
         c["image"] == image for c in containers
     ):
-        raise DeployError(f"no container of {family} runs an image from {repository}")
+        raise DeployError(f"no container of {base} runs an image from {repository}")
     fields = {key: definition[key] for key in REGISTERED_FIELDS if definition.get(key)}
     fields["containerDefinitions"] = containers
     if current.get("tags"):
         fields["tags"] = current["tags"]
     registered = call(ecs, "register_task_definition", **fields)
     return str(registered["taskDefinition"]["taskDefinitionArn"])
+
+
+def family_of(task_definition: str) -> str:
+    """`arn:aws:ecs:<region>:<account>:task-definition/<family>:<revision>` -> `<family>`."""
+    return task_definition.rsplit("/", 1)[-1].rsplit(":", 1)[0]
 
 
 def service_task_definition(ecs: BaseClient, target: Target) -> str:
@@ -83,6 +92,16 @@ def service_task_definition(ecs: BaseClient, target: Target) -> str:
     if not services or services[0].get("status") != "ACTIVE":
         raise DeployError(f"service {target.service} not found in cluster {target.cluster}")
     return str(services[0]["taskDefinition"])
+
+
+def running_revision(ecs: BaseClient, target: Target) -> str:
+    """The service's task definition, which must be a revision of the target's family."""
+    running = service_task_definition(ecs, target)
+    if family_of(running) != target.family:
+        raise DeployError(
+            f"service {target.service} runs {running}, not a revision of {target.family}"
+        )
+    return running
 
 
 def image_of(ecs: BaseClient, task_definition: str, container: str) -> str:
@@ -164,6 +183,23 @@ def update_service(ecs: BaseClient, target: Target, task_definition: str) -> Non
         service=target.service,
         taskDefinition=task_definition,
     )
+
+
+class ServiceMovedError(DeployError):
+    """The service no longer runs what this release expects: someone else changed it."""
+
+
+def move_service(ecs: BaseClient, target: Target, expected: str, task_definition: str) -> None:
+    """Update the service from `expected` to `task_definition`, unless it runs something else:
+    then another deploy (or a person) changed it meanwhile, and overwriting that would roll out
+    or roll back a revision nobody checked. ECS has no conditional update, so this narrows the
+    window to two calls; the workflow's concurrency groups close it for its own deploys."""
+    running = service_task_definition(ecs, target)
+    if running != expected:
+        raise ServiceMovedError(
+            f"service {target.service} runs {running}, not {expected}: changed by someone else"
+        )
+    update_service(ecs, target, task_definition)
 
 
 def alarms_firing(cloudwatch: BaseClient, alarm_names: Sequence[str]) -> list[str]:

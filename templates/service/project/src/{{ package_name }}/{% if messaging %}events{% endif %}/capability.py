@@ -34,8 +34,9 @@ def readiness(app: FastAPI) -> Iterable[ReadinessCheck]:
     state = messaging_of(app)
 
     async def broker_answers() -> None:
-        if not state.ready:
-            raise ConnectionError(f"not connected to {state.transport.name} yet")
+        # Just after start the first connection may still be on its way: wait for it (the
+        # check's timeout bounds the wait) instead of failing a broker about to answer.
+        await state.wait_connected()
         await state.transport.ping()
 
     return (ReadinessCheck(name=state.transport.name, probe=broker_answers, critical=False),)

@@ -27,12 +27,16 @@ class Messaging:
     transport: Transport
     channels: Channels
     stats: MessagingStats = field(default_factory=MessagingStats)
-    _ready: bool = False
+    _connected: asyncio.Event = field(default_factory=asyncio.Event)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
     def ready(self) -> bool:
-        return self._ready
+        return self._connected.is_set()
+
+    async def wait_connected(self) -> None:
+        """Return once `connect` has succeeded (at once after that)."""
+        await self._connected.wait()
 
     async def connect(self) -> None:
         """Connect and declare the channels, retrying with backoff until the broker answers.
@@ -42,12 +46,12 @@ class Messaging:
         """
         async with self._lock:
             attempt = 0
-            while not self._ready:
+            while not self.ready:
                 try:
                     async with asyncio.timeout(self.settings.messaging_connect_timeout_seconds):
                         await self.transport.connect()
                         await self.transport.declare(self.channels.all)
-                    self._ready = True
+                    self._connected.set()
                 except Exception as error:  # noqa: BLE001 - any failure: wait and try again
                     attempt += 1
                     delay = backoff_seconds(
@@ -76,4 +80,4 @@ def sessionmaker_of(app: FastAPI) -> async_sessionmaker[AsyncSession]:
 
 
 def engine_of(app: FastAPI) -> AsyncEngine:
-    return cast(AsyncEngine, sessionmaker_of(app).kw["bind"])
+    return cast(AsyncEngine, app.state.engine)

@@ -37,5 +37,6 @@ async def refresh(messaging: Messaging, sessions: async_sessionmaker[AsyncSessio
 async def sample_metrics(app: FastAPI) -> None:
     messaging, sessions = messaging_of(app), sessionmaker_of(app)
     while True:
-        await refresh(messaging, sessions)
+        with app.state.extensions.untraced_work():  # a sample is no request's work
+            await refresh(messaging, sessions)
         await asyncio.sleep(messaging.settings.messaging_metrics_interval_seconds)

@@ -35,5 +35,5 @@ class Settings(BaseSettings):
     (parent-based), so a trace is never cut in half between services. 10% by default: a
     recorded span costs tens of microseconds of CPU, a request of this service a few hundred
     (benchmarks/observability_overhead.py in scaffold measures both); compose samples all."""
-    otel_python_excluded_urls: str = DEFAULT_UNTRACED_URLS
+    otel_python_excluded_urls: str = Field(default=DEFAULT_UNTRACED_URLS, repr=False)
     """Comma-separated regular expressions of URLs that make no server span."""

@@ -16,7 +16,7 @@ from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
 from opentelemetry.metrics import NoOpMeterProvider
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from .tracing import APP_TRACERS
+from .tracing import APP_TRACERS, unsampled_parent
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +81,39 @@ def instrumented_library_count() -> int:
     return len(_applied)
 
 
+# The pool events EngineTracer listens to only for its connection-usage metric, which this
+# service does not export (it gets a no-op counter: see `trace_engine`).
+_CONNECTION_USAGE_EVENTS = frozenset({"connect", "close", "checkin", "checkout"})
+
+
+class StatementSpans(EngineTracer):
+    """The instrumentor's engine tracer, without the work that records nothing.
+
+    Under a trace the sampler dropped (most requests), the instrumentor would still parse the
+    engine's URL and the statement for the span's name and attributes, then make the current
+    span current again: for a span that is the dropped parent itself (see tracing.py). Such a
+    statement gets no span at all here, as it gets none recorded there. And the pool's
+    checkout and checkin, once per request each, would build attributes for a no-op counter.
+    """
+
+    @classmethod
+    def _register_event_listener(
+        cls, target: Any, identifier: str, func: Any, *args: Any, **kwargs: Any
+    ) -> None:
+        if identifier not in _CONNECTION_USAGE_EVENTS:
+            super()._register_event_listener(target, identifier, func, *args, **kwargs)  # type: ignore[no-untyped-call]
+
+    def _before_cur_exec(  # noqa: PLR0917 - SQLAlchemy's before_cursor_execute arguments
+        self, conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool
+    ) -> tuple[str, Any]:
+        if unsampled_parent() is not None:
+            return statement, params
+        found: tuple[str, Any] = super()._before_cur_exec(  # type: ignore[no-untyped-call]
+            conn, cursor, statement, params, context, many
+        )
+        return found
+
+
 def trace_engine(engine: AsyncEngine) -> None:
     """Spans for the SQL statements of this engine (the instrumentor's own per-engine tracer).
 
@@ -88,4 +121,4 @@ def trace_engine(engine: AsyncEngine) -> None:
     """
     tracer = APP_TRACERS.get_tracer("opentelemetry.instrumentation.sqlalchemy")
     connections = NoOpMeterProvider().get_meter(__name__).create_up_down_counter("unused")
-    EngineTracer(tracer, engine.sync_engine, connections)  # type: ignore[no-untyped-call]
+    StatementSpans(tracer, engine.sync_engine, connections)  # type: ignore[no-untyped-call]

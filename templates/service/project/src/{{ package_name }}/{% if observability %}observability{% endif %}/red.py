@@ -1,5 +1,7 @@
 """RED metrics of the HTTP server: rate, errors and duration per route template, and in-flight.
 
+Recorded by the HTTP middleware (http_middleware.py) for every request, probes and scrapes too.
+
 Labels stay bounded: `route` is the template the request matched (`/items/{item_id}`), or
 `unmatched` (404s of unknown paths, probes of scanners); `method` is one of the standard
 methods or `_OTHER`; the status is the code's class on the counter and the code on the
@@ -7,15 +9,11 @@ histogram. A duration observed inside a sampled trace carries its trace id as an
 (in the OpenMetrics format), so a slow bucket leads to one of its traces.
 """
 
-import time
-from http import HTTPStatus
-
 from opentelemetry import trace
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
-from ..config import Settings
-from .http_tracing import KNOWN_METHODS, UNMATCHED_ROUTE, name_server_span
+from .http_tracing import KNOWN_METHODS, UNMATCHED_ROUTE
 
 # OpenTelemetry's advised boundaries for http.server.request.duration, in seconds.
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10)
@@ -41,13 +39,24 @@ class RedMetrics:
             buckets=DURATION_BUCKETS,
             registry=registry,
         )
-        self.active = Gauge(
+        self.in_flight = 0
+        """Requests being answered: a plain integer on the event loop, read at each scrape
+        (a gauge's `inc`/`dec` would take a lock twice per request)."""
+        active = Gauge(
             "http_server_active_requests",
             "HTTP requests being answered right now.",
             registry=registry,
         )
+        active.set_function(lambda: self.in_flight)
 
-    def record(self, method: str, route: str, status: int, seconds: float) -> None:
+    def record(
+        self,
+        method: str,
+        route: str,
+        status: int,
+        seconds: float,
+        exemplar: dict[str, str] | None = None,
+    ) -> None:
         method = method if method in KNOWN_METHODS else "_OTHER"
         children = self._children.get((method, route, status))
         if children is None:
@@ -58,12 +67,12 @@ class RedMetrics:
             self._children[(method, route, status)] = children
         requests, duration = children
         requests.inc()
-        duration.observe(seconds, trace_exemplar())
+        duration.observe(seconds, exemplar)
 
 
-def trace_exemplar() -> dict[str, str] | None:
-    """`{"trace_id": ...}` of the current span when it is sampled (kept by the trace store)."""
-    context = trace.get_current_span().get_span_context()
+def trace_exemplar(span: trace.Span) -> dict[str, str] | None:
+    """`{"trace_id": ...}` of the request's span when it is sampled (kept by the trace store)."""
+    context = span.get_span_context()
     if not context.is_valid or not context.trace_flags.sampled:
         return None
     return {"trace_id": trace.format_trace_id(context.trace_id)}
@@ -74,38 +83,3 @@ def route_template(scope: Scope) -> str:
     route = scope.get("route")
     path = getattr(route, "path", None)
     return path if isinstance(path, str) else UNMATCHED_ROUTE
-
-
-def red_metrics(app: ASGIApp, settings: Settings) -> ASGIApp:
-    """The RED middleware as the capability protocol builds middleware."""
-    return RedMiddleware(app)
-
-
-class RedMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        telemetry = getattr(scope["app"].state, "telemetry", None)
-        if scope["type"] != "http" or telemetry is None:
-            await self.app(scope, receive, send)
-            return
-        metrics: RedMetrics = telemetry.red
-        started = time.perf_counter()
-        status = HTTPStatus.INTERNAL_SERVER_ERROR.value
-
-        async def send_with_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                # Routed by now; the server span ends with the last byte, before `finally`.
-                name_server_span(scope, route_template(scope))
-            await send(message)
-
-        metrics.active.inc()
-        try:
-            await self.app(scope, receive, send_with_status)
-        finally:
-            metrics.active.dec()
-            seconds = time.perf_counter() - started
-            metrics.record(scope["method"], route_template(scope), status, seconds)

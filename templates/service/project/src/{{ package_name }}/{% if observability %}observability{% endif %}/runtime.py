@@ -22,10 +22,10 @@ LAG_WINDOW_SECONDS = 5.0
 
 
 def database_engine(app: FastAPI) -> AsyncEngine:
-    """The engine that the app's sessions are bound to (main.py opens it)."""
-    engine = app.state.sessionmaker.kw["bind"]
+    """The engine of the service's own database (main.py opens it; with sharding, shard 0's)."""
+    engine = app.state.engine
     if not isinstance(engine, AsyncEngine):
-        raise TypeError(f"sessions are bound to {type(engine).__name__}, not an AsyncEngine")
+        raise TypeError(f"app.state.engine is a {type(engine).__name__}, not an AsyncEngine")
     return engine
 
 

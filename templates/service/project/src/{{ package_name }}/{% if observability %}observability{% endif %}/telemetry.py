@@ -12,6 +12,7 @@ from typing import cast
 from wsgiref.simple_server import WSGIServer
 
 from fastapi import FastAPI
+from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import (
     CollectorRegistry,
@@ -22,7 +23,10 @@ from prometheus_client import (
 )
 
 from .exporter import CapabilityCollector
+from .new_traces import NewTraces
 from .red import RedMetrics
+
+SERVER_SPANS_SCOPE = __name__.rpartition(".")[0] + ".http_middleware"
 
 
 @dataclass(slots=True)
@@ -30,10 +34,24 @@ class Telemetry:
     registry: CollectorRegistry
     red: RedMetrics
     tracer_provider: TracerProvider | None
+    sampling_ratio: float = 1.0
+    """Of the traces this app starts: the ratio its provider's sampler was built with."""
+    server_tracer: trace.Tracer = field(init=False)
+    """The tracer of the HTTP server spans: the provider's own (no tracing without one)."""
+    new_traces: NewTraces | None = field(init=False)
+    """The server spans of requests that name no trace (see new_traces.py)."""
     event_loop_lag_seconds: float = 0.0
     """The longest delay of a timer in the last measurement interval (see runtime.py)."""
     metrics_server: tuple[WSGIServer, threading.Thread] | None = None
     _closed: bool = field(default=False, repr=False)
+
+    def __post_init__(self) -> None:
+        provider = self.tracer_provider
+        if provider is None:
+            self.server_tracer, self.new_traces = trace.NoOpTracer(), None
+        else:
+            self.server_tracer = provider.get_tracer(SERVER_SPANS_SCOPE)
+            self.new_traces = NewTraces(provider, self.server_tracer, self.sampling_ratio)
 
     async def close(self) -> None:
         """Stop the metrics port and flush the spans still buffered; safe to call twice."""

@@ -11,7 +11,7 @@ or token bucket (those exist only on its development branch), and its strategies
 "allowed or not" without the remaining quota and retry time the RateLimit headers need in the
 same round trip. The script is small, tested here against a real Redis, and easy to audit.
 
-Rooms: `config` (policies), `limiter` (the Redis call), `identity` (who is asking),
-`middleware` (where it runs), `responses` (headers and problem documents), `router`,
-`metrics` (its decisions as metric families).
+Rooms: `config` (policies), `limiter` (the Redis call), `batch` (concurrent checks sharing a
+round trip), `identity` (who is asking), `middleware` (where it runs), `responses` (headers and
+problem documents), `router`, `metrics` (its decisions as metric families).
 """

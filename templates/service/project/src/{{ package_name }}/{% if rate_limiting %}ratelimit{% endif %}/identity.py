@@ -14,6 +14,7 @@
 
 import hashlib
 from collections.abc import Collection, Sequence
+from functools import lru_cache
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 
 from starlette.datastructures import Headers
@@ -71,6 +72,7 @@ def client_address(scope: Scope, headers: Headers, trusted_proxies: TrustedProxi
     return bucket_of(address)
 
 
+@lru_cache(maxsize=4096)  # the same few peers and proxies, request after request
 def parse_address(text: str) -> IPv4Address | IPv6Address | None:
     """An address as proxies write it: bare, `1.2.3.4:port` or `[v6]:port`."""
     candidate = text.strip()
@@ -88,6 +90,7 @@ def is_trusted(address: IPv4Address | IPv6Address, trusted_proxies: TrustedProxi
     return any(address in network for network in trusted_proxies)
 
 
+@lru_cache(maxsize=4096)
 def bucket_of(address: IPv4Address | IPv6Address) -> str:
     if isinstance(address, IPv6Address):
         if address.ipv4_mapped is not None:

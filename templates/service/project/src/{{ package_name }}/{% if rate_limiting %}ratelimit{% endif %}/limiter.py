@@ -1,4 +1,5 @@
-"""The GCRA limiter: one EVALSHA of `gcra.lua` per request, against the shared Redis client.
+"""The GCRA limiter: one EVALSHA of `gcra.lua` per request, against the shared Redis client
+(the checks of concurrent requests share a round trip: see `batch.py`).
 
 Failures of Redis (refused, timed out, any RedisError) become `RateLimitBackendError`, counted
 and logged here; the middleware then applies the route's policy (fail open or closed). After a
@@ -20,6 +21,7 @@ from redis.exceptions import RedisError
 
 from ..config import Settings
 from ..redis_client.client import redis_key
+from .batch import PipelinedScript
 from .config import RateLimitPolicy
 
 logger = logging.getLogger(__name__)
@@ -61,7 +63,7 @@ class Decision:
 
 class RateLimiter:
     def __init__(self, redis: Redis, settings: Settings) -> None:
-        self._script = redis.register_script(GCRA_SCRIPT)
+        self._script = PipelinedScript(redis, GCRA_SCRIPT)
         self._settings = settings
         self._timeout_seconds = settings.rate_limit_timeout_seconds
         self._skip_redis_until = 0.0
@@ -89,8 +91,8 @@ class RateLimiter:
         try:
             async with asyncio.timeout(self._timeout_seconds):
                 allowed, remaining, retry_after_us, next_unit_us = await self._script(
-                    keys=[self.key(policy_name, identity)],
-                    args=[policy.emission_interval_us, policy.capacity],
+                    self.key(policy_name, identity),
+                    (policy.emission_interval_us, policy.capacity),
                 )
         except (RedisError, OSError, TimeoutError) as error:
             self._skip_redis_until = time.monotonic() + BACKEND_COOLDOWN_SECONDS

@@ -30,24 +30,38 @@ class RouteTable:
     def __init__(self, settings: Settings, sensitive_paths: Iterable[str] = ()) -> None:
         self.enabled = settings.rate_limit_enabled
         self.policies = settings.rate_limit_policies
-        self._exempt = tuple(settings.rate_limit_exempt_paths)
+        self._exempt = tuple(_Prefix(prefix) for prefix in settings.rate_limit_exempt_paths)
         routes = dict(settings.rate_limit_routes)
         if SENSITIVE_POLICY in self.policies:
             for prefix in sensitive_paths:
                 routes.setdefault(prefix, SENSITIVE_POLICY)
-        self._routes = sorted(routes.items(), key=lambda kv: -len(kv[0]))
+        by_length = sorted(routes.items(), key=lambda kv: -len(kv[0]))
+        self._routes = [(_Prefix(prefix), name) for prefix, name in by_length]
+        self._default = (DEFAULT_POLICY, self.policies[DEFAULT_POLICY])
 
     def policy_for(self, path: str) -> tuple[str, RateLimitPolicy] | None:
-        if not self.enabled or any(_under(path, prefix) for prefix in self._exempt):
+        if not self.enabled:
             return None
-        name = next((name for prefix, name in self._routes if _under(path, prefix)), DEFAULT_POLICY)
-        return name, self.policies[name]
+        for prefix in self._exempt:
+            if prefix.covers(path):
+                return None
+        for prefix, name in self._routes:
+            if prefix.covers(path):
+                return name, self.policies[name]
+        return self._default
 
 
-def _under(path: str, prefix: str) -> bool:
-    """`/a/b` is under `/a` and `/a/`, but `/ab` is not under `/a`."""
-    base = prefix.rstrip("/")
-    return path == base or path.startswith(base + "/")
+class _Prefix:
+    """A path prefix, normalised once: `/a/b` is under `/a` and `/a/`, but `/ab` is not."""
+
+    __slots__ = ("base", "folder")
+
+    def __init__(self, prefix: str) -> None:
+        self.base = prefix.rstrip("/")
+        self.folder = self.base + "/"
+
+    def covers(self, path: str) -> bool:
+        return path == self.base or path.startswith(self.folder)
 
 
 class RateLimitMiddleware:

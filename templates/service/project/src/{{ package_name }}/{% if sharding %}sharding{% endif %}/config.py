@@ -4,6 +4,7 @@ Shard 0 is DATABASE_URL's database, which also holds the shard map; SHARD_URLS l
 2, ... in order (a shard's number is its place in that list, so add new shards at the end).
 """
 
+import json
 import re
 from typing import Annotated
 
@@ -34,6 +35,12 @@ class Settings(BaseSettings):
     @field_validator("shard_urls", "shard_replica_urls", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
+        """Comma-separated URLs, or a JSON list of them (as other list settings are written)."""
+        if isinstance(value, str) and value.lstrip().startswith("["):
+            try:
+                return json.loads(value)
+            except ValueError:
+                return value  # its items are then checked, and named, one by one
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value

@@ -41,15 +41,16 @@ def metrics(app: FastAPI) -> Iterable[Metric]:
             "counter",
             "Sessions of read-only requests, by shard and server (primary or replica).",
             (
-                Sample({"shard": str(shard), "server": server}, count)
-                for (shard, server), count in sorted(stats.reads.items())
+                Sample({"shard": str(s.number), "server": server}, stats.reads[s.number, server])
+                for s in runtime.shards
+                for server in ("primary", "replica")[: 2 if s.replicas else 1]
             ),
         ),
         _family(
             "sharding_write_sessions_total",
             "counter",
             "Other sessions (writes, work outside requests), on the shard's primary.",
-            (Sample({"shard": str(s)}, n) for s, n in sorted(stats.writes.items())),
+            (Sample({"shard": str(s.number)}, stats.writes[s.number]) for s in runtime.shards),
         ),
         _family(
             "sharding_fan_outs_total",
@@ -61,7 +62,10 @@ def metrics(app: FastAPI) -> Iterable[Metric]:
             "sharding_list_failures_total",
             "counter",
             "Lists refused because a shard failed or did not answer in time.",
-            (Sample({"shard": str(s)}, n) for s, n in sorted(stats.list_failures.items())),
+            (
+                Sample({"shard": str(s.number)}, stats.list_failures[s.number])
+                for s in runtime.shards
+            ),
         ),
         _family(
             "sharding_replica_fallbacks_total",

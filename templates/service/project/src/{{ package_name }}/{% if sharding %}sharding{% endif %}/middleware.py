@@ -67,7 +67,7 @@ class ShardingMiddleware:
             )
             return
         safe = scope["method"] in SAFE_METHODS
-        routing = RequestRouting(safe and self.settings.replica_reads_enabled, tokens)
+        routing = RequestRouting(safe and self.settings.replica_reads_enabled, tokens, safe=safe)
         reset = request_routing.set(routing)
         try:
             await self._serve(runtime, routing, scope, receive, send, safe=safe)

@@ -19,7 +19,8 @@ Each session takes a snapshot of the map when it starts, so one unit of work nev
 maps. Within a request (the context that `middleware.py` sets), a session of a read-only
 request (GET, HEAD) binds each shard to a replica that `replicas.py` finds usable for the
 client's consistency token, else to the primary; every other session binds to primaries, and
-the shards it commits to are recorded for the response's token.
+the shards it commits to are recorded for the response's token (in a GET or HEAD, only when it
+flushed rows: with replica reads off, a read's token would cost a round trip and say nothing).
 """
 
 from collections.abc import Iterable
@@ -44,6 +45,9 @@ class RequestRouting:
 
     replicas_allowed: bool
     tokens: dict[int, int] = field(default_factory=dict)
+    safe: bool = False
+    """A GET or HEAD: its sessions' commits count for the token only if they wrote rows (a
+    read's commit wrote nothing a later read could miss, and a token costs a round trip)."""
     committed: set[int] = field(default_factory=set)
     """Shards a session of this request committed to (their positions go into the token)."""
     replicas_used: set[tuple[int, int]] = field(default_factory=set)
@@ -236,13 +240,19 @@ def _note_primary(session: Session, _: SessionTransaction, connection: Connectio
         session.info.setdefault("primaries", set()).add(shard)
 
 
+@event.listens_for(RoutedSession, "after_flush")
+def _note_flush(session: Session, _: Any) -> None:
+    session.info["flushed"] = True
+
+
 @event.listens_for(RoutedSession, "after_commit")
 def _note_commit(session: Session) -> None:
     session = cast(RoutedSession, session)
     written = session.info.pop("primaries", set())
+    flushed = session.info.pop("flushed", False)
     session.transaction_ended()
     routing = request_routing.get()
-    if routing is not None and not routing.replicas_allowed:
+    if routing is not None and not routing.replicas_allowed and (flushed or not routing.safe):
         routing.committed |= written
 
 
@@ -250,4 +260,5 @@ def _note_commit(session: Session) -> None:
 def _forget_rolled_back(session: Session) -> None:
     session = cast(RoutedSession, session)
     session.info.pop("primaries", None)
+    session.info.pop("flushed", None)
     session.transaction_ended()

@@ -26,7 +26,7 @@ from .routing import RoutedSession
 from .shard_map import ShardMap, ShardMapError, ensure_map, load_map, map_version
 from .stats import ShardingStats
 from .tokens import Positions, parse_lsn
-from .topology import Shard, build_shards, dispose
+from .topology import Shard, build_shards, dispose, serving_engines
 from .versions import disagreement, shard_heads
 
 logger = logging.getLogger(__name__)
@@ -50,6 +50,8 @@ class ShardingRuntime:
             for shard in self.shards
         }
         self.stats = ShardingStats()
+        self._engines = extensions.engines
+        self._engines.extend(serving_engines(self.shards))
         self._map: ShardMap | None = None
         self._primaries = {shard.primary.sync_engine: shard.number for shard in self.shards}
         self._key_columns: dict[Mapper[Any], tuple[str | None, bool]] = {}
@@ -75,6 +77,8 @@ class ShardingRuntime:
         await self.poll_replicas()
 
     async def close(self) -> None:
+        for engine in serving_engines(self.shards):
+            self._engines.remove(engine)
         await dispose(self.shards)
 
     # -- the map --------------------------------------------------------------------------
@@ -139,10 +143,14 @@ class ShardingRuntime:
         return self._primaries.get(engine)
 
     async def positions(self, shards: Iterable[int]) -> Positions:
-        """Each shard's WAL position now: past every commit made on it before this call."""
+        """Each shard's WAL position now: past every commit made on it before this call.
+
+        On the shard's monitor connection, not the serving pool: a write's request may still
+        hold a connection of that pool, and 100 of them waiting for a second one would wait
+        for each other until the pool's timeout."""
 
         async def position(shard: int) -> tuple[int, int]:
-            async with self.shards[shard].primary.connect() as connection:
+            async with self.shards[shard].monitor.connect() as connection:
                 lsn = await connection.scalar(text("SELECT pg_current_wal_insert_lsn()::text"))
             return shard, parse_lsn(str(lsn))
 

@@ -36,7 +36,8 @@ from .routing import primaries_only, request_routing
 from .runtime import ShardingRuntime, sharding_of
 
 MAX_OFFSET = 10_000
-"""Each shard returns offset + limit rows: past this, follow `next_cursor` instead."""
+"""Each shard returns offset + limit rows: past this, follow `next_cursor` instead (an offset
+past every row is still answered, with an empty page, as on a single database)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,22 +48,26 @@ class ShardPage:
 
 async def page_across_shards(app: FastAPI, query: PageQuery, _: PageLoad) -> ItemPage:
     """The `items.page` hook of a sharded service (the single-database `load` is not used)."""
-    if query.offset > MAX_OFFSET:
-        message = f"at most {MAX_OFFSET} across shards: follow next_cursor instead"
-        raise RequestValidationError(
-            [{"type": "less_than_equal", "loc": ("query", "offset"), "msg": message}]
-        )
     runtime = sharding_of(app)
     shard_map = runtime.shard_map()
     current = runtime.shard_key.current()
     asked = [shard_map.shard_of(current)] if current is not None else range(len(runtime.shards))
-    wanted = query.offset + query.limit + 1
+    beyond = query.offset > MAX_OFFSET  # only the counts: past them the page is empty
+    wanted = 0 if beyond else query.offset + query.limit + 1
     holding = [shard for shard in asked if shard_map.buckets_of(shard)]
 
     async def read(shard: int) -> ShardPage:
         return await _read_shard(runtime, shard, shard_map.strays_on(shard), query, wanted)
 
     pages = await _gather(runtime, holding, read)
+    if beyond:
+        total = sum(p.total for p in pages)
+        if query.offset < total:
+            message = f"at most {MAX_OFFSET} across shards: follow next_cursor instead"
+            raise RequestValidationError(
+                [{"type": "less_than_equal", "loc": ("query", "offset"), "msg": message}]
+            )
+        return page_of([], total, query, more=False)
     merged = list(islice(heapq.merge(*(p.items for p in pages), key=PageKey.of), wanted))
     end = query.offset + query.limit
     return page_of(

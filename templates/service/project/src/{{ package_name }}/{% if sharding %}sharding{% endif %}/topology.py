@@ -1,15 +1,21 @@
 """The shards and their replicas: one engine (one connection pool) for each.
 
 Shard 0 is DATABASE_URL's database, shards 1, 2, ... come from SHARD_URLS, and each may have
-read replicas (SHARD_REPLICA_URLS). A replica URL without a user and password logs in with its
-shard's: a physical replica has exactly its primary's roles.
+read replicas (SHARD_REPLICA_URLS). Every server is reached the way the single database is:
+a shard URL without a user and password logs in as DATABASE_URL does (on RDS: the app's role,
+with IAM tokens when DATABASE_IAM_AUTH is set, so no shard's password is ever configured), a
+replica URL without them as its shard (a physical replica has exactly its primary's roles),
+and DATABASE_SSLMODE applies to every one.
 
-Each server also has a `monitor` engine of one connection, for the replica polls and the
-readiness checks: they never wait behind requests for a connection of the serving pool (a
-busy pool would pass for a dead server), and a check cut off by its timeout never cancels a
-query on a connection that requests use.
+Each server also has a `monitor` engine of one connection, for the replica polls, the
+readiness checks and the write tokens' WAL positions: they never wait behind requests for a
+connection of the serving pool (a busy pool would pass for a dead server, and a write waiting
+for a second connection could wait for the others forever), and a check cut off by its timeout
+never cancels a query on a connection that requests use.
 """
 
+import asyncio
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +24,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from ..config import Settings, normalise_database_url
+from ..config import Settings, normalise_database_url, with_ssl_mode
+from ..database_iam import authenticate_with_iam_tokens
+
+logger = logging.getLogger(__name__)
+CLOSE_TIMEOUT_SECONDS = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,21 +60,29 @@ class Shard:
         return str(self.number)
 
 
+def logging_in_as(raw: str, login: str, settings: Settings) -> str:
+    """`raw`, normalised, with the user and password of `login` when it names no user, and the
+    TLS mode of DATABASE_SSLMODE."""
+    url = make_url(normalise_database_url(raw))
+    if url.username is None:
+        found = make_url(login)
+        url = url.set(username=found.username, password=found.password)
+    plain = url.render_as_string(hide_password=False)
+    return with_ssl_mode(plain, settings.database_sslmode)
+
+
 def shard_urls(settings: Settings) -> list[str]:
     """Every shard's primary, shard 0 first; what `alembic upgrade heads` migrates."""
-    return [settings.database_url, *(normalise_database_url(url) for url in settings.shard_urls)]
+    main = settings.database_url
+    return [main, *(logging_in_as(url, main, settings) for url in settings.shard_urls)]
 
 
 def replica_urls(settings: Settings) -> list[tuple[int, str]]:
     primaries = shard_urls(settings)
-    found = []
-    for shard, raw in settings.replica_urls():
-        url = make_url(normalise_database_url(raw))
-        if url.username is None:
-            primary = make_url(primaries[shard])
-            url = url.set(username=primary.username, password=primary.password)
-        found.append((shard, url.render_as_string(hide_password=False)))
-    return found
+    return [
+        (shard, logging_in_as(raw, primaries[shard], settings))
+        for shard, raw in settings.replica_urls()
+    ]
 
 
 def describe(engine: AsyncEngine) -> str:
@@ -79,7 +97,7 @@ def build_shards(settings: Settings, *, pooled: bool = True, **options: Any) -> 
     def engines(url: str, **connect_args: Any) -> tuple[AsyncEngine, AsyncEngine]:
         arguments = {**options, "connect_args": {**options.get("connect_args", {}), **connect_args}}
         if not pooled:
-            engine = create_async_engine(url, poolclass=NullPool, **arguments)
+            engine = authenticated(create_async_engine(url, poolclass=NullPool, **arguments))
             return engine, engine
         serving = create_async_engine(
             url,
@@ -91,7 +109,13 @@ def build_shards(settings: Settings, *, pooled: bool = True, **options: Any) -> 
         monitor = create_async_engine(
             url, pool_size=1, max_overflow=0, pool_pre_ping=True, **arguments
         )
-        return serving, monitor
+        return authenticated(serving), authenticated(monitor)
+
+    def authenticated(engine: AsyncEngine) -> AsyncEngine:
+        """With DATABASE_IAM_AUTH, a fresh IAM token per connection, as the main engine's."""
+        if settings.database_iam_auth:
+            authenticate_with_iam_tokens(engine)
+        return engine
 
     replicas: dict[int, list[Replica]] = {}
     for shard, url in replica_urls(settings):
@@ -105,8 +129,23 @@ def build_shards(settings: Settings, *, pooled: bool = True, **options: Any) -> 
     return tuple(shards)
 
 
-async def dispose(shards: Sequence[Shard]) -> None:
+def serving_engines(shards: Sequence[Shard]) -> list[AsyncEngine]:
+    """The engines requests use (not the monitors): the `engines` extension point (tracing)."""
+    return [e for s in shards for e in (s.primary, *(r.engine for r in s.replicas))]
+
+
+async def dispose(shards: Sequence[Shard], timeout_seconds: float = CLOSE_TIMEOUT_SECONDS) -> None:
+    """Close every pool. A server that stopped answering (a partition, a frozen replica) would
+    keep a graceful close waiting forever, and the service from stopping: each engine gets
+    `timeout_seconds`, then its remaining connections are dropped without a goodbye."""
     engines = {id(e): e for s in shards for e in (s.primary, s.monitor)}
     engines.update({id(e): e for s in shards for r in s.replicas for e in (r.engine, r.monitor)})
     for engine in engines.values():
-        await engine.dispose()
+        try:
+            async with asyncio.timeout(timeout_seconds):
+                await engine.dispose()
+        except TimeoutError:
+            logger.warning(
+                "%s did not answer its close within %g s", describe(engine), timeout_seconds
+            )
+            await engine.dispose(close=False)

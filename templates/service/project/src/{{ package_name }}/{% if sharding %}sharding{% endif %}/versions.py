@@ -17,15 +17,28 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from .topology import Shard
 
 Heads = frozenset[str]
+UNDEFINED_FUNCTION, UNDEFINED_TABLE = "42883", "42P01"  # SQLSTATEs
 
 
 async def migration_heads(engine: AsyncEngine) -> Heads:
-    """The revisions a database is at; empty when it was never migrated."""
+    """The revisions a database is at; empty when it was never migrated.
+
+    Read through `migration_heads()` (migration `sharding_0002`), which runs as the
+    migrations' role: the app's own role has no right on `alembic_version`. A database the
+    sharding migrations never reached has no such function; its table says where it is."""
     async with engine.connect() as connection:
         try:
+            return frozenset(await connection.scalars(text("SELECT migration_heads()")))
+        except ProgrammingError as error:
+            if getattr(error.orig, "sqlstate", None) != UNDEFINED_FUNCTION:
+                raise
+            await connection.rollback()
+        try:
             rows = await connection.scalars(text("SELECT version_num FROM alembic_version"))
-        except ProgrammingError:  # no alembic_version table: never migrated
-            return frozenset()
+        except ProgrammingError as error:
+            if getattr(error.orig, "sqlstate", None) != UNDEFINED_TABLE:
+                raise
+            return frozenset()  # never migrated
         return frozenset(rows)
 
 

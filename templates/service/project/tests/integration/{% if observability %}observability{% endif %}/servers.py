@@ -8,7 +8,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -48,9 +48,10 @@ def tool(name: str, variable: str) -> str:
 
 
 @contextmanager
-def uvicorn_serving(app: FastAPI) -> Iterator[str]:
-    """The app under a real uvicorn on a free loopback port, in a thread; yields its URL."""
-    port = free_port()
+def uvicorn_serving(app: FastAPI, port: int | None = None) -> Iterator[str]:
+    """The app under a real uvicorn on a loopback port (a free one by default), in a thread;
+    yields its URL."""
+    port = port or free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
@@ -68,13 +69,25 @@ def uvicorn_serving(app: FastAPI) -> Iterator[str]:
 
 
 class Prometheus:
-    """A Prometheus process scraping one target every second, with the service's rules."""
+    """A Prometheus process scraping one target every 250 ms, with the service's rules.
 
-    def __init__(self, url: str) -> None:
-        self.url = url
+    One process serves a whole test module (it starts in under a second, but only scrapes a
+    new target about five seconds later); each test's app listens on the same target port.
+    `since(t)` is the view a test gets: it waits for data scraped after `t`, when its own app
+    was up, so a series left by an earlier test's app never answers for this one's.
+    """
+
+    def __init__(self, client: httpx.Client, job: str, after: float = 0) -> None:
+        self.client = client  # one connection for the many queries a test makes
+        self.job = job
+        self.after = after
+        self.up = 'up{job="' + job + '"}'  # the target's health, at each scrape's start time
+
+    def since(self, after: float) -> "Prometheus":
+        return Prometheus(self.client, self.job, after)
 
     def get(self, path: str, **params: object) -> Any:
-        response = httpx.get(f"{self.url}{path}", params=params, timeout=10)  # type: ignore[arg-type]
+        response = self.client.get(path, params=params)  # type: ignore[arg-type]
         body = response.json()
         assert body["status"] == "success", f"{path} {params}: {body}"
         return body["data"]
@@ -88,26 +101,32 @@ class Prometheus:
         found: list[dict[str, str]] = self.get("/api/v1/series", **{"match[]": match})
         return found
 
+    def last_scrape(self) -> float:
+        """When the latest scrape of the target started (0 before the first one)."""
+        found = self.query(f"timestamp({self.up})")
+        return max((float(entry["value"][1]) for entry in found), default=0)
+
     def wait_for(self, expr: str, seconds: float = 30) -> list[dict[str, Any]]:
-        """The result of `expr` once it is not empty (scrapes come every second)."""
+        """The result of `expr` once it is not empty, in data scraped after `self.after`."""
+        fresh = f"({expr}) and on() (timestamp({self.up}) > {self.after:.3f})"
         deadline = time.monotonic() + seconds
         while True:
-            result = self.query(expr)
+            result = self.query(fresh)
             if result:
                 return result
             if time.monotonic() > deadline:
                 pytest.fail(f"Prometheus never had {expr} within {seconds:g} s", pytrace=False)
-            time.sleep(0.5)
+            time.sleep(0.1)
 
 
 @contextmanager
 def prometheus_scraping(
-    binary: str, job: str, target: str, rules: Path, scratch: Path
+    binary: str, job: str, target: str, rules: Sequence[Path], scratch: Path
 ) -> Iterator[Prometheus]:
     """Prometheus on a free loopback port, scraping `target` (host:port) as job `job`."""
     config = {
-        "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-        "rule_files": [str(rules)],
+        "global": {"scrape_interval": "250ms", "evaluation_interval": "250ms"},
+        "rule_files": [str(path) for path in rules],
         "scrape_configs": [{"job_name": job, "static_configs": [{"targets": [target]}]}],
     }
     config_file = scratch / "prometheus.yml"
@@ -140,21 +159,41 @@ def prometheus_scraping(
             if time.monotonic() > deadline:
                 pytest.fail("Prometheus was not ready within 30 s", pytrace=False)
             time.sleep(0.1)
-        yield Prometheus(url)
+        with httpx.Client(base_url=url, timeout=10) as client:
+            yield Prometheus(client, job)
     finally:
         process.terminate()
         process.wait(timeout=20)
         log.close()
 
 
-def collector_spans(spans_file: Path, **resource: str) -> list[dict[str, Any]]:
-    """Every span the collector wrote (OTLP JSON lines) whose resource has these attributes."""
+class SpanLog:
+    """The collector's file of spans (OTLP JSON lines), read from where it ended when a test
+    began: the file grows with every run against the same collector, a test reads its own part.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.start = path.stat().st_size if path.is_file() else 0
+
+    def lines(self) -> list[str]:
+        """The complete lines written since `start` (the collector may be mid-line)."""
+        if not self.path.is_file():
+            return []
+        with self.path.open("rb") as file:
+            start = self.start if file.seek(0, os.SEEK_END) >= self.start else 0
+            file.seek(max(start - 1, 0))
+            data = file.read()
+        if start > 0:  # the byte before `start`: a newline, or the end of a line cut short
+            data = data.partition(b"\n")[2]
+        lines = data.decode("utf-8").split("\n")
+        return [line for line in lines[:-1] if line.strip()]
+
+
+def collector_spans(spans_file: SpanLog, **resource: str) -> list[dict[str, Any]]:
+    """Every span the collector wrote since the test began whose resource has these attributes."""
     found: list[dict[str, Any]] = []
-    if not spans_file.is_file():
-        return found
-    for line in spans_file.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
+    for line in spans_file.lines():
         for resource_spans in json.loads(line).get("resourceSpans", []):
             attributes = {
                 a["key"]: next(iter(a["value"].values()), None)

@@ -2,13 +2,12 @@
 
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 
-from .servers import collector_spans
+from .servers import SpanLog, collector_spans
 
 Span = dict[str, Any]
 SERVER, CLIENT, CONSUMER = 2, 3, 5  # OTLP SpanKind values
@@ -26,7 +25,7 @@ def flush(app: FastAPI) -> None:
 
 
 def wait_for_spans(
-    spans_file: Path,
+    spans_file: SpanLog,
     service_name: str,
     done: Callable[[list[Span]], bool],
     seconds: float = 15,
@@ -40,7 +39,7 @@ def wait_for_spans(
         if time.monotonic() > deadline:
             names = sorted({s["name"] for s in spans})
             pytest.fail(f"the collector has {len(spans)} spans of {service_name}: {names}")
-        time.sleep(0.2)
+        time.sleep(0.1)
 
 
 def ancestors(span: Span, by_id: dict[str, Span]) -> list[Span]:

@@ -4,7 +4,8 @@
 - the workflow grants nothing by default, and each job's write permissions are used by its steps;
 - production is deployed only from jobs bound to the `production` environment, after staging;
 - after the build, the image is named only by its digest;
-- two deploys (or applies) of one environment never overlap.
+- two deploys (or applies) of one environment never overlap, and a rollback waits for the
+  environment only, not for the releases of its ref.
 """
 
 import re
@@ -126,3 +127,25 @@ def test_deploys_of_one_environment_never_overlap(jobs: dict[str, dict[str, Any]
         "deploy-staging",
         "deploy-production",
     }
+
+
+def test_a_plan_older_than_the_running_release_is_not_applied(
+    jobs: dict[str, dict[str, Any]],
+) -> None:
+    for name in ("apply-staging", "apply-production"):
+        (step,) = [s for s in jobs[name]["steps"] if "terraform apply" in str(s.get("run", ""))]
+        script = step["run"]
+        # The digest the plan was made with, against the one the service runs, before applying.
+        checked = script.index("current-image"), script.index(".variables.image_tag.value")
+        assert max(checked) < script.index("terraform apply"), name
+        assert "exit 1" in script[max(checked) : script.index("terraform apply")], name
+
+
+def test_a_rollback_does_not_queue_behind_releases() -> None:
+    workflow = load(RELEASE)
+    group = workflow["concurrency"]["group"]
+    # workflow_dispatch runs get a group of their own (one per run): only the rollback job's
+    # environment group (above) orders them against deploys.
+    assert "github.event_name == 'workflow_dispatch'" in group
+    assert "github.run_id" in group
+    assert workflow["jobs"]["rollback"]["if"] == "github.event_name == 'workflow_dispatch'"

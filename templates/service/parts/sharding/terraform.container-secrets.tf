@@ -1,1 +1,0 @@
-    local.sharding_container_secrets,

@@ -1,0 +1,1 @@
+    local.sharding_migration_databases,

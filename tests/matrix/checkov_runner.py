@@ -1,0 +1,87 @@
+"""checkov runs in a warm server per test process (``child/checkov_server.py``): a cold
+`checkov` spends about 8 of its 11 CPU-seconds importing itself, and the matrix scans one
+Terraform folder per distinct tree. Each scan is still a fresh checkov run, forked from the
+imported state, with the same arguments, folder and exit code as the command.
+
+The server runs with checkov's own interpreter: the one its launcher (scripts/install-linters)
+executes. When that interpreter cannot be found (checkov installed some other way), scans run
+the command itself.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import re
+import subprocess
+import tempfile
+from functools import cache
+from pathlib import Path
+
+SERVER = Path(__file__).with_name("child") / "checkov_server.py"
+LAUNCHED = re.compile(r'^exec "([^"]+)/bin/checkov"', re.MULTILINE)
+
+
+def checkov_interpreter(checkov: Path) -> Path | None:
+    """The Python of checkov's virtualenv: the shebang of the script checkov's launcher runs
+    (or of ``checkov`` itself when it is that script)."""
+    text = checkov.read_text(encoding="utf-8", errors="replace")
+    launched = LAUNCHED.search(text)
+    script = Path(launched.group(1)) / "bin" / "checkov" if launched else checkov
+    if not script.is_file():
+        return None
+    first = script.read_text(encoding="utf-8", errors="replace").splitlines()[:1]
+    if not first or not first[0].startswith("#!"):
+        return None
+    interpreter = Path(first[0][2:].strip())
+    return interpreter if interpreter.name.startswith("python") and interpreter.is_file() else None
+
+
+class WarmCheckov:
+    def __init__(self, interpreter: Path) -> None:
+        self.process = subprocess.Popen(
+            [str(interpreter), str(SERVER)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.reply() == "ready", "the checkov server did not start"
+        atexit.register(self.stop)
+
+    def reply(self) -> object:
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        assert line, f"the checkov server stopped (exit {self.process.poll()})"
+        return json.loads(line)
+
+    def scan(self, arguments: list[str], cwd: Path) -> tuple[int, str]:
+        assert self.process.stdin is not None
+        with tempfile.NamedTemporaryFile(prefix="checkov-", suffix=".log") as output:
+            request = {"args": arguments, "cwd": str(cwd), "output": output.name}
+            self.process.stdin.write(json.dumps(request) + "\n")
+            self.process.stdin.flush()
+            reply = self.reply()
+            assert isinstance(reply, dict), reply
+            return int(reply["exit"]), Path(output.name).read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            assert self.process.stdin is not None
+            self.process.stdin.close()
+            self.process.wait(timeout=30)
+
+
+@cache
+def _server(interpreter: Path) -> WarmCheckov:
+    return WarmCheckov(interpreter)
+
+
+def run_checkov(checkov: Path, arguments: list[str], cwd: Path) -> tuple[int, str]:
+    """What `checkov ARGUMENTS` in ``cwd`` exits with and prints."""
+    interpreter = checkov_interpreter(checkov)
+    if interpreter is None:
+        done = subprocess.run(
+            [str(checkov), *arguments], cwd=cwd, capture_output=True, text=True, check=False
+        )
+        return done.returncode, done.stdout + done.stderr
+    return _server(interpreter).scan(arguments, cwd)
