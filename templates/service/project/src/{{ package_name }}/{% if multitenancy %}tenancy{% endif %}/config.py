@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings
 
 TENANT_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
@@ -40,3 +40,18 @@ class Settings(BaseSettings):
     """How often each process adds the requests it counted to `tenant_usage`."""
     tenant_cache_seconds: float = Field(default=5.0, ge=0, le=300)
     """How long this process trusts what it read of a tenant (plan, suspension)."""
+
+    stripe_api_key: SecretStr = SecretStr("")
+    """Stripe's secret key (`sk_...`); empty: no billing (tenants get no Stripe customer)."""
+    stripe_webhook_secret: SecretStr = SecretStr("")
+    """The signing secret of the webhook endpoint (`whsec_...`); empty: the endpoint refuses
+    every event."""
+    stripe_api_base: str = "https://api.stripe.com"
+    """Where the Stripe API is (the tests: stripe-mock on loopback)."""
+    stripe_prices: dict[str, str] = Field(default_factory=dict)
+    """JSON: plan name -> Stripe price id, the price of each plan's subscription; a plan not
+    listed (the free one) gets a customer and no subscription."""
+    stripe_meter_event: str = "api_requests"
+    """The event name of the Stripe billing meter that the metered requests are reported to."""
+    stripe_webhook_tolerance_seconds: int = Field(default=300, ge=1, le=3600)
+    """How old a signed webhook may be: an older one is refused as a replay."""

@@ -6,6 +6,10 @@ TENANT_USAGE_FLUSH_SECONDS, and once more when the app stops. Each tenant's coun
 in a transaction acting for it (the table is under row-level security like the items), with an
 upsert that adds, so any number of processes may flush at once. A process that dies loses at
 most its last interval. Items stored are counted when asked (`GET /tenant/usage`).
+
+With billing, each tenant's written count is then reported to Stripe's billing meter as one
+meter event for its customer; a report Stripe refuses is logged (the count stays in
+`tenant_usage`, where it can be reconciled) and never written twice.
 """
 
 import asyncio
@@ -13,12 +17,15 @@ import logging
 from collections import Counter
 from datetime import UTC, date, datetime
 
+import stripe
 from fastapi import FastAPI
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from .billing import Billing
 from .config import PlanRules
 from .context import ActiveTenant, acting_for
+from .models import Tenant
 
 logger = logging.getLogger(__name__)
 NO_RULES = PlanRules()  # the flush writes usage; it enforces nothing
@@ -35,12 +42,18 @@ def billing_period(now: datetime | None = None) -> date:
 
 
 class UsageMeter:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], billing: Billing) -> None:
         self._sessions = sessions
+        self._billing = billing
         self._pending: Counter[tuple[str, str, date]] = Counter()
+        self.requests_by_plan: Counter[str] = Counter()
+        """Requests metered since start, by plan (the metrics' label: never the tenant)."""
+        self.reports: Counter[str] = Counter()
+        """Usage reports to Stripe since start, by outcome (`reported`, `failed`)."""
 
     def count(self, tenant: ActiveTenant) -> None:
         self._pending[(tenant.id, tenant.plan, billing_period())] += 1
+        self.requests_by_plan[tenant.plan] += 1
 
     async def flush(self) -> None:
         pending, self._pending = self._pending, Counter()
@@ -51,10 +64,25 @@ class UsageMeter:
                         await session.execute(
                             ADD_REQUESTS, {"period": period, "requests": requests}
                         )
+                        customer = await session.scalar(
+                            select(Tenant.stripe_customer_id).where(Tenant.id == tenant_id)
+                        )
                         await session.commit()
             except Exception:  # keep the count for the next flush rather than lose it
                 self._pending[(tenant_id, plan, period)] += requests
                 logger.exception("tenant usage not written; kept for the next flush")
+                continue
+            if self._billing.enabled and customer:
+                await self.report(tenant_id, customer, requests)
+
+    async def report(self, tenant_id: str, customer: str, requests: int) -> None:
+        try:
+            await self._billing.report_usage(customer, requests)
+        except stripe.StripeError:
+            self.reports["failed"] += 1
+            logger.exception("tenant usage not reported to Stripe", extra={"tenant": tenant_id})
+        else:
+            self.reports["reported"] += 1
 
 
 async def flush_usage(app: FastAPI) -> None:

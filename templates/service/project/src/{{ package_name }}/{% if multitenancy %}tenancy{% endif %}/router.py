@@ -3,9 +3,12 @@ caller's own tenant.
 
 - `POST /tenants` creates a tenant on a plan; `PATCH /tenants/{id}` moves its plan or suspends
   it (`status: suspended`: every request of its users is refused with 403) and reactivates it;
+  with billing (STRIPE_API_KEY), its Stripe customer and subscription are created first
+  (a 502 problem document, and no tenant, when Stripe refuses);
 - `DELETE /tenants/{id}` deletes its data: every tenant-owned row, inside one transaction that
   acts for that tenant (so row-level security lets it reach those rows and no others), then the
-  tenant itself; its tokens are refused from then on (an unknown tenant);
+  tenant itself; its tokens are refused from then on (an unknown tenant); with billing, its
+  Stripe customer is deleted first, which cancels its subscription;
 - `GET /tenant`: the caller's tenant, its plan's features and limits, and how many items it holds;
 - `GET /tenant/usage`: its metered requests per billing period, and the items it stores.
 """
@@ -21,6 +24,7 @@ from ..database import SessionDep
 from ..items.models import Item
 from ..problems import PROBLEM_MEDIA_TYPE, ProblemError
 from .authorization import requiring_tenant
+from .billing import Billing
 from .context import ActiveTenant
 from .database import SET_TENANT
 from .directory import TenantDirectory
@@ -75,6 +79,11 @@ async def create_tenant(
         raise TenantExistsError(f"Tenant {tenant_in.id} exists.")
     plan = known_plan(request, tenant_in.plan or request.app.state.settings.tenant_default_plan)
     tenant = Tenant(id=tenant_in.id, name=tenant_in.name, plan=plan, status="active")
+    billing: Billing = request.app.state.billing
+    if billing.enabled:
+        account = await billing.subscribe(tenant.id, tenant.name, plan)
+        tenant.stripe_customer_id = account.customer_id
+        tenant.stripe_subscription_id = account.subscription_id
     session.add(tenant)
     await session.commit()
     await session.refresh(tenant)
@@ -113,6 +122,9 @@ async def update_tenant(
 async def delete_tenant(
     tenant: Annotated[Tenant, Depends(found)], session: SessionDep, request: Request
 ) -> None:
+    billing: Billing = request.app.state.billing
+    if billing.enabled and tenant.stripe_customer_id:
+        await billing.close_account(tenant.stripe_customer_id)
     # Its rows first, in this same transaction, acting for it: row-level security reaches them.
     await session.execute(SET_TENANT, {"tenant": tenant.id})
     await session.execute(delete(Item))
