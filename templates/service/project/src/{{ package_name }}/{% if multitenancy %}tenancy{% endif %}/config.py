@@ -41,9 +41,9 @@ class Settings(BaseSettings):
     tenant_cache_seconds: float = Field(default=5.0, ge=0, le=300)
     """How long this process trusts what it read of a tenant (plan, suspension)."""
 
-    stripe_api_key: SecretStr = SecretStr("")
+    stripe_api_key: SecretStr = Field(default=SecretStr(""), repr=False)
     """Stripe's secret key (`sk_...`); empty: no billing (tenants get no Stripe customer)."""
-    stripe_webhook_secret: SecretStr = SecretStr("")
+    stripe_webhook_secret: SecretStr = Field(default=SecretStr(""), repr=False)
     """The signing secret of the webhook endpoint (`whsec_...`); empty: the endpoint refuses
     every event."""
     stripe_api_base: str = "https://api.stripe.com"
