@@ -102,7 +102,8 @@ def _cancelling() -> bool:
 
 
 class CacheAside(Generic[T]):
-    """The cache of one kind of record, stored as JSON under `<namespace>:<id>`."""
+    """The cache of one kind of record, stored as JSON under `<namespace>:<id>` (per tenant
+    with multi-tenancy: `scope` is the `scope_key()` extension point)."""
 
     def __init__(
         self,
@@ -112,9 +113,11 @@ class CacheAside(Generic[T]):
         model: type[T],
         policy: CachePolicy,
         stats: CacheStats,
+        scope: Callable[[], str] = str,
     ) -> None:
         self._redis = redis
         self._namespace = namespace
+        self._scope = scope
         self._model = model
         self._policy = policy
         self._stats = stats
@@ -129,7 +132,12 @@ class CacheAside(Generic[T]):
         return self._policy.enabled
 
     def key(self, record_id: str) -> str:
-        return f"{self._namespace}:{record_id}"
+        """`<namespace>:<id>`, or `<namespace>:<scope>:<id>` while acting for a tenant (the
+        `scope_key()` extension point): the same id never reaches another tenant's entry."""
+        scope = self._scope()
+        return (
+            f"{self._namespace}:{scope}:{record_id}" if scope else f"{self._namespace}:{record_id}"
+        )
 
     async def get_or_load(
         self, record_id: str, load: Callable[[], Awaitable[T | None]]

@@ -17,7 +17,8 @@ from .router import router
 
 @asynccontextmanager
 async def caches(app: FastAPI) -> AsyncIterator[None]:
-    app.state.caches = build_caches(app.state.redis, app.state.settings)
+    extensions = app.state.extensions
+    app.state.caches = build_caches(app.state.redis, app.state.settings, extensions.scope_key)
     yield
 
 

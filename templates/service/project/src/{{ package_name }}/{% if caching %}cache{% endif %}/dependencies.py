@@ -1,6 +1,7 @@
 """The caching capability's objects, built once per app in the lifespan (`capability.py`), kept
 on `app.state.caches`, and handed to endpoints as dependencies."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, cast
 
@@ -27,7 +28,8 @@ class Caches:
     trending: TrendingFeed
 
 
-def build_caches(redis: Redis, settings: Settings) -> Caches:
+def build_caches(redis: Redis, settings: Settings, scope: Callable[[], str] = str) -> Caches:
+    """`scope`: the `scope_key()` extension point, which keeps tenants' entries apart."""
     stats = CacheStats()
     policy = CachePolicy(
         enabled=settings.cache_enabled,
@@ -44,12 +46,14 @@ def build_caches(redis: Redis, settings: Settings) -> Caches:
             model=ItemRead,
             policy=policy,
             stats=stats,
+            scope=scope,
         ),
         trending=TrendingFeed(
             redis,
             namespace=redis_key(settings, "trending", TRENDING_KEY_VERSION, "items"),
             bucket_seconds=settings.trending_bucket_seconds,
             window_buckets=settings.trending_window_buckets,
+            scope=scope,
         ),
     )
 

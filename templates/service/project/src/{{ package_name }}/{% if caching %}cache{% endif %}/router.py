@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 
 from ..items.dependencies import ItemView
 from ..problems import PROBLEM_MEDIA_TYPE
+from ..security import permission
 from .aside import REDIS_FAILURES
 from .dependencies import CachesDep
 from .exceptions import TrendingUnavailableError
@@ -32,7 +33,16 @@ UNAVAILABLE: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.post("/items/{item_id}/views", status_code=HTTPStatus.NO_CONTENT, responses=NOT_FOUND)  # noqa: FAST003
+# Reads of items: the items' own permission (with multi-tenancy, a tenant's feed and items).
+READ = [permission("items:read")]
+
+
+@router.post(
+    "/items/{item_id}/views",  # noqa: FAST003 - ItemView reads item_id
+    status_code=HTTPStatus.NO_CONTENT,
+    responses=NOT_FOUND,
+    dependencies=READ,
+)
 async def record_view(item: ItemView, caches: CachesDep) -> None:
     """Count one view of the item in the trending feed. With Redis down the view is dropped
     (counted in `redis_errors`): losing a view is better than failing the client."""
@@ -43,7 +53,7 @@ async def record_view(item: ItemView, caches: CachesDep) -> None:
         logger.warning("trending: view not recorded (%s)", type(error).__name__)
 
 
-@router.get("/trending", responses=UNAVAILABLE)
+@router.get("/trending", responses=UNAVAILABLE, dependencies=READ)
 async def trending(
     caches: CachesDep, k: Annotated[int, Query(ge=1, le=MAX_TRENDING)] = 10
 ) -> TrendingPage:

@@ -28,9 +28,12 @@ class TrendingFeed:
         bucket_seconds: int,
         window_buckets: int,
         clock: Callable[[], float] = time.time,
+        scope: Callable[[], str] = str,
     ) -> None:
         self._redis = redis
         self._namespace = namespace
+        self._scope = scope
+        """The `scope_key()` extension point: with multi-tenancy, a feed per tenant."""
         self.bucket_seconds = bucket_seconds
         self.window_buckets = window_buckets
         self._clock = clock
@@ -40,7 +43,8 @@ class TrendingFeed:
         return self.bucket_seconds * self.window_buckets
 
     def bucket_key(self, bucket: int) -> str:
-        return f"{self._namespace}:{bucket}"
+        scope = self._scope()
+        return f"{self._namespace}:{scope}:{bucket}" if scope else f"{self._namespace}:{bucket}"
 
     def current_bucket(self) -> int:
         return int(self._clock() // self.bucket_seconds)

@@ -1,0 +1,1 @@
+    local.billing_container_environment,

@@ -1,0 +1,1 @@
+    aws_secretsmanager_secret.stripe.arn,

@@ -1,0 +1,46 @@
+"""The tenant the work in progress acts for: a context variable, set per request by the tenancy
+middleware and per message by `message_received`, read by the extension points (`tenant`,
+`plan`, `session_begin`, `shard_key`)."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from .config import PlanRules
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveTenant:
+    id: str
+    plan: str
+    rules: PlanRules
+    """What the plan gives (features, limits), from TENANT_PLANS."""
+
+
+_tenant: ContextVar[ActiveTenant | None] = ContextVar("tenant", default=None)
+
+
+def current_tenant() -> ActiveTenant | None:
+    return _tenant.get()
+
+
+def current_tenant_id() -> str | None:
+    """The `tenant` extension point."""
+    tenant = _tenant.get()
+    return tenant.id if tenant else None
+
+
+def current_plan() -> str | None:
+    """The `plan` extension point."""
+    tenant = _tenant.get()
+    return tenant.plan if tenant else None
+
+
+@contextmanager
+def acting_for(tenant: ActiveTenant | None) -> Iterator[None]:
+    token = _tenant.set(tenant)
+    try:
+        yield
+    finally:
+        _tenant.reset(token)

@@ -1,0 +1,121 @@
+"""`POST /billing/stripe/webhook`: Stripe's events, which move a tenant's plan.
+
+The endpoint needs no token: Stripe signs each delivery. An event is taken only when its
+`Stripe-Signature` is Stripe's HMAC-SHA256 of the body with STRIPE_WEBHOOK_SECRET and its
+timestamp is at most STRIPE_WEBHOOK_TOLERANCE_SECONDS old (an older one is a replay); anything
+else is a 400 problem document. Each event id is processed once: the id is recorded in
+`stripe_events` in the same transaction as what the event changes, so a redelivered or replayed
+event (Stripe retries until it gets a 2xx) changes nothing the second time.
+
+`customer.subscription.created` / `.updated` move the customer's tenant to the plan whose
+STRIPE_PRICES entry is the subscription's price; `.deleted` (and a subscription that ended:
+canceled, unpaid, incomplete_expired) moves it back to TENANT_DEFAULT_PLAN. Other event types
+are recorded and acknowledged, nothing more.
+"""
+
+from collections import Counter
+from http import HTTPStatus
+from typing import Any, Literal
+
+import stripe
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+
+from ..database import SessionDep
+from ..problems import ProblemError
+from .billing import Billing
+from .directory import TenantDirectory
+from .models import StripeEvent, Tenant
+
+router = APIRouter(tags=["billing"])
+ENDED = frozenset({"canceled", "unpaid", "incomplete_expired"})
+
+
+class InvalidWebhookError(ProblemError):
+    status = HTTPStatus.BAD_REQUEST
+
+
+class WebhookOutcome(BaseModel):
+    event: str
+    outcome: Literal["processed", "duplicate", "ignored"]
+
+
+class Event(BaseModel):
+    """What the endpoint reads of a verified event (Stripe's JSON, as sent)."""
+
+    id: str
+    type: str
+    data: dict[str, Any]
+
+
+def verified_event(request: Request, payload: bytes) -> Event:
+    settings = request.app.state.settings
+    try:
+        stripe.WebhookSignature.verify_header(
+            payload,
+            request.headers.get("stripe-signature"),
+            settings.stripe_webhook_secret.get_secret_value(),
+            tolerance=settings.stripe_webhook_tolerance_seconds,
+        )
+        return Event.model_validate_json(payload)
+    except (ValueError, stripe.SignatureVerificationError) as error:
+        # pydantic's ValidationError is a ValueError: a signed body that is not an event
+        raise InvalidWebhookError(f"Not a valid Stripe event: {error}") from error
+
+
+def plan_of_subscription(
+    billing: Billing, event_type: str, subscription: dict[str, Any], default: str
+) -> str:
+    if event_type == "customer.subscription.deleted" or subscription.get("status") in ENDED:
+        return default
+    for item in subscription.get("items", {}).get("data", []):
+        plan = billing.plan_of_price(item.get("price", {}).get("id", ""))
+        if plan is not None:
+            return plan
+    return default
+
+
+def counted(request: Request, outcome: WebhookOutcome) -> WebhookOutcome:
+    outcomes: Counter[str] = request.app.state.stripe_webhook_outcomes
+    outcomes[outcome.outcome] += 1
+    return outcome
+
+
+@router.post("/billing/stripe/webhook")
+async def stripe_webhook(request: Request, session: SessionDep) -> WebhookOutcome:
+    try:
+        event = verified_event(request, await request.body())
+    except InvalidWebhookError:
+        outcomes: Counter[str] = request.app.state.stripe_webhook_outcomes
+        outcomes["refused"] += 1
+        raise
+    first_time = await session.scalar(
+        insert(StripeEvent)
+        .values(id=event.id, type=event.type)
+        .on_conflict_do_nothing(index_elements=[StripeEvent.id])
+        .returning(StripeEvent.id)
+    )
+    if first_time is None:
+        return counted(request, WebhookOutcome(event=event.id, outcome="duplicate"))
+    if not event.type.startswith("customer.subscription."):
+        await session.commit()
+        return counted(request, WebhookOutcome(event=event.id, outcome="ignored"))
+    subscription: dict[str, Any] = event.data.get("object", {})
+    tenant = await session.scalar(
+        select(Tenant).where(Tenant.stripe_customer_id == subscription.get("customer"))
+    )
+    if tenant is not None:
+        settings = request.app.state.settings
+        billing: Billing = request.app.state.billing
+        tenant.plan = plan_of_subscription(
+            billing, event.type, subscription, settings.tenant_default_plan
+        )
+        tenant.stripe_subscription_id = subscription.get("id")
+    await session.commit()
+    if tenant is not None:
+        directory: TenantDirectory = request.app.state.tenants
+        directory.forget(tenant.id)
+    done = WebhookOutcome(event=event.id, outcome="processed" if tenant else "ignored")
+    return counted(request, done)
