@@ -20,6 +20,7 @@ from functools import cache
 from pathlib import Path
 
 AUDIENCE = "bench-api"
+CLIENT_ID = "bench-client"
 ENVIRONMENT = {"AUTH_AUDIENCE": f'["{AUDIENCE}"]'}
 SCOPES = "items:read"
 
@@ -28,7 +29,7 @@ def issue_token() -> str:
     """A client-credentials access token of the provider at OIDC_ISSUER."""
     issuer = os.environ["OIDC_ISSUER"]
     form = {"grant_type": "client_credentials", "scope": SCOPES, "audience": AUDIENCE}
-    client = base64.b64encode(b"bench-client:bench-secret").decode()
+    client = base64.b64encode(f"{CLIENT_ID}:bench-secret".encode()).decode()
     request = urllib.request.Request(
         f"{issuer}/token",
         data=urllib.parse.urlencode(form).encode(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -13,13 +14,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks import budget_auth
 from tests.matrix.runtime_checks import free_port
 
+BENCH_TENANT = "bench"
+"""With multitenancy: the tenant the seeded items belong to (on the plan without limits)."""
 # Per capability: the environment that keeps a benchmark measuring its cost, not its refusals.
 BENCH_ENVIRONMENT: dict[str, dict[str, str]] = {
     "rate_limiting": {  # admitted, yet the limiter runs its Redis script on every request
         "RATE_LIMIT_POLICIES": '{"default": {"limit": 1000000, "window_seconds": 1},'
         ' "sensitive": {"limit": 5, "window_seconds": 60, "fail_open": false}}',
+    },
+    "multitenancy": {  # the benchmark's machine client acts for the seeded tenant
+        "TENANT_MACHINE_CLIENTS": json.dumps({budget_auth.CLIENT_ID: BENCH_TENANT}),
     },
 }
 
@@ -84,8 +91,12 @@ class Result:
         )
 
 
-def seed(database_url: str, count: int, ids: list[str] | None = None) -> list[str]:
-    """Insert `count` items in one statement (with the given ids, if any); return their ids."""
+def seed(
+    database_url: str, count: int, ids: list[str] | None = None, tenant: str | None = None
+) -> list[str]:
+    """Insert `count` items in one statement (with the given ids, if any); return their ids.
+
+    `tenant` (with multitenancy): the items belong to it, a tenant row created first."""
     source = (
         f"unnest(ARRAY[{','.join(repr(i) for i in ids)}]::uuid[])"
         if ids
@@ -95,6 +106,11 @@ def seed(database_url: str, count: int, ids: list[str] | None = None) -> list[st
         "INSERT INTO items (id, name, description) "
         f"SELECT id, 'item ' || id, 'seeded for the benchmark' FROM {source} AS t(id) RETURNING id"
     )
+    if tenant:  # items.tenant_id defaults to the transaction's app.tenant_id
+        statement = (
+            f"INSERT INTO tenants (id, name, plan) VALUES ('{tenant}', '{tenant}', 'enterprise');"
+            f" SET app.tenant_id = '{tenant}'; {statement}"
+        )
     done = subprocess.run(
         ["psql", database_url, "-v", "ON_ERROR_STOP=1", "-qAt", "-c", statement],
         check=True, capture_output=True, text=True,

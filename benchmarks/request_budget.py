@@ -52,6 +52,7 @@ from benchmarks.budget_baseline import as_of  # noqa: E402
 from benchmarks.budget_reference import BARE_APP, FLOOR_APP, delete_keys, set_floor_keys  # noqa: E402
 from benchmarks.budget_servers import (  # noqa: E402
     BENCH_ENVIRONMENT,
+    BENCH_TENANT,
     WRK_SCRIPT,
     Result,
     get,
@@ -206,7 +207,8 @@ def prepare(
         [str(python), "-m", "alembic", "upgrade", "heads"],
         cwd=project, env=env, check=True, stdout=subprocess.DEVNULL,
     )  # fmt: skip
-    return env, seed(database_url, items, ids)
+    tenant = BENCH_TENANT if "multitenancy" in capabilities else None
+    return env, seed(database_url, items, ids, tenant)
 
 
 def start_generated(
