@@ -30,6 +30,7 @@ import hcl2
 
 from tests.matrix.content import files_under
 from tests.matrix.terraform_init import reuse_or_init
+from tests.matrix.terraform_provider import REATTACH_VARIABLE, attached
 
 DEPLOY_DIR = Path("deploy")
 TERRAFORM_DIR = DEPLOY_DIR / "terraform"
@@ -110,11 +111,28 @@ def terraform_copy(project: Path) -> Iterator[Path]:
 
 
 def run_terraform(folder: Path, *arguments: str) -> tuple[int, str]:
-    """Run terraform in ``folder``: its exit code and output."""
+    """Run terraform in ``folder``: its exit code and output. Every command but `init` attaches
+    to the process's shared provider when the folder can (``terraform_provider``); one that
+    fails because that provider died under it runs again on its own."""
+    environment = terraform_env()
+    if arguments[:1] == ("init",):
+        return _run(folder, arguments, environment)
+    with attached(folder, environment) as provider:
+        if provider is None:
+            return _run(folder, arguments, environment)
+        code, output = _run(
+            folder, arguments, {**environment, REATTACH_VARIABLE: provider.reattach}
+        )
+        if code == 0 or provider.alive():
+            return code, output
+    return _run(folder, arguments, environment)
+
+
+def _run(folder: Path, arguments: tuple[str, ...], environment: dict[str, str]) -> tuple[int, str]:
     done = subprocess.run(
         [terraform_binary(), *arguments, "-no-color"],
         cwd=folder,
-        env=terraform_env(),
+        env=environment,
         capture_output=True,
         text=True,
         check=False,
