@@ -11,7 +11,8 @@ being listed is missing there, which fails the check instead of escaping its reu
 Providers come from the CLI configuration that `scripts/services` writes (`TF_CLI_CONFIG_FILE`:
 the machine's provider mirror, unpacked, so `terraform init` links the provider instead of
 copying it), and `init` runs once per set of provider requirements in a process
-(``terraform_init``).
+(``terraform_init``). Every other command attaches to one provider process per test process
+(``terraform_provider``) instead of starting its own.
 """
 
 from __future__ import annotations
@@ -63,10 +64,11 @@ def terraform_binary() -> str:
 
 GO_GARBAGE_COLLECTION = "400"
 """GOGC for Terraform and its provider: the AWS provider builds its schema of thousands of
-resources in every process it starts (three per plan), and with the collector running at a
-quarter of Go's default frequency a plan takes about a quarter less CPU (14.7 against 10.9 s,
-interleaved runs of one configuration) for about 130 MB more memory at its peak (770 against
-635 MB)."""
+resources in every process it starts (three per plan when Terraform starts its own), and with
+the collector running at a quarter of Go's default frequency a plan takes about a quarter less
+CPU (14.7 against 10.9 s, interleaved runs of one configuration, measured before the shared
+provider) for about 130 MB more memory at its peak (770 against 635 MB). The shared provider
+(``terraform_provider``) gets the same setting from this environment."""
 
 
 def terraform_env() -> dict[str, str]:

@@ -110,8 +110,11 @@ class SharedProvider:
     def __init__(self, binary: Path, environment: Mapping[str, str]) -> None:
         self.binary = binary
         self.key = environment_key(environment)
+        # The provider's stderr: a file removed at once, read through this process's descriptor,
+        # so that nothing is left behind however this process ends.
         descriptor, log = tempfile.mkstemp(prefix="terraform-provider-", suffix=".log")
-        self.log = Path(log)
+        os.unlink(log)
+        self.log = os.fdopen(os.dup(descriptor), "rb")
         try:
             self.watchdog = subprocess.Popen(
                 [sys.executable, str(WATCHDOG), str(binary), "-debug"],
@@ -133,8 +136,9 @@ class SharedProvider:
                 configuration = line[start + len(REATTACH_LINE) :].strip().rstrip("'")
                 assert SHARED in json.loads(configuration), configuration
                 return configuration
+        output = self.output()
         self.stop()
-        raise AssertionError(f"{self.binary} -debug printed no reattach line:\n{self.output()}")
+        raise AssertionError(f"{self.binary} -debug printed no reattach line:\n{output}")
 
     def provider_pid(self) -> int:
         """The provider's process id, as its reattach configuration gives it."""
@@ -148,7 +152,10 @@ class SharedProvider:
 
     def output(self) -> str:
         """What the provider wrote to stderr (a crash's panic, its start-up lines)."""
-        return self.log.read_text(errors="replace")[-4000:] if self.log.is_file() else ""
+        if self.log.closed:
+            return ""
+        size = os.fstat(self.log.fileno()).st_size
+        return os.pread(self.log.fileno(), 4000, max(0, size - 4000)).decode(errors="replace")
 
     def stop(self) -> None:
         if self.watchdog.stdin is not None and not self.watchdog.stdin.closed:
@@ -160,7 +167,7 @@ class SharedProvider:
             self.watchdog.wait()
         if self.watchdog.stdout is not None:
             self.watchdog.stdout.close()
-        self.log.unlink(missing_ok=True)
+        self.log.close()
 
 
 _lock = threading.Lock()
