@@ -47,21 +47,11 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def provider_cpu() -> float:
-    """CPU seconds of the running shared provider (all its threads), 0 when there is none."""
-    provider = shared.running()
-    if provider is None or not provider.alive():
-        return 0.0
-    pid = provider.provider_pid()
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def measured(check: Callable[[Path], object], project: Path, provider: bool) -> float:
     """The check's CPU seconds: its child processes, and the shared provider's if ``provider``."""
-    started = children_cpu() + (provider_cpu() if provider else 0.0)
+    started = children_cpu() + (shared.unreaped_cpu_seconds() if provider else 0.0)
     check(project)
-    return children_cpu() + (provider_cpu() if provider else 0.0) - started
+    return children_cpu() + (shared.unreaped_cpu_seconds() if provider else 0.0) - started
 
 
 def main() -> None:

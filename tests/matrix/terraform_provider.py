@@ -197,6 +197,21 @@ def running() -> SharedProvider | None:
     return _current[0] if _current else None
 
 
+def unreaped_cpu_seconds() -> float:
+    """CPU seconds of this process's running shared provider (all its threads), which
+    `getrusage(RUSAGE_CHILDREN)` does not count until its watchdog is reaped (then it does, and
+    this is 0): add it to the children's usage for the CPU the process's work has cost so far."""
+    provider = running()
+    if provider is None or provider.watchdog.returncode is not None:
+        return 0.0
+    try:
+        stat = Path(f"/proc/{provider.provider_pid()}/stat").read_text()
+    except FileNotFoundError:  # it has just ended; its usage reaches us with its watchdog
+        return 0.0
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def stop() -> None:
     """Stop this process's shared provider now (a later command starts a new one)."""
     with _lock:
