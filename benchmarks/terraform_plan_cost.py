@@ -1,21 +1,22 @@
-"""CPU seconds (of Terraform, its provider and the emulator's requests, i.e. child processes) of
-the matrix's `terraform plan` check for one Terraform tree, the way it ran before and the way it
-runs now, alternating in one run.
+"""CPU seconds of the matrix's Terraform checks for one combination (`terraform plan`,
+`production needs TLS`, and with `cicd` `pipeline terraform`), with Terraform starting its own
+providers and with every command attached to one shared provider process
+(tests/matrix/terraform_provider.py), alternating in one run.
 
 Run (with the services up: `eval "$(scripts/services env)"`):
     .venv/bin/python benchmarks/terraform_plan_cost.py [--rounds N] [--with caching,auth,...]
 
-Before: `terraform init` in every scratch copy, the plan, then `terraform show -json` to read the
-plan's promises in Python. Now (tests/matrix/terraform_checks.py): `init` once per set of
-provider requirements (later copies get its result, tests/matrix/terraform_init.py), and the
-promises as preconditions inside the plan (tests/matrix/matrix_promises.tf). The first round of
-"now" pays the one real `init`; it is reported apart. Numbers only; nothing asserts a time.
+Counted: Terraform and everything it starts (child processes), and for the shared variant the
+provider's own CPU while each round ran (read from /proc); the shared provider's start, its
+idle time between rounds and its stop are counted apart and spread over the rounds ("shared,
+amortized"). Round 0 of each variant pays the one real `terraform init` and warms the caches; it
+is left out. Numbers only; nothing asserts a time.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import resource
 import statistics
 import sys
@@ -29,7 +30,16 @@ from scaffold.selection import Request
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from benchmarks.render_cost import add_capabilities_option, chosen_capabilities  # noqa: E402
+from tests.matrix import pipeline_checks as pipeline  # noqa: E402
 from tests.matrix import terraform_checks as tf  # noqa: E402
+from tests.matrix import terraform_provider as shared  # noqa: E402
+
+CHECKS: dict[str, Callable[[Path], object]] = {
+    "terraform plan": tf.terraform_plan,
+    "production needs TLS": tf.production_requires_a_certificate,
+    "pipeline terraform": pipeline.pipeline_terraform,
+}
+VARIANTS = {"own providers": "0", "shared provider": "1"}
 
 
 def children_cpu() -> float:
@@ -37,20 +47,11 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def before(project: Path) -> None:
-    """The check as it was: a real init per copy, the plan, and `terraform show -json`."""
-    with tf.terraform_copy(project) as folder:
-        (folder / tf.OVERRIDE_FILE).write_text(tf.emulator_override(tf.emulator_endpoint()))
-        tf.terraform(folder, "init", "-input=false")
-        tf.plan_or_explain(folder, *tf.plan_arguments(tf.PLAN_VARIABLES))
-        plan = json.loads(tf.terraform(folder, "show", "-json", "plan.out").strip())
-    assert plan["resource_changes"], "the plan planned nothing"
-
-
-def measured(check: Callable[[Path], None], project: Path) -> float:
-    started = children_cpu()
+def measured(check: Callable[[Path], object], project: Path, provider: bool) -> float:
+    """The check's CPU seconds: its child processes, and the shared provider's if ``provider``."""
+    started = children_cpu() + (shared.unreaped_cpu_seconds() if provider else 0.0)
     check(project)
-    return children_cpu() - started
+    return children_cpu() + (shared.unreaped_cpu_seconds() if provider else 0.0) - started
 
 
 def main() -> None:
@@ -64,23 +65,42 @@ def main() -> None:
             "bench-svc", Path(scratch), Request(with_=capabilities), git=False, lock=False
         )
         project = create_project(options).target
-        times: dict[str, list[float]] = {"before": [], "now": []}
-        first_now = 0.0
+        with_pipeline = (project / pipeline.PIPELINE_DIR).is_dir()
+        checks = {name: check for name, check in CHECKS.items()
+                  if with_pipeline or name != "pipeline terraform"}  # fmt: skip
+        times: dict[tuple[str, str], list[float]] = {
+            (variant, name): [] for variant in VARIANTS for name in checks
+        }
+        first = dict.fromkeys(VARIANTS, 0.0)
+        started = children_cpu()
         for round_number in range(arguments.rounds + 1):
-            times["before"].append(measured(before, project))
-            now = measured(tf.terraform_plan, project)
-            if round_number == 0:
-                first_now = now
-            else:
-                times["now"].append(now)
-        times["before"] = times["before"][1:]
-    print(f"Terraform tree of: {', '.join(capabilities) or 'the base service'}")
-    print(f"now, first plan in the process (pays the one init): {first_now:.2f} CPU-s")
-    for name, values in times.items():
-        rounds = ", ".join(f"{value:.2f}" for value in values)
-        print(f"{name:>6}: median {statistics.median(values):.2f} CPU-s per plan ({rounds})")
-    saved = statistics.median(times["before"]) - statistics.median(times["now"])
-    print(f" saved: {saved:.2f} CPU-s per Terraform tree")
+            for variant, setting in VARIANTS.items():
+                os.environ[shared.SHARED_PROVIDER_VARIABLE] = setting
+                for name, check in checks.items():
+                    seconds = measured(check, project, setting == "1")
+                    if round_number == 0:
+                        first[variant] += seconds
+                    else:
+                        times[(variant, name)].append(seconds)
+        shared.stop()  # its watchdog is reaped: the provider's whole life is in children_cpu now
+        everything = children_cpu() - started
+    counted = sum(first.values()) + sum(sum(values) for values in times.values())
+    rounds = arguments.rounds
+    print(f"\nTerraform of: {', '.join(capabilities) or 'the base service'}; {rounds} rounds")
+    print("| check | own providers (median CPU-s) | shared provider (median CPU-s) |")
+    print("|---|---|---|")
+    per_round = {variant: 0.0 for variant in VARIANTS}
+    for name in checks:
+        own = statistics.median(times[("own providers", name)])
+        attached = statistics.median(times[("shared provider", name)])
+        per_round["own providers"] += own
+        per_round["shared provider"] += attached
+        print(f"| {name} | {own:.2f} | {attached:.2f} |")
+    print(f"| all | {per_round['own providers']:.2f} | {per_round['shared provider']:.2f} |")
+    own, attached = first["own providers"], first["shared provider"]
+    print(f"round 0 (pays the one `terraform init`; starts the shared provider): "
+          f"own {own:.2f}, shared {attached:.2f} CPU-s")  # fmt: skip
+    print(f"shared provider between and after the rounds (idle, stop): {everything - counted:.2f}")
 
 
 if __name__ == "__main__":

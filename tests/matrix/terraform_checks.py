@@ -11,7 +11,8 @@ being listed is missing there, which fails the check instead of escaping its reu
 Providers come from the CLI configuration that `scripts/services` writes (`TF_CLI_CONFIG_FILE`:
 the machine's provider mirror, unpacked, so `terraform init` links the provider instead of
 copying it), and `init` runs once per set of provider requirements in a process
-(``terraform_init``).
+(``terraform_init``). Every other command attaches to one provider process per test process
+(``terraform_provider``) instead of starting its own.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import hcl2
 
 from tests.matrix.content import files_under
 from tests.matrix.terraform_init import reuse_or_init
+from tests.matrix.terraform_provider import REATTACH_VARIABLE, attached
 
 DEPLOY_DIR = Path("deploy")
 TERRAFORM_DIR = DEPLOY_DIR / "terraform"
@@ -62,10 +64,11 @@ def terraform_binary() -> str:
 
 GO_GARBAGE_COLLECTION = "400"
 """GOGC for Terraform and its provider: the AWS provider builds its schema of thousands of
-resources in every process it starts (three per plan), and with the collector running at a
-quarter of Go's default frequency a plan takes about a quarter less CPU (14.7 against 10.9 s,
-interleaved runs of one configuration) for about 130 MB more memory at its peak (770 against
-635 MB)."""
+resources in every process it starts (three per plan when Terraform starts its own), and with
+the collector running at a quarter of Go's default frequency a plan takes about a quarter less
+CPU (14.7 against 10.9 s, interleaved runs of one configuration, measured before the shared
+provider) for about 130 MB more memory at its peak (770 against 635 MB). The shared provider
+(``terraform_provider``) gets the same setting from this environment."""
 
 
 def terraform_env() -> dict[str, str]:
@@ -110,11 +113,28 @@ def terraform_copy(project: Path) -> Iterator[Path]:
 
 
 def run_terraform(folder: Path, *arguments: str) -> tuple[int, str]:
-    """Run terraform in ``folder``: its exit code and output."""
+    """Run terraform in ``folder``: its exit code and output. Every command but `init` attaches
+    to the process's shared provider when the folder can (``terraform_provider``); one that
+    fails because that provider died under it runs again on its own."""
+    environment = terraform_env()
+    if arguments[:1] == ("init",):
+        return _run(folder, arguments, environment)
+    with attached(folder, environment) as provider:
+        if provider is None:
+            return _run(folder, arguments, environment)
+        code, output = _run(
+            folder, arguments, {**environment, REATTACH_VARIABLE: provider.reattach}
+        )
+        if code == 0 or provider.alive():
+            return code, output
+    return _run(folder, arguments, environment)
+
+
+def _run(folder: Path, arguments: tuple[str, ...], environment: dict[str, str]) -> tuple[int, str]:
     done = subprocess.run(
         [terraform_binary(), *arguments, "-no-color"],
         cwd=folder,
-        env=terraform_env(),
+        env=environment,
         capture_output=True,
         text=True,
         check=False,

@@ -10,7 +10,7 @@ from typing import Any
 
 from scaffold.names import package_name
 from scaffold.selection import Selection
-from tests.matrix import report
+from tests.matrix import report, terraform_provider
 from tests.matrix.conftest import TEMPLATE
 from tests.matrix.reuse import Result
 from tests.matrix.runtime_checks import Combination, Worker, runtime_tier
@@ -24,12 +24,13 @@ NOT_RUN: dict[str, Any] = {"outcome": "not run", "seconds": 0.0}
 
 
 def cpu(worker: Worker) -> float:
-    """CPU seconds used so far by this worker, the programs it ran, and its forked children."""
+    """CPU seconds used so far by this worker, the programs it ran, its forked children and its
+    shared Terraform provider."""
     own = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return (
         own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
-        + worker.runner.cpu_seconds
+        + worker.runner.cpu_seconds + terraform_provider.unreaped_cpu_seconds()
     )  # fmt: skip
 
 

@@ -1,0 +1,193 @@
+"""The matrix's Terraform commands attach to one shared AWS provider per process: Terraform then
+starts no provider of its own, a broken configuration still fails, each plan is made with its
+own provider configuration, a dead provider is replaced, and none outlives its process."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.matrix import terraform_provider
+from tests.matrix.terraform_checks import (
+    OVERRIDE_FILE,
+    emulator_endpoint,
+    emulator_override,
+    plan_or_explain,
+    run_terraform,
+    terraform,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+STARTS_A_PROVIDER = "starting plugin"
+"""What Terraform logs (TF_LOG=debug) when it starts a provider process itself."""
+
+
+def configuration(region: str, tag: str) -> str:
+    """A bucket and the region, planned with the provider configuration's region and default
+    tags: what the plan shows comes from that command's own provider configuration."""
+    return f"""\
+terraform {{
+  required_providers {{
+    aws = {{
+      source = "hashicorp/aws"
+    }}
+  }}
+}}
+
+provider "aws" {{
+  region = "{region}"
+  default_tags {{
+    tags = {{ configuration = "{tag}" }}
+  }}
+}}
+
+data "aws_region" "current" {{}}
+
+resource "aws_s3_bucket" "this" {{
+  bucket = "matrix-{tag}"
+}}
+
+output "region" {{
+  value = data.aws_region.current.name
+}}
+"""
+
+
+def emulated_folder(folder: Path, text: str) -> Path:
+    """``text`` as main.tf with the emulator's override (which merges into its provider
+    block), initialised."""
+    folder.mkdir()
+    (folder / "main.tf").write_text(text, encoding="utf-8")
+    (folder / OVERRIDE_FILE).write_text(emulator_override(emulator_endpoint()), "utf-8")
+    terraform(folder, "init", "-input=false")
+    return folder
+
+
+def planned(folder: Path) -> tuple[str, dict[str, str]]:
+    """The region the plan read and the bucket's planned tags."""
+    plan_or_explain(folder)
+    plan = json.loads(terraform(folder, "show", "-json", "plan.out").strip())
+    (bucket,) = plan["planned_values"]["root_module"]["resources"]
+    return plan["planned_values"]["outputs"]["region"]["value"], bucket["values"]["tags_all"]
+
+
+def provider_pid() -> int:
+    provider = terraform_provider.running()
+    assert provider is not None and provider.alive()
+    return provider.provider_pid()
+
+
+def gone(pid: int, seconds: float = 60) -> bool:
+    """Whether process ``pid`` has ended (waiting up to ``seconds`` for it to); a zombie, ended
+    but not yet reaped by whoever adopted it, counts as ended."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            return True
+        if state == "Z":
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.2)
+
+
+@pytest.fixture(autouse=True)
+def shared_provider(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv(terraform_provider.SHARED_PROVIDER_VARIABLE, "1")
+    yield
+    terraform_provider.stop()
+
+
+def test_commands_attach_and_terraform_starts_no_provider(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = emulated_folder(tmp_path / "a", configuration("us-east-1", "a"))
+    monkeypatch.setenv("TF_LOG", "debug")
+    code, output = run_terraform(folder, "validate")
+    assert code == 0, output
+    assert STARTS_A_PROVIDER not in output
+    attached_to = provider_pid()
+    monkeypatch.setenv(terraform_provider.SHARED_PROVIDER_VARIABLE, "0")
+    code, output = run_terraform(folder, "validate")
+    assert code == 0, output
+    assert STARTS_A_PROVIDER in output
+    assert provider_pid() == attached_to
+
+
+def test_each_plan_is_made_with_its_own_provider_configuration(tmp_path: Path) -> None:
+    first = emulated_folder(tmp_path / "a", configuration("us-east-1", "a"))
+    second = emulated_folder(tmp_path / "b", configuration("eu-west-1", "b"))
+    assert planned(first) == ("us-east-1", {"configuration": "a"})
+    attached_to = provider_pid()
+    assert planned(second) == ("eu-west-1", {"configuration": "b"})
+    assert planned(first) == ("us-east-1", {"configuration": "a"})
+    assert provider_pid() == attached_to
+
+
+def test_a_broken_configuration_fails_while_attached(tmp_path: Path) -> None:
+    sound = emulated_folder(tmp_path / "sound", configuration("us-east-1", "a"))
+    broken = emulated_folder(
+        tmp_path / "broken",
+        configuration("us-east-1", "b").replace('bucket = "matrix-b"', "bucket = var.undeclared"),
+    )
+    plan_or_explain(sound)
+    attached_to = provider_pid()
+    with pytest.raises(AssertionError, match=r"^terraform validate failed:") as failed:
+        plan_or_explain(broken)
+    assert "undeclared" in str(failed.value)
+    assert provider_pid() == attached_to
+
+
+def test_a_dead_provider_is_replaced(tmp_path: Path) -> None:
+    folder = emulated_folder(tmp_path / "a", configuration("us-east-1", "a"))
+    plan_or_explain(folder)
+    dead = provider_pid()
+    os.kill(dead, signal.SIGKILL)
+    assert gone(dead)
+    assert planned(folder) == ("us-east-1", {"configuration": "a"})
+    assert provider_pid() != dead
+
+
+ATTACH_AND_REPORT = """\
+import sys
+from pathlib import Path
+from tests.matrix import terraform_provider
+from tests.matrix.terraform_checks import terraform
+terraform(Path(sys.argv[1]), "validate")
+provider = terraform_provider.running()
+print(provider.provider_pid(), provider.watchdog.pid, flush=True)
+if sys.argv[2] == "hang":
+    sys.stdin.read()
+"""
+
+
+@pytest.mark.parametrize("ending", ["exit", "hang"])
+def test_no_provider_outlives_its_process(tmp_path: Path, ending: str) -> None:
+    """Whether the test process exits or is killed (a crashed pytest worker), its provider and
+    the provider's watchdog end with it."""
+    folder = emulated_folder(tmp_path / "a", configuration("us-east-1", "a"))
+    process = subprocess.Popen(
+        [sys.executable, "-c", ATTACH_AND_REPORT, str(folder), ending],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    provider, watchdog = map(int, process.stdout.readline().split())
+    if ending == "hang":
+        assert not gone(provider, seconds=0)
+        process.kill()
+    process.wait(timeout=120)
+    assert gone(provider)
+    assert gone(watchdog)
