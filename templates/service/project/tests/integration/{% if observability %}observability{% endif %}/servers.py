@@ -4,12 +4,13 @@ the OpenTelemetry Collector wrote. Each listens on a free loopback port of its o
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -133,27 +134,25 @@ class PrometheusProcess:
     It scrapes a new target only about five seconds after it starts (its scrape manager applies
     discovered targets on a five-second tick, whatever the scrape interval), so the session
     starts it before its first test (conftest.py) and those seconds pass while other tests run.
+    Until `ready()` it evaluates no rules (evaluating them every 250 ms is what an idle
+    Prometheus spends its CPU on): `ready()` loads them by a configuration reload (SIGHUP),
+    which keeps the scrape running.
     """
 
     def __init__(self, binary: str, job: str, scraped_port: int, rules: Sequence[Path]) -> None:
         self.job = job
         self.scraped_port = scraped_port
-        target = f"127.0.0.1:{scraped_port}"
+        self.rules = rules
         self.scratch = Path(tempfile.mkdtemp(prefix="prometheus-"))
-        config = {
-            "global": {"scrape_interval": "250ms", "evaluation_interval": "250ms"},
-            "rule_files": [str(path) for path in rules],
-            "scrape_configs": [{"job_name": job, "static_configs": [{"targets": [target]}]}],
-        }
-        config_file = self.scratch / "prometheus.yml"
-        config_file.write_text(yaml.safe_dump(config), encoding="utf-8")
+        self.config_file = self.scratch / "prometheus.yml"
+        self.configure(rules=())
         self.url = f"http://127.0.0.1:{free_port()}"
         self.log = self.scratch / "prometheus.log"
         with self.log.open("w") as log:
             self.process = subprocess.Popen(  # noqa: S603 (our own arguments; the user's binary)
                 [
                     binary,
-                    f"--config.file={config_file}",
+                    f"--config.file={self.config_file}",
                     f"--storage.tsdb.path={self.scratch / 'data'}",
                     f"--web.listen-address={self.url.removeprefix('http://')}",
                     "--enable-feature=exemplar-storage",
@@ -162,24 +161,41 @@ class PrometheusProcess:
                 stderr=subprocess.STDOUT,
             )
 
-    @contextmanager
-    def ready(self) -> Iterator[Prometheus]:
-        """Once Prometheus answers ready: a client of it."""
+    def configure(self, rules: Sequence[Path]) -> None:
+        target = f"127.0.0.1:{self.scraped_port}"
+        config = {
+            "global": {"scrape_interval": "250ms", "evaluation_interval": "250ms"},
+            "rule_files": [str(path) for path in rules],
+            "scrape_configs": [{"job_name": self.job, "static_configs": [{"targets": [target]}]}],
+        }
+        self.config_file.write_text(yaml.safe_dump(config), encoding="utf-8")
+
+    def wait_until(self, condition: Callable[[], bool], what: str) -> None:
         deadline = time.monotonic() + 30
         while True:
             if self.process.poll() is not None:
                 output = self.log.read_text(encoding="utf-8")
                 pytest.fail(f"Prometheus exited with {self.process.returncode}:\n{output}", False)
             try:
-                if httpx.get(f"{self.url}/-/ready", timeout=1).status_code == 200:
-                    break
+                if condition():
+                    return
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail("Prometheus was not ready within 30 s", pytrace=False)
+                output = self.log.read_text(encoding="utf-8")
+                pytest.fail(f"Prometheus: {what} not within 30 s:\n{output}", pytrace=False)
             time.sleep(0.05)
+
+    @contextmanager
+    def ready(self) -> Iterator[Prometheus]:
+        """Once Prometheus answers ready and evaluates the rules: a client of it."""
+        self.wait_until(lambda: httpx.get(f"{self.url}/-/ready", timeout=1).is_success, "ready")
+        self.configure(self.rules)
+        self.process.send_signal(signal.SIGHUP)
         with httpx.Client(base_url=self.url, timeout=10) as client:
-            yield Prometheus(client, self.job)
+            server = Prometheus(client, self.job)
+            self.wait_until(lambda: bool(server.get("/api/v1/rules")["groups"]), "rules loaded")
+            yield server
 
     def stop(self) -> None:
         self.process.terminate()
