@@ -6,11 +6,12 @@ credential chain (GitHub OIDC in the workflow) are honoured by botocore itself.
 """
 
 from collections.abc import Callable
+from functools import cache
 from typing import Any, cast
 
 from botocore.client import BaseClient
 from botocore.config import Config
-from botocore.session import get_session
+from botocore.session import Session, get_session
 
 Response = dict[str, Any]
 
@@ -18,8 +19,15 @@ Response = dict[str, Any]
 CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 8})
 
 
+@cache
+def session() -> Session:
+    """One botocore session a process: it loads each service's model (JSON of megabytes, most
+    of a client's start) once, however many clients are made."""
+    return get_session()
+
+
 def client(service: str) -> BaseClient:
-    return get_session().create_client(service, config=CLIENT_CONFIG)
+    return session().create_client(service, config=CLIENT_CONFIG)
 
 
 def call(api: BaseClient, operation: str, **parameters: Any) -> Response:

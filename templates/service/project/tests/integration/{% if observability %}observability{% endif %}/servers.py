@@ -4,11 +4,13 @@ the OpenTelemetry Collector wrote. Each listens on a free loopback port of its o
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -39,10 +41,16 @@ def free_port() -> int:
     return port
 
 
-def tool(name: str, variable: str) -> str:
+def find_tool(name: str, variable: str) -> str | None:
     """`prometheus` or `promtool`: from PROMETHEUS_BIN / PROMTOOL_BIN, else from PATH."""
     found = os.environ.get(variable, "").strip() or shutil.which(name)
-    if not found or not Path(found).is_file():
+    return found if found and Path(found).is_file() else None
+
+
+def tool(name: str, variable: str) -> str:
+    """`find_tool`, or the test fails saying how to install it."""
+    found = find_tool(name, variable)
+    if not found:
         pytest.fail(f"{name} {PROMETHEUS_HINT.format(variable=variable)}", pytrace=False)
     return found
 
@@ -71,10 +79,10 @@ def uvicorn_serving(app: FastAPI, port: int | None = None) -> Iterator[str]:
 class Prometheus:
     """A Prometheus process scraping one target every 250 ms, with the service's rules.
 
-    One process serves a whole test module (it starts in under a second, but only scrapes a
-    new target about five seconds later); each test's app listens on the same target port.
-    `since(t)` is the view a test gets: it waits for data scraped after `t`, when its own app
-    was up, so a series left by an earlier test's app never answers for this one's.
+    One process serves the whole session (see `PrometheusProcess`); each test's app listens on
+    the same target port. `since(t)` is the view a test gets: it waits for data scraped after
+    `t`, when its own app was up, so a series left by an earlier test's app never answers for
+    this one's.
     """
 
     def __init__(self, client: httpx.Client, job: str, after: float = 0) -> None:
@@ -119,52 +127,80 @@ class Prometheus:
             time.sleep(0.1)
 
 
-@contextmanager
-def prometheus_scraping(
-    binary: str, job: str, target: str, rules: Sequence[Path], scratch: Path
-) -> Iterator[Prometheus]:
-    """Prometheus on a free loopback port, scraping `target` (host:port) as job `job`."""
-    config = {
-        "global": {"scrape_interval": "250ms", "evaluation_interval": "250ms"},
-        "rule_files": [str(path) for path in rules],
-        "scrape_configs": [{"job_name": job, "static_configs": [{"targets": [target]}]}],
-    }
-    config_file = scratch / "prometheus.yml"
-    config_file.write_text(yaml.safe_dump(config), encoding="utf-8")
-    port = free_port()
-    log = (scratch / "prometheus.log").open("w")
-    process = subprocess.Popen(  # noqa: S603 (our own arguments; the binary is the user's)
-        [
-            binary,
-            f"--config.file={config_file}",
-            f"--storage.tsdb.path={scratch / 'data'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-            "--enable-feature=exemplar-storage",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
+class PrometheusProcess:
+    """Prometheus on a free loopback port, scraping the loopback port `scraped_port` as job
+    `job`: started at once, waited for by `ready()`.
+
+    It scrapes a new target only about five seconds after it starts (its scrape manager applies
+    discovered targets on a five-second tick, whatever the scrape interval), so the session
+    starts it before its first test (conftest.py) and those seconds pass while other tests run.
+    Until `ready()` it evaluates no rules (evaluating them every 250 ms is what an idle
+    Prometheus spends its CPU on): `ready()` loads them by a configuration reload (SIGHUP),
+    which keeps the scrape running.
+    """
+
+    def __init__(self, binary: str, job: str, scraped_port: int, rules: Sequence[Path]) -> None:
+        self.job = job
+        self.scraped_port = scraped_port
+        self.rules = rules
+        self.scratch = Path(tempfile.mkdtemp(prefix="prometheus-"))
+        self.config_file = self.scratch / "prometheus.yml"
+        self.configure(rules=())
+        self.url = f"http://127.0.0.1:{free_port()}"
+        self.log = self.scratch / "prometheus.log"
+        with self.log.open("w") as log:
+            self.process = subprocess.Popen(  # noqa: S603 (our own arguments; the user's binary)
+                [
+                    binary,
+                    f"--config.file={self.config_file}",
+                    f"--storage.tsdb.path={self.scratch / 'data'}",
+                    f"--web.listen-address={self.url.removeprefix('http://')}",
+                    "--enable-feature=exemplar-storage",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def configure(self, rules: Sequence[Path]) -> None:
+        target = f"127.0.0.1:{self.scraped_port}"
+        config = {
+            "global": {"scrape_interval": "250ms", "evaluation_interval": "250ms"},
+            "rule_files": [str(path) for path in rules],
+            "scrape_configs": [{"job_name": self.job, "static_configs": [{"targets": [target]}]}],
+        }
+        self.config_file.write_text(yaml.safe_dump(config), encoding="utf-8")
+
+    def wait_until(self, condition: Callable[[], bool], what: str) -> None:
         deadline = time.monotonic() + 30
         while True:
-            if process.poll() is not None:
-                output = (scratch / "prometheus.log").read_text(encoding="utf-8")
-                pytest.fail(f"Prometheus exited with {process.returncode}:\n{output}", False)
+            if self.process.poll() is not None:
+                output = self.log.read_text(encoding="utf-8")
+                pytest.fail(f"Prometheus exited with {self.process.returncode}:\n{output}", False)
             try:
-                if httpx.get(f"{url}/-/ready", timeout=1).status_code == 200:
-                    break
+                if condition():
+                    return
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail("Prometheus was not ready within 30 s", pytrace=False)
-            time.sleep(0.1)
-        with httpx.Client(base_url=url, timeout=10) as client:
-            yield Prometheus(client, job)
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        log.close()
+                output = self.log.read_text(encoding="utf-8")
+                pytest.fail(f"Prometheus: {what} not within 30 s:\n{output}", pytrace=False)
+            time.sleep(0.05)
+
+    @contextmanager
+    def ready(self) -> Iterator[Prometheus]:
+        """Once Prometheus answers ready and evaluates the rules: a client of it."""
+        self.wait_until(lambda: httpx.get(f"{self.url}/-/ready", timeout=1).is_success, "ready")
+        self.configure(self.rules)
+        self.process.send_signal(signal.SIGHUP)
+        with httpx.Client(base_url=self.url, timeout=10) as client:
+            server = Prometheus(client, self.job)
+            self.wait_until(lambda: bool(server.get("/api/v1/rules")["groups"]), "rules loaded")
+            yield server
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=20)
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 class SpanLog:
