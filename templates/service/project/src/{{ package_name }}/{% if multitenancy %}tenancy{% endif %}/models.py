@@ -57,6 +57,11 @@ class TenantUsage(Base):
     )
     period: Mapped[date] = mapped_column(Date, primary_key=True)
     requests: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    reported: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    """Requests of the period that Stripe has acknowledged (billing)."""
+    reporting: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    """The end of the chunk being reported, fixed before it is sent: above `reported` while a
+    report is unacknowledged, which is then sent again as the same chunk."""
 
 
 TENANT_COLUMN = Column(
