@@ -11,8 +11,9 @@ neutral defaults; each capability's `extend` fills the points it provides, in th
 | `sensitive_paths` | none | authentication (login, token refresh) | rate limiting (strict policy) |
 | `tenant` | no tenant | multi-tenancy | key and message scoping |
 | `plan` | no plan | multi-tenancy (billing) | per-plan limits, metric labels |
+| `rate_quota` | the policy's own | multi-tenancy (the plan's quota) | rate limiting |
 | `items` | read from the database | caching (reads, invalidation), messaging (outbox) | items |
-| `shard_key` | each item by its id | multi-tenancy (the tenant) | sharding: where rows live |
+| `shard_key` | each item by its id | nothing yet (multi-tenancy: the tenant) | sharding: rows |
 | `databases` | DATABASE_URL | sharding (every shard) | `alembic upgrade heads` |
 | `session_begin` | nothing | multi-tenancy (`SET LOCAL`) | every database transaction |
 | `message_headers` | nothing | multi-tenancy, tracing | messages published |
@@ -29,7 +30,7 @@ tenants apart; it is empty without multi-tenancy, so keys keep their single-tena
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import Request
 from sqlalchemy.engine import Connection
@@ -51,6 +52,23 @@ MessageReceived = Callable[[Mapping[str, str]], AbstractContextManager[Any]]
 Untraced = Callable[[], AbstractContextManager[Any]]
 
 
+class Quota(Protocol):
+    """A rate-limit quota: `limit` requests per `window_seconds`, `burst` of them at once
+    (None: the whole limit). Hashable, so the limiter can keep what it derives from one."""
+
+    @property
+    def limit(self) -> int: ...
+    @property
+    def window_seconds(self) -> int: ...
+    @property
+    def burst(self) -> int | None: ...
+    def __hash__(self) -> int: ...
+
+
+QuotaOf = Callable[[str], Quota | None]
+"""The caller's own quota under the rate-limit policy of that name, or None: the policy's."""
+
+
 def anonymous(_: Scope) -> str | None:
     return None
 
@@ -60,6 +78,10 @@ async def allow(_: Request, __: str) -> None:
 
 
 def nobody() -> str | None:
+    return None
+
+
+def the_policys_own(_: str) -> Quota | None:
     return None
 
 
@@ -96,6 +118,9 @@ class Extensions:
     """Path prefixes that guard credentials: limited under the strict `sensitive` policy."""
     tenant: Callable[[], str | None] = nobody
     plan: Callable[[], str | None] = nobody
+    rate_quota: QuotaOf = the_policys_own
+    """The quota the caller is held to under a rate-limit policy, when not the policy's own
+    (with multi-tenancy: the one the tenant's plan sets, TENANT_PLANS)."""
     items: ItemHooks = field(default_factory=ItemHooks)
     shard_key: ShardKey = field(default_factory=ShardKey)
     databases: Callable[[Settings], list[str]] = the_database

@@ -3,12 +3,12 @@
 With STRIPE_API_KEY set, creating a tenant creates its Stripe customer and, when its plan has a
 price (STRIPE_PRICES), a subscription to that price; each Stripe call carries an idempotency key
 made of the tenant id, so a retried creation never makes a second customer. The metering flush
-reports each tenant's requests to the billing meter STRIPE_METER_EVENT as meter events (each
-with an identifier of its own, which Stripe deduplicates). Plans move the other way, from Stripe
+reports each tenant's requests to the billing meter STRIPE_METER_EVENT as meter events, each
+chunk of requests under an identifier (and idempotency key) of its own that a resend repeats, so
+Stripe counts it once (`metering.py`). Plans move the other way, from Stripe
 to the service: `webhooks.py`. Without STRIPE_API_KEY nothing here calls Stripe.
 """
 
-import uuid
 from dataclasses import dataclass
 from http import HTTPStatus
 
@@ -75,14 +75,20 @@ class Billing:
         except stripe.StripeError as error:
             raise BillingUnavailableError(f"Stripe refused: {error}") from error
 
-    async def report_usage(self, customer_id: str, requests: int) -> stripe.billing.MeterEvent:
-        """Report `requests` more metered requests of this customer (raises stripe.StripeError)."""
+    async def report_usage(
+        self, customer_id: str, requests: int, *, identifier: str
+    ) -> stripe.billing.MeterEvent:
+        """Report `requests` more metered requests of this customer (raises stripe.StripeError).
+
+        `identifier` names this report: Stripe takes one event per identifier (within at least
+        24 hours), and the same idempotency key answers a resend with the first answer."""
         return await self._client.v1.billing.meter_events.create_async(
             params={
                 "event_name": self.meter_event,
-                "identifier": str(uuid.uuid4()),
+                "identifier": identifier,
                 "payload": {"stripe_customer_id": customer_id, "value": str(requests)},
-            }
+            },
+            options={"idempotency_key": f"meter-{identifier}"},
         )
 
     def plan_of_price(self, price_id: str) -> str | None:

@@ -4,14 +4,15 @@
   `app.state.tenant_usage`, the requests counted per tenant (flushed by the in-app process
   `tenant-usage`, see `metering.py`);
 - middleware at 25: the tenant of the verified token (after authentication at 20, before the
-  rate limiter at 30, which then counts per tenant and labels by plan);
+  rate limiter at 30, which then holds each caller to its plan's quota and labels by plan);
 - routers: tenant lifecycle (`admin` role), `GET /tenant`, and Stripe's webhook
   (`webhooks.py`); with STRIPE_API_KEY, `app.state.billing` gives each new tenant a Stripe
   customer and subscription and reports the metered requests (`billing.py`);
-- extension points: `tenant` and `plan` (so `scope_key()` keys caches, buckets and messages per
-  tenant), `authorize` (every permission needs a tenant), `session_begin` (`SET LOCAL
-  app.tenant_id` in every transaction), the items `writing` hook of the plan's item limit,
-  `message_headers` / `message_received` (messages carry the tenant), `log_fields`;
+- extension points: `tenant` and `plan` (so `scope_key()` keys caches, rate-limit buckets and
+  messages per tenant), `rate_quota` (the plan's rate-limit quotas), `authorize` (every
+  permission needs a tenant), `session_begin` (`SET LOCAL app.tenant_id` in every
+  transaction), the items `writing` hook of the plan's item limit, `message_headers` /
+  `message_received` (messages carry the tenant), `log_fields`;
 - metrics: requests, Stripe usage reports and webhook events, labelled by plan or outcome
   (`metrics.py`), never by tenant.
 """
@@ -26,7 +27,7 @@ from ..capability import Capability, Middleware, Process
 from ..extensions import Extensions
 from .authorization import requiring_a_tenant
 from .billing import Billing
-from .context import current_plan, current_tenant_id
+from .context import current_plan, current_quota, current_tenant_id
 from .database import set_tenant
 from .directory import TenantDirectory
 from .messages import tenant_headers, tenant_log_fields, tenant_of_message
@@ -54,6 +55,7 @@ async def tenancy_lifespan(app: FastAPI) -> AsyncIterator[None]:
 def extend(extensions: Extensions) -> None:
     extensions.tenant = current_tenant_id
     extensions.plan = current_plan
+    extensions.rate_quota = current_quota
     extensions.authorize = requiring_a_tenant(extensions.authorize)
     extensions.session_begin.append(set_tenant)
     extensions.items.writing.append(enforce_item_limit)

@@ -1,11 +1,28 @@
 """The multi-tenancy section of the settings (`config.Settings` inherits it)."""
 
-from typing import Annotated
+from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings
 
 TENANT_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+
+
+class PlanQuota(BaseModel):
+    """A plan's rate-limit quota under one policy: `limit` requests per `window_seconds` for
+    each of the tenant's callers, `burst` of them at once (None: the whole limit)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    limit: int = Field(ge=1, le=1_000_000)
+    window_seconds: int = Field(ge=1, le=86_400)
+    burst: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _burst_within_limit(self) -> Self:
+        if self.burst is not None and self.burst > self.limit:
+            raise ValueError("burst cannot exceed limit (the quota it is part of)")
+        return self
 
 
 class PlanRules(BaseModel):
@@ -16,11 +33,19 @@ class PlanRules(BaseModel):
     features: frozenset[str] = frozenset()
     max_items: Annotated[int, Field(ge=0)] | None = None
     """The most items a tenant on this plan may hold; None: no limit."""
+    rate_limits: dict[str, PlanQuota] = Field(default_factory=dict)
+    """Rate-limit policy name -> the quota its tenants' callers get under that policy (with
+    rate limiting); a policy not named here holds them to its own (RATE_LIMIT_POLICIES)."""
 
 
 def default_plans() -> dict[str, PlanRules]:
+    """The free plan is held to a tighter quota than the service's default policy (100 a
+    minute, 20 at once); the paid plans get the policies as configured."""
     return {
-        "free": PlanRules(max_items=100),
+        "free": PlanRules(
+            max_items=100,
+            rate_limits={"default": PlanQuota(limit=30, window_seconds=60, burst=10)},
+        ),
         "pro": PlanRules(features=frozenset({"items:export"}), max_items=100_000),
         "enterprise": PlanRules(features=frozenset({"items:export"})),
     }
@@ -34,7 +59,8 @@ class Settings(BaseSettings):
     """JSON: client id -> tenant id, the tenant a machine client (client credentials) acts for
     when its token names none; a client not listed acts for no tenant."""
     tenant_plans: dict[str, PlanRules] = Field(default_factory=default_plans)
-    """JSON: plan name -> {"features": [...], "max_items": N}."""
+    """JSON: plan name -> {"features": [...], "max_items": N, "rate_limits": {"default":
+    {"limit": N, "window_seconds": S, "burst": B}}}."""
     tenant_default_plan: str = "free"
     tenant_usage_flush_seconds: float = Field(default=10.0, gt=0, le=3600)
     """How often each process adds the requests it counted to `tenant_usage`."""

@@ -1,13 +1,13 @@
 """The tenant the work in progress acts for: a context variable, set per request by the tenancy
 middleware and per message by `message_received`, read by the extension points (`tenant`,
-`plan`, `session_begin`, `shard_key`)."""
+`plan`, `rate_quota`, `session_begin`)."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from .config import PlanRules
+from .config import PlanQuota, PlanRules
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +35,12 @@ def current_plan() -> str | None:
     """The `plan` extension point."""
     tenant = _tenant.get()
     return tenant.plan if tenant else None
+
+
+def current_quota(policy: str) -> PlanQuota | None:
+    """The `rate_quota` extension point: the quota the tenant's plan sets under `policy`."""
+    tenant = _tenant.get()
+    return tenant.rules.rate_limits.get(policy) if tenant else None
 
 
 @contextmanager

@@ -7,14 +7,18 @@ in a transaction acting for it (the table is under row-level security like the i
 upsert that adds, so any number of processes may flush at once. A process that dies loses at
 most its last interval. Items stored are counted when asked (`GET /tenant/usage`).
 
-With billing, each tenant's written count is then reported to Stripe's billing meter as one
-meter event for its customer; a report Stripe refuses is logged (the count stays in
-`tenant_usage`, where it can be reconciled) and never written twice.
+With billing, the flush then reports each tenant's counted requests to Stripe's billing meter
+in chunks: under a row lock, the next chunk (`reported` .. `requests`) is fixed in the row
+(`reporting`) before it is sent, and `reported` moves to its end once Stripe takes it. A report
+that fails (Stripe refusing, the network) leaves the chunk in the row; the next flush sends the
+same chunk again, with the same identifier and idempotency key (the tenant, period and chunk
+start), so Stripe counts it once however often it is resent, by any process.
 """
 
 import asyncio
 import logging
 from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import stripe
@@ -34,6 +38,33 @@ ADD_REQUESTS = text(
     "ON CONFLICT (tenant_id, period) "
     "DO UPDATE SET requests = tenant_usage.requests + excluded.requests"
 )
+# Row-level security keeps these to the tenant the transaction acts for.
+USAGE_TO_REPORT = text(
+    "SELECT requests, reported, reporting FROM tenant_usage WHERE period = :period FOR UPDATE"
+)
+START_CHUNK = text("UPDATE tenant_usage SET reporting = :end WHERE period = :period")
+CHUNK_TAKEN = text(
+    "UPDATE tenant_usage SET reported = GREATEST(reported, :end) WHERE period = :period "
+    "RETURNING requests > reported"
+)
+UsageKey = tuple[str, str, date]
+"""(tenant id, plan, billing period)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """Requests `start` (excluded) to `end` (included) of a tenant's period, as one report."""
+
+    tenant_id: str
+    period: date
+    start: int
+    end: int
+
+    @property
+    def identifier(self) -> str:
+        """The meter event's identifier and the call's idempotency key: the same for every
+        resend of this chunk (at most 64 + 1 + 6 + 1 + 19 characters: Stripe allows 100)."""
+        return f"{self.tenant_id}:{self.period:%Y%m}:{self.start}"
 
 
 def billing_period(now: datetime | None = None) -> date:
@@ -45,7 +76,9 @@ class UsageMeter:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], billing: Billing) -> None:
         self._sessions = sessions
         self._billing = billing
-        self._pending: Counter[tuple[str, str, date]] = Counter()
+        self._pending: Counter[UsageKey] = Counter()
+        self._unreported: set[UsageKey] = set()
+        """Usage whose report failed: reported again at the next flush, new requests or not."""
         self.requests_by_plan: Counter[str] = Counter()
         """Requests metered since start, by plan (the metrics' label: never the tenant)."""
         self.reports: Counter[str] = Counter()
@@ -57,32 +90,79 @@ class UsageMeter:
 
     async def flush(self) -> None:
         pending, self._pending = self._pending, Counter()
-        for (tenant_id, plan, period), requests in pending.items():
-            try:
-                with acting_for(ActiveTenant(tenant_id, plan, rules=NO_RULES)):
-                    async with self._sessions() as session:
+        retried, self._unreported = self._unreported, set()
+        for key in [*pending, *(retried - pending.keys())]:
+            await self._flush_one(key, pending[key])
+
+    async def _flush_one(self, key: UsageKey, requests: int) -> None:
+        tenant_id, plan, period = key
+        try:
+            with acting_for(ActiveTenant(tenant_id, plan, rules=NO_RULES)):
+                async with self._sessions() as session:
+                    if requests:
                         await session.execute(
                             ADD_REQUESTS, {"period": period, "requests": requests}
                         )
-                        customer = await session.scalar(
-                            select(Tenant.stripe_customer_id).where(Tenant.id == tenant_id)
-                        )
-                        await session.commit()
-            except Exception:  # keep the count for the next flush rather than lose it
-                self._pending[(tenant_id, plan, period)] += requests
-                logger.exception("tenant usage not written; kept for the next flush")
-                continue
-            if self._billing.enabled and customer:
-                await self.report(tenant_id, customer, requests)
+                    customer = await session.scalar(
+                        select(Tenant.stripe_customer_id).where(Tenant.id == tenant_id)
+                    )
+                    chunk = None
+                    if self._billing.enabled and customer:
+                        chunk = await next_chunk(session, tenant_id, period)
+                    await session.commit()
+        except Exception:  # keep the count for the next flush rather than lose it
+            self._pending[key] += requests
+            self._unreported.add(key)
+            logger.exception("tenant usage not written; kept for the next flush")
+            return
+        if chunk is not None and customer and await self.report(customer, chunk):
+            await self._taken(key, chunk)
+        elif chunk is not None:
+            self._unreported.add(key)
 
-    async def report(self, tenant_id: str, customer: str, requests: int) -> None:
+    async def report(self, customer: str, chunk: Chunk) -> bool:
+        """Send one chunk; False (logged, counted) when Stripe did not take it."""
         try:
-            await self._billing.report_usage(customer, requests)
+            await self._billing.report_usage(
+                customer, chunk.end - chunk.start, identifier=chunk.identifier
+            )
         except stripe.StripeError:
             self.reports["failed"] += 1
-            logger.exception("tenant usage not reported to Stripe", extra={"tenant": tenant_id})
-        else:
-            self.reports["reported"] += 1
+            logger.exception(
+                "tenant usage not reported to Stripe; sent again at the next flush",
+                extra={"tenant": chunk.tenant_id},
+            )
+            return False
+        self.reports["reported"] += 1
+        return True
+
+    async def _taken(self, key: UsageKey, chunk: Chunk) -> None:
+        tenant_id, plan, period = key
+        try:
+            with acting_for(ActiveTenant(tenant_id, plan, rules=NO_RULES)):
+                async with self._sessions() as session:
+                    more = await session.scalar(CHUNK_TAKEN, {"period": period, "end": chunk.end})
+                    await session.commit()
+            if more:  # a resent chunk: what was counted since goes at the next flush
+                self._unreported.add(key)
+        except Exception:  # the same chunk is sent again: Stripe knows its identifier
+            self._unreported.add(key)
+            logger.exception("tenant usage report not recorded; sent again at the next flush")
+
+
+async def next_chunk(session: AsyncSession, tenant_id: str, period: date) -> Chunk | None:
+    """The chunk to report now, fixed in the row (locked until the caller commits): the one a
+    failed report left, else the requests counted since the last one; None: all reported."""
+    row = (await session.execute(USAGE_TO_REPORT, {"period": period})).one_or_none()
+    if row is None:
+        return None
+    requests, reported, reporting = row
+    if reporting > reported:
+        return Chunk(tenant_id, period, reported, reporting)
+    if requests > reported:
+        await session.execute(START_CHUNK, {"period": period, "end": requests})
+        return Chunk(tenant_id, period, reported, requests)
+    return None
 
 
 async def flush_usage(app: FastAPI) -> None:

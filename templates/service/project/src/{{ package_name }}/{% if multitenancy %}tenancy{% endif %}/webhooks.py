@@ -2,8 +2,10 @@
 
 The endpoint needs no token: Stripe signs each delivery. An event is taken only when its
 `Stripe-Signature` is Stripe's HMAC-SHA256 of the body with STRIPE_WEBHOOK_SECRET and its
-timestamp is at most STRIPE_WEBHOOK_TOLERANCE_SECONDS old (an older one is a replay); anything
-else is a 400 problem document. Each event id is processed once: the id is recorded in
+timestamp is within STRIPE_WEBHOOK_TOLERANCE_SECONDS of now, either way: an older one is a
+replay, and one from further in the future (which the `stripe` library does not check: its
+tolerance is one-sided) would stay acceptable for longer than the tolerance; anything else is a
+400 problem document. Each event id is processed once: the id is recorded in
 `stripe_events` in the same transaction as what the event changes, so a redelivered or replayed
 event (Stripe retries until it gets a 2xx) changes nothing the second time.
 
@@ -13,6 +15,7 @@ canceled, unpaid, incomplete_expired) moves it back to TENANT_DEFAULT_PLAN. Othe
 are recorded and acknowledged, nothing more.
 """
 
+import time
 from collections import Counter
 from http import HTTPStatus
 from typing import Any, Literal
@@ -50,15 +53,26 @@ class Event(BaseModel):
     data: dict[str, Any]
 
 
+def signed_at(header: str) -> int:
+    """The `t=` of a `Stripe-Signature` that `verify_header` accepted (so it has one), read
+    as the library reads it: the first `t` of the comma-separated `name=value` pairs."""
+    pairs = (part.split("=", 2) for part in header.split(","))
+    return int(next(pair[1] for pair in pairs if pair[0] == "t"))
+
+
 def verified_event(request: Request, payload: bytes) -> Event:
     settings = request.app.state.settings
+    header = request.headers.get("stripe-signature")
+    tolerance = settings.stripe_webhook_tolerance_seconds
     try:
         stripe.WebhookSignature.verify_header(
             payload,
-            request.headers.get("stripe-signature"),
+            header,
             settings.stripe_webhook_secret.get_secret_value(),
-            tolerance=settings.stripe_webhook_tolerance_seconds,
+            tolerance=tolerance,
         )
+        if header is None or signed_at(header) > time.time() + tolerance:
+            raise ValueError(f"Timestamp in the future, beyond the tolerance zone ({tolerance} s)")
         return Event.model_validate_json(payload)
     except (ValueError, stripe.SignatureVerificationError) as error:
         # pydantic's ValidationError is a ValueError: a signed body that is not an event

@@ -7,10 +7,14 @@ in `X-Forwarded-For`; all of it can be set from the environment as JSON (see `.e
 """
 
 import re
-from typing import Annotated, Self
+from functools import lru_cache
+from typing import TYPE_CHECKING, Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode
+
+if TYPE_CHECKING:  # extensions.py reads the settings, which include these
+    from ..extensions import Quota
 
 # Policy names appear in Redis keys and, quoted, in the RateLimit headers.
 POLICY_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
@@ -51,6 +55,20 @@ class RateLimitPolicy(BaseModel):
     def emission_interval_us(self) -> int:
         """GCRA's T: the steady-state gap between two admitted requests, in microseconds."""
         return max(1, round(self.window_seconds * 1_000_000 / self.limit))
+
+
+@lru_cache(maxsize=256)  # a few policies times a few plans, asked on every request
+def with_quota(policy: RateLimitPolicy, quota: "Quota | None") -> RateLimitPolicy:
+    """The policy as the caller is held to it: its quota replaced by the caller's own (the
+    `rate_quota` extension point: with multi-tenancy, the plan's), its failure mode kept."""
+    if quota is None:
+        return policy
+    return RateLimitPolicy(
+        limit=quota.limit,
+        window_seconds=quota.window_seconds,
+        burst=quota.burst,
+        fail_open=policy.fail_open,
+    )
 
 
 def default_policies() -> dict[str, RateLimitPolicy]:

@@ -79,11 +79,17 @@ class RateLimiter:
         (a handful of values, unlike the caller's identity, so it may label a metric)."""
         self.outcomes[(policy_name, plan or NO_PLAN, outcome)] += 1
 
-    def key(self, policy_name: str, identity: str) -> str:
-        """`{REDIS_KEY_PREFIX}:rl:{policy}:{identity}`; the script gives it a TTL."""
+    def key(self, policy_name: str, identity: str, scope: str = "") -> str:
+        """`{REDIS_KEY_PREFIX}:rl:{policy}:{identity}`, with the `scope_key()` extension point
+        before the identity when it has one (`tenant:<id>`: one caller acting for two tenants
+        has a bucket in each); the script gives it a TTL."""
+        if scope:
+            return redis_key(self._settings, "rl", policy_name, scope, identity)
         return redis_key(self._settings, "rl", policy_name, identity)
 
-    async def acquire(self, policy_name: str, policy: RateLimitPolicy, identity: str) -> Decision:
+    async def acquire(
+        self, policy_name: str, policy: RateLimitPolicy, identity: str, scope: str = ""
+    ) -> Decision:
         """Count one request of `identity` against `policy`, atomically, in one round trip."""
         if time.monotonic() < self._skip_redis_until:
             self._record_backend_error(None)
@@ -91,7 +97,7 @@ class RateLimiter:
         try:
             async with asyncio.timeout(self._timeout_seconds):
                 allowed, remaining, retry_after_us, next_unit_us = await self._script(
-                    self.key(policy_name, identity),
+                    self.key(policy_name, identity, scope),
                     (policy.emission_interval_us, policy.capacity),
                 )
         except (RedisError, OSError, TimeoutError) as error:

@@ -14,7 +14,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..config import Settings
-from .config import DEFAULT_POLICY, SENSITIVE_POLICY, RateLimitPolicy
+from .config import DEFAULT_POLICY, SENSITIVE_POLICY, RateLimitPolicy, with_quota
 from .identity import client_identity
 from .limiter import RateLimitBackendError, RateLimiter
 from .responses import limiter_unavailable, policy_header, quota_exceeded, rate_limit_headers
@@ -84,6 +84,7 @@ class RateLimitMiddleware:
         policy_name, policy = match
         limiter = cast(RateLimiter, scope["app"].state.rate_limiter)
         extensions = scope["app"].state.extensions
+        policy = with_quota(policy, extensions.rate_quota(policy_name))
         identity = client_identity(
             scope,
             api_key_header=self.api_key_header,
@@ -93,7 +94,7 @@ class RateLimitMiddleware:
         )
         plan = extensions.plan()
         try:
-            decision = await limiter.acquire(policy_name, policy, identity)
+            decision = await limiter.acquire(policy_name, policy, identity, extensions.scope_key())
         except RateLimitBackendError:
             if not policy.fail_open:
                 limiter.count(policy_name, "failed_closed", plan)

@@ -1,4 +1,5 @@
-"""`GET /rate-limit`: the caller's identity and the policies; an example of a sensitive route.
+"""`GET /rate-limit`: the caller's identity and the policies, as the caller is held to them
+(its own quota, when a capability sets one: `rate_quota`); an example of a sensitive route.
 
 `POST /rate-limit/sensitive-example` stands in for login, password reset or OTP until the
 `auth` capability brings real ones: it is mapped to the fail-closed `sensitive` policy in the
@@ -13,6 +14,7 @@ from fastapi import APIRouter, Request, Response
 
 from ..config import Settings
 from ..extensions import extensions_of
+from .config import with_quota
 from .identity import client_identity
 from .schemas import PolicyRead, RateLimitStatus
 
@@ -37,7 +39,10 @@ async def rate_limit_status(request: Request) -> RateLimitStatus:
                 burst=policy.capacity,
                 fail_open=policy.fail_open,
             )
-            for name, policy in settings.rate_limit_policies.items()
+            for name, policy in (
+                (name, with_quota(policy, extensions_of(request).rate_quota(name)))
+                for name, policy in settings.rate_limit_policies.items()
+            )
         },
     )
 
