@@ -2,14 +2,18 @@
 
 The Terraform of the fullest combination is rendered for the extreme names the tool accepts and
 parsed with python-hcl2; every attribute that names an AWS resource and depends on the project
-name is evaluated from the Terraform's own expressions (suffixes, truncations) for the shortest,
-longest and default environments its validation accepts, and checked against AWS's rules
+name (directly, or through the ``for_each``/``count`` that makes its instances) is evaluated from
+the Terraform's own expressions (suffixes, truncations, ``for`` expressions) for every
+combination of the smallest, largest and default values that the validations of its other
+inputs accept (the environment, a count of instances), and checked against AWS's rules
 (tests/support/aws_names.py). The tool's bounds must also be tight: one character beyond them
 breaks a rule of the Terraform or of AWS.
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,7 +27,13 @@ from scaffold.names import MAX_LENGTH, MIN_LENGTH, PATTERN, validate_project_nam
 from scaffold.render import render_tree
 from scaffold.selection import Request, resolve
 from scaffold.template_source import resolve_template
-from tests.support.aws_names import DESCRIPTION, RULES, TAG_VALUE, is_naming_attribute
+from tests.support.aws_names import (
+    DESCRIPTION,
+    RULES,
+    TAG_VALUE,
+    NameRule,
+    is_naming_attribute,
+)
 from tests.support.terraform import (
     Configuration,
     Evaluator,
@@ -89,30 +99,100 @@ def name_locals(configuration: Configuration, variables: set[str]) -> set[str]:
         derived |= more
 
 
+def _built_from(resource: Resource, raw: Any) -> str:
+    """An attribute's expression with what it reads through ``each`` and ``count``: a name
+    written ``each.value.identifier`` is built by the resource's ``for_each``."""
+    text = str(raw)
+    for key, marker in (("for_each", r"\beach\."), ("count", r"\bcount\.index\b")):
+        if key in resource.body and re.search(marker, text):
+            text += f" {resource.body[key]}"
+    return text
+
+
+def _variables_behind(configuration: Configuration, text: str) -> set[str]:
+    """Every variable an expression reads, directly or through locals."""
+    found, seen, pending = _references(text, "var"), set(), _references(text, "local")
+    while pending:
+        name = pending.pop()
+        seen.add(name)
+        raw = configuration.locals.get(name, "")
+        found |= _references(raw, "var")
+        pending |= _references(raw, "local") - seen
+    return found
+
+
+NamedAttribute = tuple[Resource, str, Any, NameRule, bool]
+
+
+def named_attributes(configuration: Configuration, variables: set[str]) -> list[NamedAttribute]:
+    return _named_attributes(configuration, frozenset(variables))
+
+
+@functools.cache
+def _named_attributes(
+    configuration: Configuration, variables: frozenset[str]
+) -> list[NamedAttribute]:
+    return list(_find_named_attributes(configuration, variables))
+
+
+def _find_named_attributes(
+    configuration: Configuration, variables: frozenset[str]
+) -> Iterator[NamedAttribute]:
+    """Each attribute built from the name's variables that AWS judges: names (strict: an
+    expression this cannot evaluate fails the test), tags and descriptions."""
+    locals_ = name_locals(configuration, set(variables))
+    for resource in configuration.resources:
+        for path in attributes(resource.body):
+            raw = lookup(resource.body, path)
+            built = _built_from(resource, raw)
+            if not (_references(built, "var") & variables or _references(built, "local") & locals_):
+                continue
+            where = f"{resource.type}.{resource.label}.{'.'.join(path)}"
+            if "tags" in path or path[-1] == "description":
+                yield resource, where, raw, (TAG_VALUE if "tags" in path else DESCRIPTION), False
+            elif is_naming_attribute(path[-1]):
+                found = RULES.get((resource.type, path[-1]))
+                assert found is not None, f"{where}: no AWS naming rule known; add it to aws_names"
+                yield resource, where, raw, found, True
+
+
 def inputs_of_names(configuration: Configuration, variables: set[str]) -> set[str]:
-    """Other variables that name locals are built from (the environment)."""
-    locals_ = name_locals(configuration, variables)
-    used = set().union(*(_references(configuration.locals[n], "var") for n in locals_))
+    """Other variables that AWS names are built from (the environment, counts of instances)."""
+    used = set().union(
+        *(
+            _variables_behind(configuration, _built_from(resource, raw))
+            for resource, _, raw, _, strict in named_attributes(configuration, variables)
+            if strict
+        )
+    )
     return used - variables
 
 
-def valid_values(configuration: Configuration, variable: str) -> list[str]:
-    """The shortest and longest values of ``a``s its validation accepts, and its default."""
+def _candidates(block: dict[str, Any]) -> list[Any]:
+    if block.get("type") == "number":
+        return list(range(LONGEST_SCAN))
+    return ["a" * k for k in range(1, LONGEST_SCAN)]
+
+
+def valid_values(configuration: Configuration, variable: str) -> list[Any]:
+    """The smallest and largest values its validation accepts (``a``s for a string, whole
+    numbers from 0 for a number), and its default."""
     block = configuration.variables[variable]
     validations = block.get("validation", [])
     assert validations, f"var.{variable} builds AWS names but has no validation to bound it"
 
-    def accepted(value: str) -> bool:
+    def accepted(value: Any) -> bool:
         evaluator = Evaluator(configuration, {variable: value})
         return all(evaluator.value(v["condition"]) is True for v in validations)
 
-    lengths = [k for k in range(1, LONGEST_SCAN) if accepted("a" * k)]
-    assert lengths and lengths[-1] < LONGEST_SCAN - 1, f"var.{variable} is not bounded"
+    candidates = _candidates(block)
+    valid = [value for value in candidates if accepted(value)]
+    assert valid and valid[-1] != candidates[-1], f"var.{variable} is not bounded"
     default = Evaluator(configuration, {}).value(block["default"])
-    return sorted({"a" * lengths[0], "a" * lengths[-1], default})
+    return sorted({valid[0], valid[-1], default}, key=lambda value: (len(str(value)), value))
 
 
-def problems(configuration: Configuration, overrides: dict[str, str]) -> list[str]:
+def problems(configuration: Configuration, overrides: dict[str, Any]) -> list[str]:
     """Every invalid AWS name, and every failed validation of the name's variables."""
     variables = {v for v in overrides if v in configuration.variables}
     evaluator = Evaluator(configuration, overrides)
@@ -127,48 +207,31 @@ def problems(configuration: Configuration, overrides: dict[str, str]) -> list[st
 
 def _aws_name_problems(configuration: Configuration, evaluator: Evaluator) -> Iterator[str]:
     variables = set(evaluator.overrides)
-    locals_ = name_locals(configuration, variables)
-    for resource in configuration.resources:
-        for path in attributes(resource.body):
-            raw = lookup(resource.body, path)
-            if not (_references(raw, "var") & variables or _references(raw, "local") & locals_):
-                continue
-            where = f"{resource.type}.{resource.label}.{'.'.join(path)}"
-            if "tags" in path or path[-1] == "description":
-                rule, strict = (TAG_VALUE if "tags" in path else DESCRIPTION), False
-            elif is_naming_attribute(path[-1]):
-                found = RULES.get((resource.type, path[-1]))
-                assert found is not None, f"{where}: no AWS naming rule known; add it to aws_names"
-                rule, strict = found, True
-            else:
-                continue  # not a name: a prefix inside a bucket, a policy document...
-            try:
-                values = [evaluator.value(raw, key) for key in _each_keys(resource, evaluator)]
-            except Unsupported:
-                if strict:
-                    raise
-                continue  # a tag or description that also uses data sources
-            for value in values:
-                problem = rule.problem(str(value))
-                if problem:
-                    yield f"{where}: {problem}"
+    for resource, where, raw, rule, strict in named_attributes(configuration, variables):
+        try:
+            values = [
+                evaluator.value(raw, scope) for scope in evaluator.instances(resource.body, raw)
+            ]
+        except Unsupported:
+            if strict:
+                raise
+            continue  # a tag or description that also uses data sources
+        for value in values:
+            problem = rule.problem(str(value))
+            if problem:
+                yield f"{where}: {problem}"
 
 
-def _each_keys(resource: Resource, evaluator: Evaluator) -> list[str | None]:
-    if "for_each" not in resource.body:
-        return [None]
-    return [str(key) for key in evaluator.value(resource.body["for_each"])]
-
-
-def overrides_for(configuration: Configuration, project: str) -> Iterator[dict[str, str]]:
-    """The name's own variables as rendered, with each valid extreme of the other inputs."""
+def overrides_for(configuration: Configuration, project: str) -> Iterator[dict[str, Any]]:
+    """The name's own variables as rendered, with every combination of each valid extreme of
+    the other inputs."""
     variables = name_variables(configuration, project)
     evaluator = Evaluator(configuration, {})
     own = {v: evaluator.value(configuration.variables[v]["default"]) for v in variables}
     inputs = sorted(inputs_of_names(configuration, variables))
-    assert inputs == ["environment"], inputs  # update the combinations below if this grows
-    for environment in valid_values(configuration, "environment"):
-        yield {**own, "environment": environment}
+    assert "environment" in inputs, inputs
+    for values in itertools.product(*(valid_values(configuration, i) for i in inputs)):
+        yield {**own, **dict(zip(inputs, values, strict=True))}
 
 
 @pytest.fixture(scope="module")
@@ -191,7 +254,8 @@ def test_every_aws_name_is_valid_for_the_extreme_names_scaffold_accepts(
     assert validate_project_name(project) == project
     configuration = rendered(project)
     checked = list(overrides_for(configuration, project))
-    assert len(checked) == 3  # shortest, longest and default environment
+    environments = {overrides["environment"] for overrides in checked}
+    assert len(environments) == 3  # shortest, longest and default environment
     for overrides in checked:
         assert problems(configuration, overrides) == [], overrides
 

@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from typing import Any, cast
 
 from fastapi import FastAPI
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapper
@@ -21,11 +20,12 @@ from ..config import Settings
 from ..database import session_class
 from ..extensions import Extensions, Primary
 from .exceptions import ShardMapUnavailableError, ShardVersionsDisagreeError
+from .positions import PositionReader
 from .replicas import ReplicaTracker
 from .routing import RoutedSession
 from .shard_map import ShardMap, ShardMapError, ensure_map, load_map, map_version
 from .stats import ShardingStats
-from .tokens import Positions, parse_lsn
+from .tokens import Positions
 from .topology import Shard, build_shards, dispose, serving_engines
 from .versions import disagreement, shard_heads
 
@@ -50,6 +50,9 @@ class ShardingRuntime:
             for shard in self.shards
         }
         self.stats = ShardingStats()
+        self.position_readers = {
+            shard.number: PositionReader(shard.monitor) for shard in self.shards
+        }
         self._engines = extensions.engines
         self._engines.extend(serving_engines(self.shards))
         self._primaries_point = extensions.primaries
@@ -80,6 +83,8 @@ class ShardingRuntime:
         await self.poll_replicas()
 
     async def close(self) -> None:
+        for reader in self.position_readers.values():
+            reader.close()
         for engine in serving_engines(self.shards):
             self._engines.remove(engine)
         for primary in self._own_primaries:
@@ -152,12 +157,11 @@ class ShardingRuntime:
 
         On the shard's monitor connection, not the serving pool: a write's request may still
         hold a connection of that pool, and 100 of them waiting for a second one would wait
-        for each other until the pool's timeout."""
+        for each other until the pool's timeout. Concurrent writes share one query per shard
+        (`positions.py`)."""
 
         async def position(shard: int) -> tuple[int, int]:
-            async with self.shards[shard].monitor.connect() as connection:
-                lsn = await connection.scalar(text("SELECT pg_current_wal_insert_lsn()::text"))
-            return shard, parse_lsn(str(lsn))
+            return shard, await self.position_readers[shard].position()
 
         return dict(await asyncio.gather(*(position(shard) for shard in sorted(shards))))
 
