@@ -10,7 +10,7 @@ import pytest
 from scaffold.selection import Selection
 from tests.matrix import terraform_checks
 from tests.matrix.reuse import Manifest, Store
-from tests.matrix.shared_env import VENV
+from tests.matrix.shared_env import VENV, shared_python
 from tests.matrix.static_checks import Tools
 from tests.matrix.static_tier import CHECKS, Check, check_key, check_outcome
 from tests.matrix.workspace import render
@@ -18,6 +18,13 @@ from tests.matrix.workspace import render
 KEYED = [check for check in CHECKS if check.keyed]
 PYTHON = VENV / "bin" / "python"
 RATE_LIMITING = Selection(capabilities=frozenset({"rate_limiting"}), variants={})
+
+
+@pytest.fixture(scope="module", autouse=True)
+def shared_environment() -> None:
+    """The environment PYTHON names is built (another xdist worker may be building it now):
+    the keys digest its files."""
+    assert shared_python() == PYTHON
 
 
 @pytest.fixture(scope="module")
