@@ -6,11 +6,29 @@
 # found under /opt, /usr/local/share or /usr/share (no machine path is committed). Without a
 # mirror the configuration installs providers directly from the registry (network needed).
 # Terraform itself must be installed (it is not in Debian's packages).
+# `install` also builds the matrix's provider cache (tests/matrix/provider_cache: a gRPC proxy in
+# front of the shared AWS provider, keyed by its source files' hash) with Go; `env` names it in
+# SCAFFOLD_TERRAFORM_PROVIDER_CACHE once built.
 
 TERRAFORM_DIR="$STATE_DIR/terraform"
 TERRAFORM_RC="$TERRAFORM_DIR/terraform.rc"
 
 terraform_packages() { :; }
+
+PROVIDER_CACHE_SOURCE="$REPO_ROOT/tests/matrix/provider_cache"
+
+terraform_provider_cache_dest() {
+    printf '%s/terraform-provider-cache/%s\n' "$CACHE_DIR" \
+        "$(files_key "$PROVIDER_CACHE_SOURCE"/go.mod "$PROVIDER_CACHE_SOURCE"/go.sum "$PROVIDER_CACHE_SOURCE"/main.go)"
+}
+
+terraform_install() {
+    require_go terraform
+    cache_build terraform "$(terraform_provider_cache_dest)" \
+        "building the provider cache (tests/matrix/provider_cache) with go build" _build_provider_cache
+}
+
+_build_provider_cache() { (cd "$PROVIDER_CACHE_SOURCE" && go build -trimpath -o "$BUILD_DIR/bin/provider-cache" .); }
 
 terraform_mirror() {
     local root found
@@ -67,4 +85,9 @@ terraform_up() {
 terraform_down() { :; }
 terraform_is_up() { command -v terraform >/dev/null && [[ -f $TERRAFORM_RC ]]; }
 terraform_where() { echo "CLI config $TERRAFORM_RC"; }
-terraform_env() { printf 'export TF_CLI_CONFIG_FILE=%s\n' "$TERRAFORM_RC"; }
+terraform_env() {
+    printf 'export TF_CLI_CONFIG_FILE=%s\n' "$TERRAFORM_RC"
+    local cache
+    cache="$(terraform_provider_cache_dest)/bin/provider-cache"
+    if [[ -x $cache ]]; then printf 'export SCAFFOLD_TERRAFORM_PROVIDER_CACHE=%s\n' "$cache"; fi
+}
