@@ -1,16 +1,18 @@
 """CPU seconds of the matrix's Terraform checks for one combination (`terraform plan`,
 `production needs TLS`, and with `cicd` `pipeline terraform`), with Terraform starting its own
-providers and with every command attached to one shared provider process
-(tests/matrix/terraform_provider.py), alternating in one run.
+providers, with every command attached to one shared provider process
+(tests/matrix/terraform_provider.py), and attached to one behind its cache of pure answers (the
+program `SCAFFOLD_TERRAFORM_PROVIDER_CACHE` names), alternating in one run. Each shared variant
+keeps its own provider for the whole run, as a matrix worker does.
 
 Run (with the services up: `eval "$(scripts/services env)"`):
     .venv/bin/python benchmarks/terraform_plan_cost.py [--rounds N] [--with caching,auth,...]
 
-Counted: Terraform and everything it starts (child processes), and for the shared variant the
-provider's own CPU while each round ran (read from /proc); the shared provider's start, its
-idle time between rounds and its stop are counted apart and spread over the rounds ("shared,
-amortized"). Round 0 of each variant pays the one real `terraform init` and warms the caches; it
-is left out. Numbers only; nothing asserts a time.
+Counted: Terraform and everything it starts (child processes), and for the shared variants the
+provider's own CPU (and the cache's) while each round ran (read from /proc); the shared
+providers' start, idle time between rounds and stop are counted apart. Round 0 of each variant
+pays the one real `terraform init` and warms the caches; it is left out. Numbers only; nothing
+asserts a time.
 """
 
 from __future__ import annotations
@@ -39,7 +41,8 @@ CHECKS: dict[str, Callable[[Path], object]] = {
     "production needs TLS": tf.production_requires_a_certificate,
     "pipeline terraform": pipeline.pipeline_terraform,
 }
-VARIANTS = {"own providers": "0", "shared provider": "1"}
+VARIANTS = {"own providers": "0", "shared provider": "1", "shared, cached": "1"}
+CACHED = "shared, cached"
 
 
 def children_cpu() -> float:
@@ -72,35 +75,50 @@ def main() -> None:
             (variant, name): [] for variant in VARIANTS for name in checks
         }
         first = dict.fromkeys(VARIANTS, 0.0)
+        cache = os.environ.pop(shared.CACHE_VARIABLE, None)
+        assert cache, f'{shared.CACHE_VARIABLE} is not set: eval "$(scripts/services env)"'
+        providers: dict[str, list[shared.SharedProvider]] = {}
         started = children_cpu()
         for round_number in range(arguments.rounds + 1):
             for variant, setting in VARIANTS.items():
                 os.environ[shared.SHARED_PROVIDER_VARIABLE] = setting
+                if variant == CACHED:
+                    os.environ[shared.CACHE_VARIABLE] = cache
+                else:
+                    os.environ.pop(shared.CACHE_VARIABLE, None)
+                # Each shared variant's own provider (and cache) for the whole run.
+                shared._current[:] = providers.get(variant, [])
                 for name, check in checks.items():
                     seconds = measured(check, project, setting == "1")
                     if round_number == 0:
                         first[variant] += seconds
                     else:
                         times[(variant, name)].append(seconds)
-        shared.stop()  # its watchdog is reaped: the provider's whole life is in children_cpu now
+                providers[variant] = shared._current[:]
+        counts = providers[CACHED][0].cache_counts() if providers[CACHED] else {}
+        for held in providers.values():
+            shared._current[:] = held
+            shared.stop()  # its watchdog is reaped: the provider's whole life is in children_cpu
         everything = children_cpu() - started
     counted = sum(first.values()) + sum(sum(values) for values in times.values())
     rounds = arguments.rounds
     print(f"\nTerraform of: {', '.join(capabilities) or 'the base service'}; {rounds} rounds")
-    print("| check | own providers (median CPU-s) | shared provider (median CPU-s) |")
-    print("|---|---|---|")
-    per_round = {variant: 0.0 for variant in VARIANTS}
+    print("| check | " + " | ".join(f"{variant} (median CPU-s)" for variant in VARIANTS) + " |")
+    print("|---" * (len(VARIANTS) + 1) + "|")
+    per_round = dict.fromkeys(VARIANTS, 0.0)
     for name in checks:
-        own = statistics.median(times[("own providers", name)])
-        attached = statistics.median(times[("shared provider", name)])
-        per_round["own providers"] += own
-        per_round["shared provider"] += attached
-        print(f"| {name} | {own:.2f} | {attached:.2f} |")
-    print(f"| all | {per_round['own providers']:.2f} | {per_round['shared provider']:.2f} |")
-    own, attached = first["own providers"], first["shared provider"]
-    print(f"round 0 (pays the one `terraform init`; starts the shared provider): "
-          f"own {own:.2f}, shared {attached:.2f} CPU-s")  # fmt: skip
-    print(f"shared provider between and after the rounds (idle, stop): {everything - counted:.2f}")
+        medians = {variant: statistics.median(times[(variant, name)]) for variant in VARIANTS}
+        for variant, median in medians.items():
+            per_round[variant] += median
+        print(f"| {name} | " + " | ".join(f"{m:.2f}" for m in medians.values()) + " |")
+    print("| all | " + " | ".join(f"{total:.2f}" for total in per_round.values()) + " |")
+    print(
+        "round 0 (pays the one `terraform init`; starts the shared providers): "
+        + ", ".join(f"{variant} {seconds:.2f}" for variant, seconds in first.items())
+        + " CPU-s"
+    )
+    print(f"shared providers between and after the rounds (idle, stop): {everything - counted:.2f}")
+    print(f"cache of the cached variant (per method: ran, reused, provider seconds): {counts}")
 
 
 if __name__ == "__main__":

@@ -101,6 +101,20 @@ def test_totals_percentiles_and_reuse_counts() -> None:
     assert summary["reuse"]["tier 2"]["ran"] == 4
 
 
+def test_the_provider_caches_answers_are_counted_with_what_they_saved() -> None:
+    entries = every(SECONDS)
+    answers = [(1, 1, 2.4), (0, 2, 0.0), (1, 3, 2.6)]
+    for entry_, (ran, reused, seconds) in zip(entries, answers, strict=False):
+        entry_["tier1"]["provider_answers"] = {
+            "PrepareProviderConfig": {"ran": ran, "reused": reused, "provider_seconds": seconds}
+        }
+    counts = report.summarise(entries, 40.0)["reuse"]
+    # 2 answers made in 5.0 s, 6 given again: 6 x 2.5 s saved
+    assert counts["terraform provider PrepareProviderConfig (calls)"] == {
+        "ran": 2, "reused": 6, "saved_seconds": 15.0,
+    }  # fmt: skip
+
+
 def test_render_and_tier_one_medians_and_what_each_check_costs_when_it_runs() -> None:
     entries = every(SECONDS)
     entries[0]["cold"] = True

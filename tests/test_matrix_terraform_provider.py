@@ -64,9 +64,15 @@ output "region" {{
 def emulated_folder(folder: Path, text: str) -> Path:
     """``text`` as main.tf with the emulator's override (which merges into its provider
     block), initialised."""
+    return initialised_folder(folder, text, emulator_override(emulator_endpoint()))
+
+
+def initialised_folder(folder: Path, text: str, override: str | None = None) -> Path:
+    """``text`` as main.tf (and ``override`` as the override file), initialised."""
     folder.mkdir()
     (folder / "main.tf").write_text(text, encoding="utf-8")
-    (folder / OVERRIDE_FILE).write_text(emulator_override(emulator_endpoint()), "utf-8")
+    if override is not None:
+        (folder / OVERRIDE_FILE).write_text(override, "utf-8")
     terraform(folder, "init", "-input=false")
     return folder
 
@@ -146,6 +152,37 @@ def test_a_broken_configuration_fails_while_attached(tmp_path: Path) -> None:
         plan_or_explain(broken)
     assert "undeclared" in str(failed.value)
     assert provider_pid() == attached_to
+
+
+def test_the_cache_answers_the_same_question_again_and_only_that(tmp_path: Path) -> None:
+    """Behind the provider cache, a repeated schema request and configuration validation are
+    answered from memory; another configuration is validated by the provider itself, and a
+    configuration it rejects stays rejected when asked again."""
+    assert os.environ.get(terraform_provider.CACHE_VARIABLE), (
+        "no provider cache: run scripts/services up terraform, then eval its env"
+    )
+    # Validation talks to no API, so these need no emulator (whose override would replace the
+    # provider block's nested blocks).
+    sound = initialised_folder(tmp_path / "sound", configuration("us-east-1", "a"))
+    rejected = initialised_folder(
+        tmp_path / "rejected",
+        configuration("us-east-1", "b").replace(
+            'region = "us-east-1"',
+            'region = "us-east-1"\n  assume_role {\n    duration = "bogus"\n  }',
+        ),
+    )
+    for _ in range(2):
+        code, output = run_terraform(sound, "validate")
+        assert code == 0, output
+        code, output = run_terraform(rejected, "validate")
+        assert code != 0 and "cannot be parsed as a duration" in output, output
+    provider = terraform_provider.running()
+    assert provider is not None
+    counts = provider.cache_counts()
+    assert counts["/tfplugin5.Provider/GetSchema"]["ran"] == 1, counts
+    assert counts["/tfplugin5.Provider/GetSchema"]["reused"] == 3, counts
+    assert counts["/tfplugin5.Provider/PrepareProviderConfig"]["ran"] == 2, counts
+    assert counts["/tfplugin5.Provider/PrepareProviderConfig"]["reused"] == 2, counts
 
 
 def test_a_dead_provider_is_replaced(tmp_path: Path) -> None:

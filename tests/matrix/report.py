@@ -124,6 +124,18 @@ def reuse_counts(entries: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
         tier2 = entry["tier2"]
         if tier2["outcome"] != "not run":
             count("tier 2", tier2.get("reused_from") is not None, tier2.get("source_seconds", 0.0))
+    provider_seconds: dict[str, float] = {}
+    for entry in entries:
+        for method, answers in entry["tier1"].get("provider_answers", {}).items():
+            name = f"terraform provider {method} (calls)"
+            slot = counts.setdefault(name, {"ran": 0, "reused": 0, "saved_seconds": 0.0})
+            slot["ran"] += answers["ran"]
+            slot["reused"] += answers["reused"]
+            provider_seconds[name] = provider_seconds.get(name, 0.0) + answers["provider_seconds"]
+    for name, seconds in provider_seconds.items():
+        # A reused answer saves what the provider took for an answer, on average.
+        slot = counts[name]
+        slot["saved_seconds"] = round(slot["reused"] * seconds / max(slot["ran"], 1), 2)
     return counts
 
 

@@ -19,6 +19,14 @@ however it ends. Commands that attach are serialised per process: one configured
 serves one command at a time. A command that fails while the provider died under it is run
 again without attaching, so its verdict is the one Terraform gives on its own.
 
+With ``CACHE_VARIABLE`` naming the program built from ``provider_cache/`` (``scripts/services
+env`` sets it), the provider runs behind that program: a gRPC proxy that keeps the provider's
+answer to a pure method (its schema, the validation of its configuration) per request bytes and
+gives it again for the same bytes, forwarding every other call. The AWS provider's validation of
+its configuration runs its internal validation of every resource schema (about 2.5 CPU-s), twice
+per plan, with the same configuration in every combination. ``cache_counts`` gives how often
+each was answered and reused (the report counts them).
+
 ``SHARED_PROVIDER_VARIABLE=0`` turns sharing off (Terraform starts its providers itself).
 """
 
@@ -40,6 +48,8 @@ import hcl2
 
 REATTACH_VARIABLE = "TF_REATTACH_PROVIDERS"
 SHARED_PROVIDER_VARIABLE = "SCAFFOLD_TERRAFORM_SHARED_PROVIDER"
+CACHE_VARIABLE = "SCAFFOLD_TERRAFORM_PROVIDER_CACHE"
+COUNTS_MARKER = b"provider-cache counts: "
 SHARED = "registry.terraform.io/hashicorp/aws"
 PROVIDERS_DIR = Path(".terraform") / "providers"
 WATCHDOG = Path(__file__).with_name("child") / "provider_watchdog.py"
@@ -115,9 +125,12 @@ class SharedProvider:
         descriptor, log = tempfile.mkstemp(prefix="terraform-provider-", suffix=".log")
         os.unlink(log)
         self.log = os.fdopen(os.dup(descriptor), "rb")
+        self._counted_to = 0
+        self._counts: dict[str, dict[str, float]] = {}
+        cache = environment.get(CACHE_VARIABLE)
         try:
             self.watchdog = subprocess.Popen(
-                [sys.executable, str(WATCHDOG), str(binary), "-debug"],
+                [sys.executable, str(WATCHDOG), *([cache] if cache else []), str(binary), "-debug"],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=descriptor,
@@ -144,8 +157,44 @@ class SharedProvider:
         """The provider's process id, as its reattach configuration gives it."""
         return int(json.loads(self.reattach)[SHARED]["Pid"])
 
+    def cpu_seconds(self) -> float:
+        """CPU seconds of the provider and, when it runs behind the cache, of the cache (its
+        parent), both still running; 0 for one that has ended."""
+        pids = [self.provider_pid()]
+        parent = _stat(pids[0])
+        if parent is not None and int(parent[1]) != self.watchdog.pid:
+            pids.append(int(parent[1]))
+        total = 0.0
+        for pid in pids:
+            fields = _stat(pid)
+            if fields is not None:
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
+
+    def cache_counts(self) -> dict[str, dict[str, float]]:
+        """Per cached method, the calls the provider answered ("ran"), those answered again from
+        the cache ("reused") and the provider's seconds for the former, so far ({} without the
+        cache): the last counts line the cache wrote to the log."""
+        if self.log.closed:
+            return self._counts
+        size = os.fstat(self.log.fileno()).st_size
+        if size > self._counted_to:
+            written = os.pread(self.log.fileno(), size - self._counted_to, self._counted_to)
+            end = written.rfind(b"\n") + 1
+            self._counted_to += end
+            for line in reversed(written[:end].splitlines()):
+                if line.startswith(COUNTS_MARKER):
+                    self._counts = json.loads(line[len(COUNTS_MARKER) :])
+                    break
+        return self._counts
+
     def alive(self) -> bool:
-        return self.watchdog.poll() is None
+        """Its watchdog runs and the provider has not ended (a provider killed a moment ago is
+        a zombie until its parent, the watchdog or the cache, reaps it and exits)."""
+        if self.watchdog.poll() is not None:
+            return False
+        fields = _stat(self.provider_pid())
+        return fields is not None and fields[0] not in ("Z", "X")
 
     def serves(self, binary: Path, environment: Mapping[str, str]) -> bool:
         return self.alive() and self.binary == binary and self.key == environment_key(environment)
@@ -204,12 +253,17 @@ def unreaped_cpu_seconds() -> float:
     provider = running()
     if provider is None or provider.watchdog.returncode is not None:
         return 0.0
+    return provider.cpu_seconds()
+
+
+def _stat(pid: int) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command's name (state, parent pid, ...), or None
+    when it has just ended (its usage reaches us with its watchdog)."""
     try:
-        stat = Path(f"/proc/{provider.provider_pid()}/stat").read_text()
-    except FileNotFoundError:  # it has just ended; its usage reaches us with its watchdog
-        return 0.0
-    fields = stat.rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return None
+    return stat.rsplit(")", 1)[1].split()
 
 
 def stop() -> None:

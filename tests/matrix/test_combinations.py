@@ -82,6 +82,7 @@ def test_combination(
 
 def tier_one(project: Path, tools: Tools, worker: Worker, label: str, entry: dict[str, Any]) -> str:
     before = dict(tools.reused_files)
+    provider_before = provider_answers()
     started = time.monotonic()
     checks = static_tier(project, tools, worker.store, label)
     broken = failures(checks)
@@ -90,8 +91,31 @@ def tier_one(project: Path, tools: Tools, worker: Worker, label: str, entry: dic
         "seconds": round(time.monotonic() - started, 2),
         "checks": checks,
         "files_reused": {k: v - before.get(k, 0) for k, v in tools.reused_files.items()},
+        "provider_answers": answers_since(provider_before, provider_answers()),
     }
     return broken
+
+
+Answers = tuple[object, dict[str, dict[str, float]]]
+
+
+def provider_answers() -> Answers:
+    """The shared Terraform provider (its identity) and its cache's counts so far."""
+    provider = terraform_provider.running()
+    return provider, provider.cache_counts() if provider else {}
+
+
+def answers_since(before: Answers, after: Answers) -> dict[str, dict[str, float]]:
+    """Per cached method of the provider, the calls answered and reused in between (all of the
+    later provider's when it is another one: the first was replaced)."""
+    earlier = before[1] if before[0] is after[0] else {}
+    return {
+        method.rsplit("/", 1)[-1]: {
+            field: round(value - earlier.get(method, {}).get(field, 0), 2)
+            for field, value in counts.items()
+        }
+        for method, counts in after[1].items()
+    }
 
 
 def tier_two_entry(result: Result, label: str) -> dict[str, Any]:

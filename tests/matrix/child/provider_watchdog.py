@@ -1,6 +1,9 @@
 """Runs a Terraform provider in debug mode for one test process and stops it with that process.
 
 Usage: python provider_watchdog.py PROVIDER_BINARY [ARGUMENT...]
+   or: python provider_watchdog.py PROVIDER_CACHE PROVIDER_BINARY [ARGUMENT...]
+(the provider behind its cache, ``tests/matrix/provider_cache``, which passes the interrupt on
+and ends with the provider; the provider is killed if the cache is)
 
 The provider inherits this script's stdout (where it prints its TF_REATTACH_PROVIDERS line) and
 stderr. The watchdog reads its stdin until end of file, which comes when the test process closes
