@@ -21,12 +21,14 @@ neutral defaults; each capability's `extend` fills the points it provides, in th
 | `log_fields` | nothing | tracing (`trace_id`, `span_id`), multi-tenancy | every JSON log line |
 | `engines` | none | sharding (every shard and replica), in its lifespan | tracing: SQL spans |
 | `primaries` | the service's database | sharding (each shard's primary) | the outbox relay |
+| `moved_with_buckets` | nothing | messaging (unpublished events) | resharding's fence |
 | `untraced` | nothing | tracing (instrumentation suppressed) | metric samplers' queries |
 
 `scope_key()` turns the tenant into the part of Redis keys, buckets and topics that keeps
 tenants apart; it is empty without multi-tenancy, so keys keep their single-tenant shape.
 """
 
+import uuid
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -35,6 +37,7 @@ from typing import Any, Protocol
 from fastapi import Request
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql.elements import ColumnElement
 from starlette.types import Scope
 
 from .config import Settings
@@ -50,6 +53,11 @@ SessionBegin = Callable[[Connection], None]
 MessageHeaders = Callable[[], Mapping[str, str]]
 MessageReceived = Callable[[Mapping[str, str]], AbstractContextManager[Any]]
 Untraced = Callable[[], AbstractContextManager[Any]]
+InBuckets = Callable[[ColumnElement[Any]], ColumnElement[bool]]
+"""True for the rows whose shard key (the column or expression given) is in some buckets."""
+MoveWithBuckets = Callable[[AsyncEngine, AsyncEngine, InBuckets], Awaitable[int]]
+"""Moves the rows a capability keeps by shard key outside the sharded tables, those of the
+buckets `InBuckets` selects, from one shard's primary (first) to another's; how many moved."""
 
 
 class Quota(Protocol):
@@ -101,6 +109,11 @@ class ShardKey:
     columns: dict[str, str] = field(default_factory=lambda: {"items": "id"})
     current: Callable[[], str | None] = nobody
 
+    def of_item(self, item_id: uuid.UUID) -> str:
+        """The key the rows of the item being written are placed by: the current key when
+        there is one (the tenant), else the item's own id."""
+        return self.current() or str(item_id)
+
 
 @dataclass(frozen=True, slots=True)
 class Primary:
@@ -136,6 +149,11 @@ class Extensions:
     """Every database that rows are written to, when there are several (one per shard), added
     by a lifespan; empty: the service's own database (`app.state.engine`) alone. Background
     work that must see every row (the outbox relay) visits each."""
+    moved_with_buckets: list[MoveWithBuckets] = field(default_factory=list)
+    """What resharding moves with a batch of buckets besides the sharded tables' rows, inside
+    the batch's fence (no write reaches those buckets meanwhile), just before the switch; and
+    moves back if the batch is undone. Messaging moves its unpublished events, so the target's
+    relay publishes them before any event written there after the switch."""
     untraced: list[Untraced] = field(default_factory=list)
     """Around background work that is no request's (a metrics sampler's queries), so that it
     makes no trace of its own every interval."""

@@ -15,6 +15,7 @@ from .dependencies import build_messaging, messaging_of
 from .notifications import run_notifications
 from .outbox import outbox_writer
 from .relay import run_relay
+from .resharding import move_unpublished
 from .router import router
 from .sampler import sample_metrics
 
@@ -48,6 +49,7 @@ def metrics(app: FastAPI) -> Iterable[Metric]:
 
 def extend(extensions: Extensions) -> None:
     extensions.items.writing.append(outbox_writer(extensions))
+    extensions.moved_with_buckets.append(move_unpublished)
 
 
 CAPABILITY = Capability(

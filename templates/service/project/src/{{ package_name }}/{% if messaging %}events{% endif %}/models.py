@@ -41,6 +41,9 @@ class OutboxEvent(Base):
     event_id: Mapped[uuid.UUID] = mapped_column(unique=True)
     aggregate_type: Mapped[str] = mapped_column(String(100))
     aggregate_id: Mapped[str] = mapped_column(String(200))
+    shard_key: Mapped[str | None] = mapped_column(String(200))
+    """The key the aggregate's rows are placed by when sharded (`Extensions.shard_key`):
+    resharding moves the unpublished events of the buckets it moves with them."""
     event_type: Mapped[str] = mapped_column(String(200))
     event_version: Mapped[int] = mapped_column(Integer)
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB)

@@ -74,7 +74,10 @@ def event_of(change: ItemChange, tenant: str | None = None) -> ItemEvent:
 
 
 async def add_event(
-    session: AsyncSession, event: ItemEvent, headers: Mapping[str, str] = {}
+    session: AsyncSession,
+    event: ItemEvent,
+    headers: Mapping[str, str] = {},
+    shard_key: str | None = None,
 ) -> None:
     """Insert `event` into the outbox in the session's transaction, and wake the relay."""
     await session.execute(
@@ -82,6 +85,7 @@ async def add_event(
             event_id=event.event_id,
             aggregate_type=AGGREGATE_TYPE,
             aggregate_id=str(event.aggregate_id),
+            shard_key=shard_key,
             event_type=event.type,
             event_version=event.version,
             payload=event.model_dump(mode="json"),
@@ -94,7 +98,8 @@ async def add_event(
 def outbox_writer(extensions: Extensions) -> ItemWriting:
     async def write(session: AsyncSession, change: ItemChange) -> None:
         event = event_of(change, extensions.tenant())
-        await add_event(session, event, extensions.headers())
+        shard_key = extensions.shard_key.of_item(change.item.id)
+        await add_event(session, event, extensions.headers(), shard_key)
 
     return write
 

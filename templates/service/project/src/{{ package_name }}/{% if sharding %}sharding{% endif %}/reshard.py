@@ -79,17 +79,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-def tables() -> list[ShardedTable]:
+def extended() -> Extensions:
     extensions = Extensions()
     for capability in CAPABILITIES:
         capability.extend(extensions)
-    return sharded_tables(Base.metadata.sorted_tables, extensions.shard_key.columns)
+    return extensions
+
+
+def tables() -> list[ShardedTable]:
+    return sharded_tables(Base.metadata.sorted_tables, extended().shard_key.columns)
 
 
 async def run(arguments: argparse.Namespace, settings: Settings) -> int:
     shards = build_shards(settings, pooled=False)
     try:
-        resharder = Resharder(shards, tables(), say=print)
+        moved_with = extended().moved_with_buckets
+        resharder = Resharder(shards, tables(), say=print, moved_with=moved_with)
         if arguments.command == "move":
             grace = arguments.grace_seconds
             if grace is None:
@@ -99,6 +104,8 @@ async def run(arguments: argparse.Namespace, settings: Settings) -> int:
             )
             longest = max((f.ended - f.started for f in report.fences), default=0.0)
             say(f"copied {report.copied} rows, caught up {report.caught_up}")
+            if report.moved_with:
+                say(f"moved {report.moved_with} rows kept outside the sharded tables with them")
             say(f"longest fence {longest:.3f} s")
         elif arguments.command == "clean-up":
             for line in await resharder.clean_up():

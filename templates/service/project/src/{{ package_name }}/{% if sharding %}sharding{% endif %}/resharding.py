@@ -15,13 +15,16 @@ A move of some buckets (all held by one source shard) goes:
    e. verify: row count and checksum of each table must match on both sides, or the batch is
       undone (source unfenced, target cleared) and the move stops;
    f. the target's replicas replay the copy, so a read sent there after the switch finds it;
-   g. switch: the target holds the batch, the map names it (the source now keeps strays), the
+   g. what capabilities keep of the batch outside the sharded tables moves too (the
+      `moved_with_buckets` extension point: messaging's unpublished events, so that the
+      target's relay publishes them before any event written there after the switch);
+   h. switch: the target holds the batch, the map names it (the source now keeps strays), the
       source lets the batch go; the writes refused during the fence are retried on the target;
 3. after a second grace period, in which every instance re-reads the map (reads routed by the
    old map still find the rows on the source until then), delete the moved rows from the
    source and clear the marks.
 
-The fence lasts (c) to (g) of one batch: keep batches small for a short fence. One move at a
+The fence lasts (c) to (h) of one batch: keep batches small for a short fence. One move at a
 time (an advisory lock on shard 0). A move that stopped leaves marks that `clean-up` clears.
 """
 
@@ -31,11 +34,13 @@ import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from .buckets import format_ranges
+from ..extensions import MoveWithBuckets
+from .buckets import format_ranges, in_buckets
 from .copying import ShardedTable, catch_up, copy_rows, delete_rows, verify, writing
 from .models import HeldBucket, ShardMapEntry
 from .shard_map import MAP_LOCK_KEY, ShardMap, hold_buckets, load_map
@@ -66,6 +71,8 @@ class MoveReport:
     buckets: tuple[int, ...]
     copied: int = 0
     caught_up: int = 0
+    moved_with: int = 0
+    """Rows that `moved_with_buckets` moved (unpublished events)."""
     deleted: int = 0
     fences: list[Fence] = field(default_factory=list)
 
@@ -78,9 +85,11 @@ class Resharder:
         *,
         say: Callable[[str], None] = logger.info,
         replica_wait_seconds: float = 30.0,
+        moved_with: Sequence[MoveWithBuckets] = (),
     ) -> None:
         self.shards = shards
         self.tables = tables
+        self.moved_with = moved_with
         self.say = say
         self.replica_wait_seconds = replica_wait_seconds
 
@@ -186,7 +195,7 @@ class Resharder:
                 update(HeldBucket).where(HeldBucket.bucket.in_(batch)).values(fenced=True)
             )
         started = time.monotonic()
-        switched = False
+        switched = moving = False
         try:
             if fenced.rowcount != len(batch):
                 raise ReshardError(
@@ -196,12 +205,16 @@ class Resharder:
             await verify(source, target, self.tables, batch)
             await self._replicas_replayed(report.target)
             await hold_buckets(target, batch)
+            moving = True
+            report.moved_with += await self._move_with(source, target, batch)
             await self._change_map(batch, shard=report.target, stray_on=report.source)
             switched = True
             async with source.begin() as connection:
                 await connection.execute(delete(HeldBucket).where(HeldBucket.bucket.in_(batch)))
         except BaseException:
             if not switched:
+                if moving:  # back while still fenced, before any new write reaches the source
+                    await self._move_with(target, source, batch)
                 await self._unfence(source, batch)
                 await self._forget(target, batch)
             raise
@@ -209,6 +222,14 @@ class Resharder:
         report.fences.append(fence)
         held = fence.ended - fence.started
         self.say(f"buckets {format_ranges(batch)}: switched after {held:.3f} s fenced")
+
+    async def _move_with(
+        self, source: AsyncEngine, target: AsyncEngine, batch: Sequence[int]
+    ) -> int:
+        def of_batch(key: Any) -> Any:
+            return in_buckets(key, batch)
+
+        return sum([await move(source, target, of_batch) for move in self.moved_with])
 
     async def _forget(self, target: AsyncEngine, batch: Sequence[int]) -> None:
         async with writing(target) as connection:
