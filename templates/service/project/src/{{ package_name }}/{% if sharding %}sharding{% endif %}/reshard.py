@@ -87,7 +87,8 @@ def tables() -> list[ShardedTable]:
 
 
 async def run(arguments: argparse.Namespace, settings: Settings) -> int:
-    shards = build_shards(settings, pooled=False)
+    # Pooled: a move opens a dozen connections per batch, half of them while it is fenced.
+    shards = build_shards(settings)
     try:
         resharder = Resharder(shards, tables(), say=print)
         if arguments.command == "move":
