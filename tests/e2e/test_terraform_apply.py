@@ -9,10 +9,12 @@ IAM policies (the ECS execution role attaches one) exist in moto only when it ru
 MOTO_IAM_LOAD_MANAGED_POLICIES=true, which `scripts/services` sets.
 
 Each run uses a project name of its own: moto keeps its state in memory for as long as it runs,
-and other tests share it. One more gap is worked around rather than listed: moto gives every
-RDS instance the same DbiResourceId, and the provider finds its instance by that id, so a
-second instance in the emulator breaks the first apply's wait ("couldn't find resource"). The
-test deletes the instances of earlier runs before applying, and its own afterwards.
+and other tests share it. One more gap is worked around rather than listed, because it breaks
+what the rest of the apply needs (the main database's address): moto gives every RDS instance
+the same DbiResourceId, and the provider finds its instance by that id, so a second instance in
+the emulator breaks every instance's wait ("couldn't find resource"). The test deletes the
+instances of earlier runs before applying and its own afterwards, and applies a topology of one
+instance (``ONE_RDS_INSTANCE``); it fails when moto stops sharing the id (then that is stale).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import hcl2
 import pytest
 
 from scaffold.catalog import CATALOG
@@ -95,6 +98,14 @@ resource "aws_elasticache_replication_group" "redis" {
 }
 """
 FAIL_FAST_WITHOUT_REDIS = FAIL_FAST.split("resource ", 1)[0]
+ONE_RDS_INSTANCE = {"db_shard_count": "0", "db_replicas_per_shard": "0"}
+"""The variables that add RDS instances to the main one (sharding's further shards and the read
+replicas), set to none where the configuration declares them. moto (through 5.2.x) gives every
+DB instance one literal DbiResourceId (`db-M5ENSHXFPU6XHZ4G4ZEI5QIO2U`, moto/rds/models.py),
+the provider keeps that id as the instance's and reads it back with a `dbi-resource-id` filter,
+and two matches are none to it: with a second instance, the waits of both fail. The sharded
+topology's defaults (one more shard, a replica of each) are planned against moto by the matrix
+(`tests/matrix/terraform_checks.py`), only not applied here."""
 
 
 def fullest_request() -> Request:
@@ -129,6 +140,32 @@ def removing_databases() -> Iterator[None]:
         remove_databases_of_earlier_runs()
 
 
+def moto_shares_one_dbi_resource_id() -> bool:
+    """Whether two DB instances made in the emulator get the same DbiResourceId (they are
+    removed with the other instances of earlier runs, before the apply)."""
+    rds = aws("rds")
+    ids = {
+        rds.create_db_instance(
+            DBInstanceIdentifier=f"e2e-dbi-probe-{secrets.token_hex(4)}",
+            DBInstanceClass="db.t3.micro",
+            Engine="postgres",
+            AllocatedStorage=20,
+            MasterUsername="probe",
+            MasterUserPassword=secrets.token_hex(12),
+        )["DBInstance"]["DbiResourceId"]
+        for _ in range(2)
+    }
+    return len(ids) == 1
+
+
+def declared_variables(folder: Path) -> set[str]:
+    names: set[str] = set()
+    for path in folder.glob("*.tf"):
+        for block in hcl2.loads(path.read_text("utf-8")).get("variable", []):
+            names.update(label.strip('"') for label in block)  # python-hcl2 keeps the quotes
+    return names
+
+
 def apply_errors(output: str) -> list[str]:
     """Each `Error:` block of terraform's output, as one line."""
     blocks = re.split(r"\n(?=Error: )", output)
@@ -149,10 +186,15 @@ def test_apply_of_the_fullest_combination_against_the_emulator(tmp_path: Path) -
         "deletion_protection": "false",
     }
     has_redis = (project / "deploy/terraform/elasticache.tf").exists()
+    assert moto_shares_one_dbi_resource_id(), (
+        "moto gives each RDS instance a DbiResourceId of its own now: remove ONE_RDS_INSTANCE"
+    )
     remove_databases_of_earlier_runs()
     with emulated(project) as folder, removing_databases():
         fail_fast = FAIL_FAST if has_redis else FAIL_FAST_WITHOUT_REDIS
         (folder / "e2e_fail_fast_override.tf").write_text(fail_fast, "utf-8")
+        declared = declared_variables(folder)
+        variables.update({k: v for k, v in ONE_RDS_INSTANCE.items() if k in declared})
         terraform(folder, "plan", "-input=false", "-out=plan.out", *plan_arguments(variables))
         plan = json.loads(terraform(folder, "show", "-json", "plan.out"))
         output = terraform(folder, "apply", "-input=false", "plan.out", expect_success=False)
@@ -165,6 +207,8 @@ def test_apply_of_the_fullest_combination_against_the_emulator(tmp_path: Path) -
     stale = [g.error for g in gaps if not any(re.search(g.error, e) for e in errors)]
     assert stale == [], f"the emulator does this now; remove it from EMULATOR_GAPS: {stale}"
     planned = {change["address"] for change in plan["resource_changes"]}
+    instances = sorted(a for a in planned if a.startswith("aws_db_instance."))
+    assert instances == ["aws_db_instance.main"], f"one RDS instance in moto: {instances}"
     blocked = set().union(*(gap.blocks for gap in gaps))
     missing = planned - state
     assert missing <= blocked, sorted(missing - blocked)

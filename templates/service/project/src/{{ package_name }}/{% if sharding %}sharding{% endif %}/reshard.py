@@ -91,7 +91,8 @@ def tables() -> list[ShardedTable]:
 
 
 async def run(arguments: argparse.Namespace, settings: Settings) -> int:
-    shards = build_shards(settings, pooled=False)
+    # Pooled: a move opens a dozen connections per batch, half of them while it is fenced.
+    shards = build_shards(settings)
     try:
         moved_with = extended().moved_with_buckets
         resharder = Resharder(shards, tables(), say=print, moved_with=moved_with)

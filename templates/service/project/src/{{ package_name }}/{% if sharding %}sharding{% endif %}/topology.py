@@ -92,7 +92,7 @@ def describe(engine: AsyncEngine) -> str:
 
 
 def build_shards(settings: Settings, *, pooled: bool = True, **options: Any) -> tuple[Shard, ...]:
-    """Engines for every shard and replica. `pooled=False` (commands) opens a connection per use."""
+    """Engines for every shard and replica. `pooled=False` opens a connection per use."""
 
     def engines(url: str, **connect_args: Any) -> tuple[AsyncEngine, AsyncEngine]:
         arguments = {**options, "connect_args": {**options.get("connect_args", {}), **connect_args}}
