@@ -15,6 +15,7 @@ neutral defaults; each capability's `extend` fills the points it provides, in th
 | `items` | read from the database | caching (reads, invalidation), messaging (outbox) | items |
 | `shard_key` | each item by its id | nothing yet (multi-tenancy: the tenant) | sharding: rows |
 | `databases` | DATABASE_URL | sharding (every shard) | `alembic upgrade heads` |
+| `migrated` | nothing | sharding (its write guards) | every `alembic upgrade`, per database |
 | `session_begin` | nothing | multi-tenancy (`SET LOCAL`) | every database transaction |
 | `message_headers` | nothing | multi-tenancy, tracing | messages published |
 | `message_received` | nothing | multi-tenancy, tracing | messages consumed |
@@ -58,6 +59,8 @@ InBuckets = Callable[[ColumnElement[Any]], ColumnElement[bool]]
 MoveWithBuckets = Callable[[AsyncEngine, AsyncEngine, InBuckets], Awaitable[int]]
 """Moves the rows a capability keeps by shard key outside the sharded tables, those of the
 buckets `InBuckets` selects, from one shard's primary (first) to another's; how many moved."""
+Migrated = Callable[[Connection], None]
+"""Runs at the end of every online `alembic upgrade`, in its transaction, on each database."""
 
 
 class Quota(Protocol):
@@ -138,6 +141,9 @@ class Extensions:
     shard_key: ShardKey = field(default_factory=ShardKey)
     databases: Callable[[Settings], list[str]] = the_database
     """Every database the service's tables live in: `alembic upgrade heads` migrates each."""
+    migrated: list[Migrated] = field(default_factory=list)
+    """What a capability keeps true of the schema whichever migrations ran (sharding guards
+    the tables `shard_key` names, which other capabilities' migrations may create later)."""
     session_begin: list[SessionBegin] = field(default_factory=list)
     message_headers: list[MessageHeaders] = field(default_factory=list)
     message_received: list[MessageReceived] = field(default_factory=list)

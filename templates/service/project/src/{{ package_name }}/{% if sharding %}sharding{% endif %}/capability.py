@@ -10,8 +10,9 @@
 - metrics: replica lag and health, routing per shard and server, fallbacks, fence waits;
 - extension points: `items.page` (lists across shards), `databases` (every shard is
   migrated) and `primaries` (every shard's primary, for the work that visits each: the outbox
-  relay), the last in its lifespan; reads through another `items.read` (a cache) load from
-  primaries, see below.
+  relay), the last in its lifespan, and `migrated` (the write guard on every table the
+  `shard_key` names, by its column, after every upgrade: `guards.py`); reads through
+  another `items.read` (a cache) load from primaries, see below.
 """
 
 import asyncio
@@ -28,6 +29,7 @@ from ..capability import Capability, Middleware, Process
 from ..extensions import Extensions
 from ..health.checks import ReadinessCheck
 from ..items.hooks import ItemReader, read_from_database
+from .guards import guarding
 from .metrics import metrics
 from .middleware import sharding_middleware
 from .replicas import ReplicaTracker
@@ -150,6 +152,7 @@ async def poll_replicas(app: FastAPI) -> None:
 def extend(extensions: Extensions) -> None:
     extensions.items.page = page_across_shards
     extensions.databases = shard_urls
+    extensions.migrated.append(guarding(extensions))
 
 
 CAPABILITY = Capability(
