@@ -26,6 +26,9 @@ from ..extensions import InBuckets
 from .models import OutboxEvent
 from .outbox import NOTIFY_CHANNEL
 
+# asyncpg sends at most 32,767 parameters in one statement: a backlog (the broker down for a
+# while) goes in ordered chunks, all in the one transaction.
+ROWS_PER_INSERT = 1000
 SHARD_KEY = OutboxEvent.__table__.c.shard_key
 MOVED_COLUMNS = [column for column in OutboxEvent.__table__.columns if column.name != "id"]
 
@@ -46,8 +49,9 @@ async def move_unpublished(source: AsyncEngine, target: AsyncEngine, in_buckets:
         for row in rows:
             del row["id"]
         async with target.begin() as giving:
-            # One multi-row VALUES: the target's sequence numbers the rows in the order given.
-            insert = pg_insert(OutboxEvent).values(rows)
-            await giving.execute(insert.on_conflict_do_nothing(index_elements=["event_id"]))
+            # Multi-row VALUES in order: the target's sequence numbers the rows as given.
+            for start in range(0, len(rows), ROWS_PER_INSERT):
+                insert = pg_insert(OutboxEvent).values(rows[start : start + ROWS_PER_INSERT])
+                await giving.execute(insert.on_conflict_do_nothing(index_elements=["event_id"]))
             await giving.execute(select(func.pg_notify(NOTIFY_CHANNEL, "")))
     return len(rows)

@@ -30,15 +30,19 @@ from ..health.checks import ReadinessCheck
 # Connections idle for longer than this are PINGed before use, so a connection that a proxy
 # or a failover closed is replaced before a command is lost on it.
 HEALTH_CHECK_INTERVAL_SECONDS = 15
-# Connections per process. When all are busy (a burst of concurrent requests), a command waits
-# for a free one, within its deadline, instead of failing at once as the default pool does.
+# Connections per process for commands and pipelines. When all are busy (a burst of concurrent
+# requests), a command waits for a free one, within its deadline, instead of failing at once as
+# the default pool does.
 MAX_CONNECTIONS = 100
+# More that the pool may open for connections held between commands (a pub/sub subscription, a
+# WATCH pipeline, `client()`), so that those never take the connection a waiting command needs.
+HELD_CONNECTIONS = 10
 
 T = TypeVar("T")
 
 
 class Bounds:
-    """One deadline per command and at most `MAX_CONNECTIONS` commands on the wire at once.
+    """One deadline per Redis command and at most `MAX_CONNECTIONS` commands on the wire at once.
 
     redis-py's own ways cost a third of a command's CPU here (scaffold's request budget measured
     it): on Python 3.11 a socket timeout wraps every write in `asyncio.wait_for`, which starts a
@@ -99,6 +103,12 @@ class BoundedRedis(Redis):
         run: Callable[..., Awaitable[Any]] = super().execute_command
         return await self.bounds.run(lambda: run(*args, **options))
 
+    def client(self) -> "BoundedRedis":
+        """A client on one connection of its own (redis-py's `client()`), within the same bounds."""
+        single = cast(BoundedRedis, super().client())
+        single.bounds = self.bounds
+        return single
+
     def pipeline(self, transaction: bool = True, shard_hint: str | None = None) -> Pipeline:
         pipeline = BoundedPipeline(
             self.connection_pool, self.response_callbacks, transaction, shard_hint
@@ -112,7 +122,7 @@ def build_redis(settings: Settings) -> Redis:
     seconds = settings.redis_socket_timeout_seconds
     pool = ConnectionPool.from_url(
         settings.redis_url,
-        max_connections=MAX_CONNECTIONS,
+        max_connections=MAX_CONNECTIONS + HELD_CONNECTIONS,
         decode_responses=True,
         socket_connect_timeout=seconds,
         health_check_interval=HEALTH_CHECK_INTERVAL_SECONDS,

@@ -6,6 +6,7 @@ item's id, or with multi-tenancy its tenant), and some of those tables come from
 capabilities' migrations, which may run before or after sharding's. So the guards are kept at
 the end of every upgrade (the `migrated` extension point), on each shard: a sharded table
 without its guard gets one, one guarded by another column is guarded again by the right one.
+Not with `alembic upgrade --sql`: it needs the database's state (offline SQL has no guards).
 """
 
 from collections.abc import Mapping
@@ -22,6 +23,8 @@ GUARDS = text(
     "AND c.relnamespace = current_schema()::regnamespace"
 )
 EXISTS = text("SELECT to_regclass(:table) IS NOT NULL")
+# Absent before `sharding_0001` has run (an upgrade stopped short of it) and after its downgrade.
+GUARD_FUNCTION_EXISTS = text("SELECT to_regprocedure('shard_write_guard()') IS NOT NULL")
 
 
 def trigger_of(table: str) -> str:
@@ -38,7 +41,10 @@ def guard_statement(table: str, key_column: str) -> str:
 
 
 def guard_tables(connection: Connection, key_columns: Mapping[str, str]) -> list[str]:
-    """Guard each existing table of `key_columns` by its column; the tables (re)guarded."""
+    """Guard each existing table of `key_columns` by its column; the tables (re)guarded.
+    Nothing while the database has no guard function (sharding's migrations not applied)."""
+    if not connection.scalar(GUARD_FUNCTION_EXISTS):
+        return []
     # tgargs holds each argument followed by a NUL byte, which `escape` shows as \000.
     present = {str(row[0]): str(row[1]) for row in connection.execute(GUARDS)}
     changed: list[str] = []

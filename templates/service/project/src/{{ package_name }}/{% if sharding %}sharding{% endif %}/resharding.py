@@ -213,10 +213,12 @@ class Resharder:
                 await connection.execute(delete(HeldBucket).where(HeldBucket.bucket.in_(batch)))
         except BaseException:
             if not switched:
-                if moving:  # back while still fenced, before any new write reaches the source
-                    await self._move_with(target, source, batch)
-                await self._unfence(source, batch)
-                await self._forget(target, batch)
+                try:
+                    if moving:  # back while still fenced, before any new write reaches the source
+                        await self._move_with(target, source, batch)
+                finally:  # even when that failed: writes to these buckets go on at the source
+                    await self._unfence(source, batch)
+                    await self._forget(target, batch)
             raise
         fence = Fence(tuple(batch), started, time.monotonic())
         report.fences.append(fence)
