@@ -109,3 +109,12 @@ class Capability:
     metrics: Callable[[FastAPI], Iterable[Metric]] = no_metrics
     extend: Callable[[Extensions], None] = no_extension
     """Fills the extension points it provides; called once per app, before routing."""
+
+
+def extended(capabilities: Iterable[Capability]) -> Extensions:
+    """The extension points as `capabilities` fill them, in their order (the app's, the
+    migrations' and the commands' alike)."""
+    extensions = Extensions()
+    for capability in capabilities:
+        capability.extend(extensions)
+    return extensions

@@ -24,10 +24,10 @@ from .capability import (
     SECURITY_HEADERS_POSITION,
     Capability,
     Middleware,
+    extended,
 )
 from .config import Settings, load_settings
 from .database import build_engine, build_sessionmaker, database_readiness_check
-from .extensions import Extensions
 from .health.checks import ReadinessCheck
 from .health.router import router as health_router
 from .items.router import router as items_router
@@ -59,9 +59,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.capabilities = capabilities
-    app.state.extensions = extensions = Extensions()
-    for capability in capabilities:
-        capability.extend(extensions)
+    app.state.extensions = extensions = extended(capabilities)
     configure_logging(settings, fields=extensions.log_fields)
     install_problem_handlers(app)
     _add_middleware(app, settings, capabilities)

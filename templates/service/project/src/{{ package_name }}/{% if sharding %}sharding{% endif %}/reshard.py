@@ -20,9 +20,9 @@ from typing import NoReturn
 from sqlalchemy import func, select, text
 
 from ..capabilities import CAPABILITIES
+from ..capability import extended
 from ..config import Settings
 from ..database import Base
-from ..extensions import Extensions
 from ..items import models as _items_models  # noqa: F401 - its table, in the metadata
 from .buckets import format_ranges, parse_ranges
 from .copying import ShardedTable, sharded_tables
@@ -79,22 +79,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-def extended() -> Extensions:
-    extensions = Extensions()
-    for capability in CAPABILITIES:
-        capability.extend(extensions)
-    return extensions
-
-
 def tables() -> list[ShardedTable]:
-    return sharded_tables(Base.metadata.sorted_tables, extended().shard_key.columns)
+    return sharded_tables(Base.metadata.sorted_tables, extended(CAPABILITIES).shard_key.columns)
 
 
 async def run(arguments: argparse.Namespace, settings: Settings) -> int:
     # Pooled: a move opens a dozen connections per batch, half of them while it is fenced.
     shards = build_shards(settings)
     try:
-        moved_with = extended().moved_with_buckets
+        moved_with = extended(CAPABILITIES).moved_with_buckets
         resharder = Resharder(shards, tables(), say=print, moved_with=moved_with)
         if arguments.command == "move":
             grace = arguments.grace_seconds
