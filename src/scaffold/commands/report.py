@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from scaffold.commands.update import UpdateResult
+from scaffold.lifecycle.derived import LOCK_AFTER_PYPROJECT
 from scaffold.lifecycle.merge import CONFLICT_KINDS
 
 _WITHOUT_MARKERS = {
     CONFLICT_KINDS[frozenset({1, 2})],
     CONFLICT_KINDS[frozenset({1, 3})],
 }
+_NO_MARKERS = {*_WITHOUT_MARKERS, LOCK_AFTER_PYPROJECT}
 
 
 def _undo(result: UpdateResult) -> str:
@@ -73,7 +75,7 @@ def _conflicts(result: UpdateResult) -> list[str]:
     kinds = [result.conflict_kinds.get(p, "in conflict") for p in result.conflicts]
     lines = [f"{_what(result)} conflicts with your changes in:"]
     lines += [f"  {path}: {kind}" for path, kind in zip(result.conflicts, kinds, strict=True)]
-    if any(kind not in _WITHOUT_MARKERS for kind in kinds):
+    if any(kind not in _NO_MARKERS for kind in kinds):
         lines.append("Resolve the markers in those files, `git add` them and `git commit`.")
     if any(kind in _WITHOUT_MARKERS for kind in kinds):
         lines.append(

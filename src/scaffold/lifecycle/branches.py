@@ -6,7 +6,8 @@ git's merge of two branches that each added a capability conflicts wherever both
 side — this branch, the other, and their merge base — is first brought to ONE new generation,
 rendered from the answers of both (merged key by key), and only then are the three merged: the
 template's part is then the same on every side, so git sees nothing but the users' own changes.
-The result is what `scaffold add` of both capabilities gives, with both branches' edits.
+The result is what `scaffold add` of both capabilities gives, with both branches' edits; its
+`uv.lock` is made from the merged `pyproject.toml`, not merged as text (lifecycle/derived.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from scaffold.answers_file import answer_problems, read_yaml_mapping
 from scaffold.catalog import CATALOG
 from scaffold.errors import ScaffoldError
 from scaffold.git import git_status
+from scaffold.lifecycle.derived import Sides, with_lock_made
 from scaffold.lifecycle.merge import Merge, prepare_merge, three_way
 from scaffold.lifecycle.plan import Generated, render_generation
 from scaffold.lifecycle.recorded import merge_answers
@@ -81,6 +83,7 @@ def plan_branch_merge(project: Project, other: str, env: Mapping[str, str]) -> B
     updated = [_brought_to(project, store, side, generated.commit, message) for side in sides]
     final = three_way(store.trees, updated[0].tree, updated[1].tree, updated[2].tree, message)
     final = _with_side_conflicts(final, updated[1:])
+    final = with_lock_made(project, store.trees, Sides(*[m.tree for m in updated]), final)
     refuse_files_in_the_way(project, store.trees, ours_side.tree, final.tree)
     keep = sorted({*ours_side.generations, *theirs_side.generations, generated.commit})
     return BranchPlan(

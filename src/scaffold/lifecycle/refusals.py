@@ -89,3 +89,11 @@ class StillImported(ScaffoldError):
             f"{_listed(modules, 2)}, which this removes; change that code first, or pass "
             "--force to remove it anyway"
         )
+
+
+class LockNotMade(ScaffoldError):
+    def __init__(self, detail: str) -> None:
+        super().__init__(
+            f"uv.lock cannot be made from the merged pyproject.toml ({detail}); nothing was "
+            "changed: fix that and merge again"
+        )

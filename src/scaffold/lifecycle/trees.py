@@ -131,6 +131,13 @@ class Trees:
             kept.append(Entry("040000", "tree", str(new_child), head))
         return self.make(kept)  # mktree puts the entries in git's order
 
+    def with_file(self, tree: str, path: str, mode: str, oid: str) -> str:
+        """``tree`` with the file at ``path`` holding the blob ``oid``."""
+        folder, _, name = path.rpartition("/")
+        parent = self.at(tree, folder)
+        kept = [e for e in self.entries(parent) if e.name != name] if parent else []
+        return self.replace(tree, folder, self.make([*kept, Entry(mode, "blob", oid, name)]))
+
     def files(self, tree: str) -> dict[str, str]:
         """Every file below ``tree``: path -> "mode oid"."""
         listed = self.git("ls-tree", "-r", "-z", tree)
