@@ -4,7 +4,9 @@
 (`pyproject.toml`, the Terraform's provider constraints). A merge that changed those leaves a
 lock that `uv sync --locked` (CI, the Dockerfile) or `terraform init -lockfile=readonly` would
 refuse, so each lock the project tracks is made again and committed after the merge. When that
-fails (no uv, no Terraform, no network) the merge stands, and one warning says what to run.
+fails (no uv, no Terraform, no network) the merge stands, and one warning says what to run. A
+change left unfinished (conflicts, or a commit git refused) is not locked yet: one warning says
+to lock before committing it.
 """
 
 from __future__ import annotations
@@ -50,3 +52,13 @@ def relock(root: Path, changed: list[str]) -> list[str]:
     if stale:
         commit_lock(root, stale)
     return warnings
+
+
+def lock_pending(root: Path, changed: list[str]) -> list[str]:
+    """After a change left staged: the warning that `uv.lock` must follow before the commit."""
+    if "pyproject.toml" in changed and _tracked(root, LOCK_FILE):
+        return [
+            f"{LOCK_FILE} still pins what pyproject.toml asked before this change: once that "
+            f"is resolved, run `uv lock` and `git add {LOCK_FILE}` before you `git commit`"
+        ]
+    return []

@@ -16,7 +16,7 @@ from scaffold.lifecycle.apply import apply_plan
 from scaffold.lifecycle.objects import scratch_objects
 from scaffold.lifecycle.plan import Change, Plan, make_plan
 from scaffold.project import Project, open_project
-from scaffold.relock import relock
+from scaffold.relock import lock_pending, relock
 
 
 @dataclass(frozen=True)
@@ -72,8 +72,9 @@ def run_change(project: Project, change: Change, action: str, dry_run: bool) -> 
         message = f"{change.message}\n\n" + "\n".join(plan.notes) if plan.notes else change.message
         applied = apply_plan(plan, message.strip())
     # A committed change leaves no lock behind its sources (uv.lock, .terraform.lock.hcl).
+    changed = _in_service(project, applied.changed)
     merged = applied.status == "merged"
-    warnings = relock(project.root, _in_service(project, applied.changed)) if merged else []
+    warnings = relock(project.root, changed) if merged else lock_pending(project.root, changed)
     return UpdateResult(
         applied.status, *versions, applied.changed, sorted(applied.conflicts), action=action,
         conflict_kinds=applied.conflicts, notes=plan.notes, reason=applied.reason,

@@ -1,5 +1,6 @@
-"""`scaffold merge` makes `uv.lock` again from the merged `pyproject.toml`: a derived file is
-never merged as text, and what the users wrote in `pyproject.toml` is kept.
+"""`uv.lock` follows `pyproject.toml` through the lifecycle: `scaffold merge` makes it again from
+the merged `pyproject.toml` (a derived file is never merged as text) and keeps what the users
+wrote there; a change left in conflict says to lock before committing.
 
 Two branches each add a capability and, by hand, a dependency whose lock entries sort next to
 the other's (`annotated-types` and `anyio`, both already in the lock as transitive
@@ -81,6 +82,12 @@ def git_merge_conflicts(project: Path) -> list[str]:
     return merged.stdout.split("\n\n", 1)[0].splitlines()[1:]
 
 
+def keep_both_sides(path: Path) -> None:
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    markers = ("<<<<<<<", "=======", ">>>>>>>")
+    path.write_text("".join(line for line in lines if line[:7] not in markers), encoding="utf-8")
+
+
 def scaffold_merge(project: Path) -> Outcome:
     return run_cli("merge", "feat-b", "-C", str(project))
 
@@ -151,9 +158,7 @@ def test_a_conflict_in_pyproject_leaves_the_lock_to_make_after_it_is_resolved(
     assert (base_project / "uv.lock").read_bytes() == ours_lock, "this branch's, no markers"
     # The user resolves pyproject.toml (keeping both lines), then locks, as the line says.
     pyproject = base_project / "pyproject.toml"
-    lines = pyproject.read_text(encoding="utf-8").splitlines(keepends=True)
-    pyproject.write_text("".join(x for x in lines if x[:7] not in ("<<<<<<<", "=======",
-                                                                   ">>>>>>>")))  # fmt: skip
+    keep_both_sides(pyproject)
     assert uv(base_project, "lock").returncode == 0
     git(base_project, "add", "pyproject.toml", "uv.lock")
     git(base_project, "commit", "--quiet", "--no-edit")
@@ -178,3 +183,30 @@ def test_when_the_lock_cannot_be_made_nothing_is_touched(
             "(uv is not installed")  # fmt: skip
 
     assert repo_state(base_project) == before
+
+
+def test_an_add_that_conflicts_in_pyproject_says_to_lock_before_committing(
+    base_project: Path,
+) -> None:
+    for config in (("user.name", "test"), ("user.email", "test@localhost")):
+        git(base_project, "config", *config)
+    last_line = next(x for x in (base_project / "pyproject.toml").read_text().splitlines(True)
+                     if x.startswith('    "botocore>='))  # fmt: skip
+    edit_pyproject(base_project, lambda text: text.replace(last_line, last_line + OURS_DEPENDENCY))
+    assert uv(base_project, "lock").returncode == 0
+    commit_all(base_project, "my own dependency where caching adds Redis's")
+
+    added = run_cli("add", "caching", "-C", str(base_project))
+
+    assert added.exit_code == 1
+    assert "  pyproject.toml: changed by you and by the template" in added.stderr.splitlines()
+    assert added.stderr.splitlines()[-1] == (
+        "scaffold: warning: uv.lock still pins what pyproject.toml asked before this change: "
+        "once that is resolved, run `uv lock` and `git add uv.lock` before you `git commit`"
+    )
+    keep_both_sides(base_project / "pyproject.toml")
+    assert uv(base_project, "lock").returncode == 0
+    git(base_project, "add", "pyproject.toml", "uv.lock")
+    git(base_project, "commit", "--quiet", "--no-edit")
+    assert uv(base_project, "lock", "--check").returncode == 0
+    assert OURS_DEPENDENCY in (base_project / "pyproject.toml").read_text(encoding="utf-8")
