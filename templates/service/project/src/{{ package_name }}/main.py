@@ -56,6 +56,9 @@ def create_app(
         openapi_url="/openapi.json" if docs else None,
         docs_url="/docs" if docs else None,
         redoc_url="/redoc" if docs else None,
+        # FastAPI's own telemetry stays off: a capability that traces or meters requests does it
+        # through the protocol, and FastAPI's would check for a global provider on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.capabilities = capabilities

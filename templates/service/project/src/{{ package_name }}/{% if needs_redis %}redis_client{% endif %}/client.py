@@ -124,6 +124,9 @@ def build_redis(settings: Settings) -> Redis:
         settings.redis_url,
         max_connections=MAX_CONNECTIONS + HELD_CONNECTIONS,
         decode_responses=True,
+        # redis-py 8 gives sockets a 5 s timeout by default, which on Python 3.11 starts a task
+        # per write (`asyncio.wait_for`); the bounds' deadline already covers every read and write.
+        socket_timeout=None,
         socket_connect_timeout=seconds,
         health_check_interval=HEALTH_CHECK_INTERVAL_SECONDS,
         retry=Retry(NoBackoff(), retries=1, supported_errors=(RedisConnectionError,)),

@@ -7,9 +7,9 @@ request or running the current lifespan (a context variable), else the app start
 process that builds many apps (tests, workers) never stacks instrumentation, and an app's spans
 never reach another app's exporter.
 
-No global tracer provider is set: FastAPI would then trace every request a second time with
-its own telemetry (it turns itself on when one is set). A library that should trace through
-this service's providers is given `APP_TRACERS`, as the instrumentations are.
+No global tracer provider is set, and FastAPI's own telemetry is off (`main.py`): either would
+trace every request a second time. A library that should trace through this service's providers
+is given `APP_TRACERS`, as the instrumentations are.
 """
 
 import logging
