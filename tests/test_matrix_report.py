@@ -81,6 +81,49 @@ def test_the_projection_follows_the_documented_formula() -> None:
     assert measured["wall_seconds_by_median"] == round(rest + 288 * 14.0 / 2, 1)
 
 
+def test_each_variant_and_every_capability_of_a_sample_has_its_own_marginal_cost() -> None:
+    """A sample with a capability not offered yet (flipped on locally): its marginal is
+    measured, not assumed; a broker measured alone stands in for the other one; the CPU
+    marginals come from each combination's CPU seconds."""
+    sample = [
+        entry("base", [], 10.0),
+        entry("messaging[kafka]", ["messaging"], 40.0),
+        entry("auth", ["auth"], 14.0),
+        entry("auth+multitenancy", ["auth", "multitenancy"], 34.0),
+        entry("caching+auth", ["auth", "caching"], 30.0),
+    ]
+    sample[1]["variants"] = {"messaging_broker": "kafka"}
+    for item in sample:  # CPU: half the wall seconds, all of it in tier 2
+        item["cpu"] = {"render": 0.0, "tier1": 0.0, "tier2": projection.cost(item) / 2}
+    projected = projection.project(sample, wall=100.0, workers=2)
+    assert projected["marginal_seconds"] == {
+        "auth": 4.0, "caching": 16.0, "messaging[kafka]": 30.0, "multitenancy": 20.0,
+    }  # fmt: skip
+    assert projected["marginal_cpu_seconds"] == {
+        "auth": 2.0, "caching": 8.0, "messaging[kafka]": 15.0, "multitenancy": 10.0,
+    }  # fmt: skip
+    assumed = projected["assumed_for"]
+    assert "messaging[rabbitmq]" in assumed and "multitenancy" not in assumed
+    # rabbitmq costs what kafka does (30), not the mean of every measured part (17.5)
+    every_part = [projection.parts(s.capabilities, s.variants)
+                  for s in combinations(projection.EVERY_CAPABILITY)]  # fmt: skip
+    marginals = {**projected["marginal_seconds"], "messaging[rabbitmq]": 30.0}
+    expected = sum(
+        10.0 + sum(marginals.get(part, projected["assumed_marginal_seconds"]) for part in found)
+        for found in every_part
+    )
+    assert projected["worker_seconds"] == round(expected, 1)
+    assert projected["additivity"] == [
+        {"id": "auth+multitenancy", "cpu_seconds": 17.0, "predicted_cpu_seconds": 17.0,
+         "tier2": "passed"},
+        {"id": "caching+auth", "cpu_seconds": 15.0, "predicted_cpu_seconds": 15.0,
+         "tier2": "passed"},
+    ]  # fmt: skip
+    text = report_markdown.markdown(report.summarise(sample, 100.0))
+    assert "| `caching+auth` | 15.0 | 15.0 | passed |" in text
+    assert "marginal CPU-s per capability" in text
+
+
 def test_a_workers_first_tier_one_counts_as_a_warm_one() -> None:
     warm = projection.project(every(SECONDS), wall=40.0, workers=2)
     entries = every(SECONDS)

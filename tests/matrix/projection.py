@@ -7,10 +7,16 @@ one-time cost is not a cost per combination, so a "cold" combination's tier 1 co
 median tier 1 of the warm ones (its surplus stays in the rest of the session). The model is
 additive: cost(C) = base + sum of m(c) for c in C, where
 - base is the measured cost of the base combination (else the cheapest one measured);
-- m(c), a capability's marginal cost, is the mean of cost(S + c) - cost(S) over every pair of
-  measured combinations that differ by c alone (variants of c count as c);
-- a capability that is not available yet (so never measured) is assumed to cost the mean of the
-  measured capabilities' marginal costs (a negative estimate, which noise can give, counts 0).
+- a "part" is a capability with its variants' choices, as in a label (``messaging[kafka]``);
+  m(p), a part's marginal cost, is the mean of cost(S + p) - cost(S) over every pair of
+  measured combinations that differ by p alone;
+- a part never measured is assumed to cost what the measured parts of the same capability cost
+  on average (another broker), else the mean of every measured part's marginal cost (a negative
+  estimate, which noise can give, counts 0). ``assumed_for`` names the parts that were assumed:
+  a capability not available yet is measured by flipping it on locally for a sample run (see
+  docs/development.md), so that its marginal cost is measured rather than assumed.
+The fit is checked on the measured combinations the pairs did not determine (those of two
+capabilities or more): ``additivity`` lists each one's measured CPU seconds next to the model's.
 Projected matrix worker-seconds = sum of cost(C) over every combination of the catalog with all
 capabilities available. The projected wall time replaces this run's matrix share of the wall
 time by the projected one:
@@ -32,7 +38,7 @@ combination.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -90,10 +96,30 @@ def warm(
     return measure
 
 
+def parts(capabilities: Iterable[str], variants: Mapping[str, str]) -> frozenset[str]:
+    """Each capability with its variants' choices, as a label spells it (``messaging[kafka]``);
+    the bare name where the choices are not recorded."""
+    found = set()
+    for name in capabilities:
+        capability = EVERY_CAPABILITY.get(name)
+        keys = [capability.answer_key(v) for v in capability.variants] if capability else []
+        chosen = [variants[k] for k in keys if k in variants]
+        found.add(name + (f"[{','.join(chosen)}]" if keys and len(chosen) == len(keys) else ""))
+    return frozenset(found)
+
+
+def entry_parts(entry: dict[str, Any]) -> frozenset[str]:
+    return parts(entry["capabilities"], entry.get("variants") or {})
+
+
+def capability_of(part: str) -> str:
+    return part.split("[", 1)[0]
+
+
 def marginal_costs(entries: list[dict[str, Any]], measure: Cost = cost) -> dict[str, float]:
     by_set: dict[frozenset[str], list[float]] = {}
     for entry in entries:
-        by_set.setdefault(frozenset(entry["capabilities"]), []).append(measure(entry))
+        by_set.setdefault(entry_parts(entry), []).append(measure(entry))
     mean = {caps: statistics.fmean(costs) for caps, costs in by_set.items()}
     found: dict[str, list[float]] = {}
     for caps, value in mean.items():
@@ -113,9 +139,34 @@ def additive(entries: list[dict[str, Any]], measure: Cost) -> dict[str, Any]:
     measured = {k: max(0.0, v) for k, v in marginal_costs(entries, measure).items()}
     assumed = statistics.fmean(measured.values()) if measured else max(0.0, median - base)
     every = combinations(EVERY_CAPABILITY)
-    total = sum(base + sum(measured.get(name, assumed) for name in s.capabilities) for s in every)
+    assumed_for: set[str] = set()
+
+    def marginal(part: str) -> float:
+        if part in measured:
+            return measured[part]
+        assumed_for.add(part)
+        same = [v for k, v in measured.items() if capability_of(k) == capability_of(part)]
+        return statistics.fmean(same) if same else assumed
+
+    def predict(found: frozenset[str]) -> float:
+        return base + sum(marginal(part) for part in found)
+
+    total = sum(predict(parts(s.capabilities, s.variants)) for s in every)
     return {"median": median, "base": base, "measured": measured, "assumed": assumed,
-            "count": len(every), "total": total}  # fmt: skip
+            "assumed_for": sorted(assumed_for), "count": len(every), "total": total,
+            "predict": predict}  # fmt: skip
+
+
+def additivity(entries: list[dict[str, Any]], model: dict[str, Any], measure: Cost) -> list[Any]:
+    """Measured next to predicted CPU seconds, for the combinations of several capabilities,
+    with tier 2's outcome: a tier 2 killed at its time-out counts only what it had used."""
+    return [
+        {"id": e["id"], "cpu_seconds": round(measure(e), 1),
+         "predicted_cpu_seconds": round(model["predict"](entry_parts(e)), 1),
+         "tier2": e["tier2"]["outcome"]}
+        for e in entries
+        if len(e["capabilities"]) > 1
+    ]  # fmt: skip
 
 
 def project(entries: list[dict[str, Any]], wall: float, workers: int) -> dict[str, Any]:
@@ -124,7 +175,8 @@ def project(entries: list[dict[str, Any]], wall: float, workers: int) -> dict[st
     median, base, measured = model["median"], model["base"], model["measured"]
     assumed = model["assumed"]
     projected, count = model["total"], model["count"]
-    on_cpu = additive(entries, warm(entries, cpu_phases))
+    on_cpu_cost = warm(entries, cpu_phases)
+    on_cpu = additive(entries, on_cpu_cost)
     rest = max(0.0, wall - sum(on_wall(e) for e in entries) / workers)
     return {
         "combinations": count,
@@ -132,6 +184,11 @@ def project(entries: list[dict[str, Any]], wall: float, workers: int) -> dict[st
         "base_seconds": round(base, 2),
         "marginal_seconds": {k: round(v, 2) for k, v in sorted(measured.items())},
         "assumed_marginal_seconds": round(assumed, 2),
+        "assumed_for": model["assumed_for"],
+        "base_cpu_seconds": round(on_cpu["base"], 2),
+        "marginal_cpu_seconds": {k: round(v, 2) for k, v in sorted(on_cpu["measured"].items())},
+        "assumed_marginal_cpu_seconds": round(on_cpu["assumed"], 2),
+        "additivity": additivity(entries, on_cpu, on_cpu_cost),
         "rest_of_session_seconds": round(rest, 1),
         "worker_seconds": round(projected, 1),
         "wall_seconds": round(rest + projected / workers, 1),

@@ -37,6 +37,26 @@ def _covered(summary: dict[str, Any]) -> list[str]:
     ] + ([""] if runs else [])
 
 
+def _assumed(projected: dict[str, Any]) -> str:
+    assumed = projected.get("assumed_for") or []
+    return f" (assumed for {', '.join(f'`{p}`' for p in assumed)})" if assumed else ""
+
+
+def _additivity(rows: list[dict[str, Any]]) -> list[str]:
+    """How far the additive model is from what combinations of several capabilities cost."""
+    if not rows:
+        return []
+    return [
+        "| combination of several | CPU-s measured | CPU-s by the additive model | tier 2 |",
+        "|---|---|---|---|",
+        *(
+            f"| `{r['id']}` | {r['cpu_seconds']} | {r['predicted_cpu_seconds']} | {r['tier2']} |"
+            for r in rows
+        ),
+        "",
+    ]
+
+
 def markdown(summary: dict[str, Any]) -> str:
     totals = summary["totals"]
     lines = [
@@ -81,12 +101,16 @@ def markdown(summary: dict[str, Any]) -> str:
         f"{projected['rest_of_session_seconds']} s is the rest of this session; base "
         f"{projected['base_seconds']} s, marginal s per capability "
         f"{projected['marginal_seconds']}, unmeasured ones assumed "
-        f"{projected['assumed_marginal_seconds']} s. CPU: median "
-        f"{projected['cpu_median_seconds']} s per combination, "
+        f"{projected['assumed_marginal_seconds']} s"
+        f"{_assumed(projected)}. CPU: median "
+        f"{projected['cpu_median_seconds']} s per combination, base "
+        f"{projected.get('base_cpu_seconds')} s, marginal CPU-s per capability "
+        f"{projected.get('marginal_cpu_seconds')}, "
         f"{projected['matrix_wall_seconds_if_cpu_bound'] / 60:.1f} min for all if CPU-bound. "
         "Formula: tests/matrix/projection.py."
     )
     lines.append("")
+    lines += _additivity(projected.get("additivity") or [])
     lines.append(
         f"{totals['combinations']} combinations: {totals['passed']} passed, "
         f"{totals['failed']} failed; wall {totals['wall_seconds']} s on {totals['workers']} "
