@@ -111,6 +111,25 @@ def test_no_module_leaks_from_one_child_to_the_next(
     assert code == 0, (tmp_path / "pytest.log").read_text()
 
 
+def test_a_child_killed_at_its_timeout_leaves_the_server_serving(
+    fork_server: ForkServer, tmp_path: Path
+) -> None:
+    project = toy_project(tmp_path / "project", value=1)
+    (project / "tests" / "test_hangs.py").write_text(
+        "import threading\n\n\ndef test_hangs():\n    threading.Event().wait()\n"
+    )
+    command = Command(
+        "pytest", ["-q", "-p", "no:cacheprovider", "tests/test_hangs.py"],
+        project, environment(project), tmp_path / "hangs.log",
+    )  # fmt: skip
+    pid = fork_server.start(command)
+    with pytest.raises(AssertionError, match="did not finish within 1 s: killed"):
+        fork_server.wait(pid, timeout=1)
+
+    code, _ = pytest_run(fork_server, project, "tests/test_value.py", EXPECTED="1")
+    assert code == 0, (tmp_path / "pytest.log").read_text()
+
+
 def test_a_failing_test_fails_the_child(fork_server: ForkServer, tmp_path: Path) -> None:
     project = toy_project(tmp_path / "project", value=1)
     code, probe = pytest_run(fork_server, project, "tests/test_value.py", EXPECTED="3")

@@ -112,7 +112,10 @@ class ForkServer:
         stdin.flush()
         if timeout is not None and not select.select([stdout], [], [], timeout)[0]:
             os.kill(request["pid"], signal.SIGKILL)
-            self._ask(request)  # reap it, then say so
+            # This request's reply, once the server has reaped it. Asking again would make the
+            # server wait for a child it has reaped already: it died of that, and every later
+            # combination of the worker failed on a broken pipe.
+            stdout.readline()
             raise AssertionError(f"{request} did not finish within {timeout} s: killed")
         line = stdout.readline()
         assert line, f"the fork server died; its log:\n{self.log.read_text()[-3000:]}"
