@@ -13,7 +13,7 @@ neutral defaults; each capability's `extend` fills the points it provides, in th
 | `plan` | no plan | multi-tenancy (billing) | per-plan limits, metric labels |
 | `rate_quota` | the policy's own | multi-tenancy (the plan's quota) | rate limiting |
 | `items` | read from the database | caching (reads, invalidation), messaging (outbox) | items |
-| `shard_key` | each item by its id | nothing yet (multi-tenancy: the tenant) | sharding: rows |
+| `shard_key` | each item by its id | multi-tenancy (each row by its tenant) | sharding |
 | `databases` | DATABASE_URL | sharding (every shard) | `alembic upgrade heads` |
 | `migrated` | nothing | sharding (its write guards) | every `alembic upgrade`, per database |
 | `session_begin` | nothing | multi-tenancy (`SET LOCAL`) | every database transaction |
@@ -37,7 +37,7 @@ from typing import Any, Protocol
 
 from fastapi import Request
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 from starlette.types import Scope
 
@@ -59,6 +59,11 @@ InBuckets = Callable[[ColumnElement[Any]], ColumnElement[bool]]
 MoveWithBuckets = Callable[[AsyncEngine, AsyncEngine, InBuckets], Awaitable[int]]
 """Moves the rows a capability keeps by shard key outside the sharded tables, those of the
 buckets `InBuckets` selects, from one shard's primary (first) to another's; how many moved."""
+KeysIn = Callable[[AsyncConnection, InBuckets], Awaitable[list[str]]]
+"""The shard keys that rows of some buckets have on one database, read on that connection."""
+ActFor = Callable[[AsyncConnection, str], Awaitable[None]]
+"""Makes the connection's transaction act for one shard key (multi-tenancy: `SET LOCAL` its
+tenant), so that row-level security shows it that key's rows."""
 Migrated = Callable[[Connection], None]
 """Runs at the end of every online `alembic upgrade`, in its transaction, on each database."""
 
@@ -111,6 +116,12 @@ class ShardKey:
 
     columns: dict[str, str] = field(default_factory=lambda: {"items": "id"})
     current: Callable[[], str | None] = nobody
+    keys_in: KeysIn | None = None
+    """Set when a transaction sees only the rows of the key it acts for (row-level security):
+    resharding then copies, checks and deletes the rows of a batch key by key, the keys
+    `keys_in` finds, each in a transaction made to act for it by `act_for`. None: every row
+    is seen, and a batch moves table by table."""
+    act_for: ActFor | None = None
 
     def of_item(self, item_id: uuid.UUID) -> str:
         """The key the rows of the item being written are placed by: the current key when

@@ -12,7 +12,9 @@
   messages per tenant), `rate_quota` (the plan's rate-limit quotas), `authorize` (every
   permission needs a tenant), `session_begin` (`SET LOCAL app.tenant_id` in every
   transaction), the items `writing` hook of the plan's item limit, `message_headers` /
-  `message_received` (messages carry the tenant), `log_fields`;
+  `message_received` (messages carry the tenant), `log_fields`, and `shard_key`: with
+  sharding, a tenant's rows live on the shard of its id, and move tenant by tenant
+  (`shard_key.py`);
 - metrics: requests, Stripe usage reports and webhook events, labelled by plan or outcome
   (`metrics.py`), never by tenant.
 """
@@ -36,6 +38,7 @@ from .metrics import tenancy_metrics
 from .middleware import POSITION, tenancy_middleware
 from .plans import enforce_item_limit
 from .router import router
+from .shard_key import place_by_tenant
 from .webhooks import router as webhook_router
 
 
@@ -62,6 +65,7 @@ def extend(extensions: Extensions) -> None:
     extensions.message_headers.append(tenant_headers)
     extensions.message_received.append(tenant_of_message)
     extensions.log_fields.append(tenant_log_fields)
+    place_by_tenant(extensions.shard_key)
 
 
 CAPABILITY = Capability(

@@ -25,7 +25,8 @@ from ..items.models import Item
 from ..problems import PROBLEM_MEDIA_TYPE, ProblemError
 from .authorization import requiring_tenant
 from .billing import Billing
-from .context import ActiveTenant
+from .config import PlanRules
+from .context import ActiveTenant, acting_for
 from .database import SET_TENANT
 from .directory import TenantDirectory
 from .models import Tenant, TenantUsage
@@ -125,12 +126,14 @@ async def delete_tenant(
     billing: Billing = request.app.state.billing
     if billing.enabled and tenant.stripe_customer_id:
         await billing.close_account(tenant.stripe_customer_id)
-    # Its rows first, in this same transaction, acting for it: row-level security reaches them.
-    await session.execute(SET_TENANT, {"tenant": tenant.id})
-    await session.execute(delete(Item))
-    await session.execute(delete(TenantUsage))
-    await session.delete(tenant)
-    await session.commit()
+    # Its rows first, in this same transaction, acting for it: row-level security reaches them
+    # (and, sharded, the statements go to its shard, whichever tenant the admin acts for).
+    with acting_for(ActiveTenant(tenant.id, tenant.plan, PlanRules())):
+        await session.execute(SET_TENANT, {"tenant": tenant.id})
+        await session.execute(delete(Item))
+        await session.execute(delete(TenantUsage))
+        await session.delete(tenant)
+        await session.commit()
     directory_of(request).forget(tenant.id)
 
 

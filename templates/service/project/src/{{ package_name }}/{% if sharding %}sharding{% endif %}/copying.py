@@ -5,18 +5,25 @@ lets through (it would refuse rows of buckets the shard does not hold, or holds 
 fixes the settings that a row's text depends on, so the same row has the same digest on both
 shards. A row's digest is the MD5 of its text (`t::text`); a table's checksum is its row count
 and the sum of the first 60 bits of every row's digest (independent of row order).
+
+Where row-level security shows a transaction only the rows of the key it acts for (with
+multi-tenancy, a tenant's), no transaction may see every row of a bucket: then each step runs
+key by key (`ShardedTables.parts`), for every key that the batch's rows have on either shard
+(`shard_key.keys_in`), each in a transaction acting for it (`shard_key.act_for`), never as a
+role that bypasses the policies.
 """
 
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, Table, delete, func, select, text, tuple_
+from sqlalchemy import Column, Table, and_, delete, func, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
+from ..extensions import ActFor, KeysIn, ShardKey
 from .buckets import format_ranges, in_buckets
 
 CHUNK_ROWS = 500
@@ -57,86 +64,145 @@ class ShardedTable:
         return tuple_(*columns).in_(keys)
 
 
-def sharded_tables(tables: Iterable[Table], key_columns: Mapping[str, str]) -> list[ShardedTable]:
+Part = str | None
+"""The rows one step reaches: those of one shard key (acting for it), or None: every row."""
+
+
+@dataclass(frozen=True, slots=True)
+class ShardedTables:
+    """The sharded tables, parents before children, and how a transaction reaches their rows."""
+
+    tables: Sequence[ShardedTable]
+    keys_in: KeysIn | None = None
+    act_for: ActFor | None = None
+
+    def __iter__(self) -> Iterator[ShardedTable]:
+        return iter(self.tables)
+
+    def __reversed__(self) -> Iterator[ShardedTable]:  # children before their parents
+        return reversed(self.tables)
+
+    async def parts(self, engines: Sequence[AsyncEngine], buckets: Sequence[int]) -> list[Part]:
+        """Every part of the buckets' rows on these databases: the keys their rows have when
+        a transaction sees one key's rows only, else the one part of every row."""
+        if self.keys_in is None:
+            return [None]
+        found: set[str] = set()
+        for engine in engines:
+            async with engine.connect() as connection:
+                found.update(await self.keys_in(connection, lambda key: in_buckets(key, buckets)))
+        return [*sorted(found)]
+
+    async def act(self, connection: AsyncConnection, part: Part) -> None:
+        if part is not None and self.act_for is not None:
+            await self.act_for(connection, part)
+
+    @staticmethod
+    def where(table: ShardedTable, buckets: Sequence[int], part: Part) -> ColumnElement[bool]:
+        rows = table.in_buckets(buckets)
+        return rows if part is None else and_(rows, table.key == part)
+
+
+def sharded_tables(tables: Iterable[Table], key: ShardKey) -> ShardedTables:
     """The sharded tables, parents before children (the metadata's dependency order)."""
-    return [ShardedTable(t, t.c[key_columns[t.name]]) for t in tables if t.name in key_columns]
+    columns = key.columns
+    found = [ShardedTable(t, t.c[columns[t.name]]) for t in tables if t.name in columns]
+    return ShardedTables(found, key.keys_in, key.act_for)
 
 
 @asynccontextmanager
-async def writing(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """A transaction the write guard lets through, with row text fixed."""
+async def writing(
+    engine: AsyncEngine, tables: ShardedTables | None = None, part: Part = None
+) -> AsyncIterator[AsyncConnection]:
+    """A transaction the write guard lets through, with row text fixed, acting for `part`."""
     async with engine.begin() as connection:
         await connection.execute(text("SET LOCAL sharding.resharding = 'on'"))
         for statement in STABLE_TEXT:
             await connection.execute(text(statement))
+        if tables is not None:
+            await tables.act(connection, part)
         yield connection
 
 
 async def copy_rows(
-    source: AsyncEngine, target: AsyncEngine, tables: Sequence[ShardedTable], buckets: Sequence[int]
+    source: AsyncEngine, target: AsyncEngine, tables: ShardedTables, buckets: Sequence[int]
 ) -> int:
     copied = 0
-    for table in tables:
-        query = select(table.table).where(table.in_buckets(buckets)).order_by(*table.primary_key)
-        async with source.connect() as reading:
-            result = await reading.stream(query)
-            async for chunk in result.mappings().partitions(CHUNK_ROWS):
-                await _upsert(target, table, [dict(row) for row in chunk])
-                copied += len(chunk)
+    for part in await tables.parts([source], buckets):
+        for table in tables:
+            where = tables.where(table, buckets, part)
+            query = select(table.table).where(where).order_by(*table.primary_key)
+            async with source.connect() as reading:
+                await tables.act(reading, part)
+                result = await reading.stream(query)
+                async for chunk in result.mappings().partitions(CHUNK_ROWS):
+                    await _upsert(target, tables, part, table, [dict(row) for row in chunk])
+                    copied += len(chunk)
     return copied
 
 
 async def catch_up(
-    source: AsyncEngine, target: AsyncEngine, tables: Sequence[ShardedTable], buckets: Sequence[int]
+    source: AsyncEngine, target: AsyncEngine, tables: ShardedTables, buckets: Sequence[int]
 ) -> int:
     """Copy what changed on the source since the copy, delete what it deleted; how many rows."""
     changes = 0
-    gone: list[tuple[ShardedTable, list[Key]]] = []
-    for table in tables:
-        theirs = await _digests(source, table, buckets)
-        ours = await _digests(target, table, buckets)
-        changed = [key for key, digest in theirs.items() if ours.get(key) != digest]
-        gone.append((table, [key for key in ours if key not in theirs]))
-        for start in range(0, len(changed), CHUNK_ROWS):
-            query = select(table.table).where(table.keys_in(changed[start : start + CHUNK_ROWS]))
-            async with source.connect() as reading:
-                rows = (await reading.execute(query)).mappings().all()
-            await _upsert(target, table, [dict(row) for row in rows])
-        changes += len(changed)
-    for table, keys in reversed(gone):  # children before their parents
-        for start in range(0, len(keys), CHUNK_ROWS):
-            async with writing(target) as connection:
-                chunk = keys[start : start + CHUNK_ROWS]
-                await connection.execute(delete(table.table).where(table.keys_in(chunk)))
-        changes += len(keys)
+    for part in await tables.parts([source, target], buckets):
+        gone: list[tuple[ShardedTable, list[Key]]] = []
+        for table in tables:
+            theirs = await _digests(source, tables, part, table, buckets)
+            ours = await _digests(target, tables, part, table, buckets)
+            changed = [key for key, digest in theirs.items() if ours.get(key) != digest]
+            gone.append((table, [key for key in ours if key not in theirs]))
+            for start in range(0, len(changed), CHUNK_ROWS):
+                chunk = changed[start : start + CHUNK_ROWS]
+                async with source.connect() as reading:
+                    await tables.act(reading, part)
+                    query = select(table.table).where(table.keys_in(chunk))
+                    rows = (await reading.execute(query)).mappings().all()
+                await _upsert(target, tables, part, table, [dict(row) for row in rows])
+            changes += len(changed)
+        for table, keys in reversed(gone):  # children before their parents
+            for start in range(0, len(keys), CHUNK_ROWS):
+                async with writing(target, tables, part) as connection:
+                    chunk = keys[start : start + CHUNK_ROWS]
+                    await connection.execute(delete(table.table).where(table.keys_in(chunk)))
+            changes += len(keys)
     return changes
 
 
 async def verify(
-    source: AsyncEngine, target: AsyncEngine, tables: Sequence[ShardedTable], buckets: Sequence[int]
+    source: AsyncEngine, target: AsyncEngine, tables: ShardedTables, buckets: Sequence[int]
 ) -> None:
-    for table in tables:
-        theirs = await _checksum(source, table, buckets)
-        ours = await _checksum(target, table, buckets)
-        if theirs != ours:
-            raise CopyMismatchError(
-                f"{table.table.name}: buckets {format_ranges(buckets)} differ, (rows, checksum) "
-                f"{theirs} on the source against {ours} on the target"
-            )
+    for part in await tables.parts([source, target], buckets):
+        for table in tables:
+            theirs = await _checksum(source, tables, part, table, buckets)
+            ours = await _checksum(target, tables, part, table, buckets)
+            if theirs != ours:
+                of = "" if part is None else f" (key {part})"
+                raise CopyMismatchError(
+                    f"{table.table.name}{of}: buckets {format_ranges(buckets)} differ, (rows, "
+                    f"checksum) {theirs} on the source against {ours} on the target"
+                )
 
 
-async def delete_rows(
-    engine: AsyncEngine, tables: Sequence[ShardedTable], buckets: Sequence[int]
-) -> int:
+async def delete_rows(engine: AsyncEngine, tables: ShardedTables, buckets: Sequence[int]) -> int:
     deleted = 0
-    for table in reversed(tables):  # children before their parents
-        async with writing(engine) as connection:
-            result = await connection.execute(delete(table.table).where(table.in_buckets(buckets)))
-            deleted += result.rowcount
+    for part in await tables.parts([engine], buckets):
+        for table in reversed(tables):  # children before their parents
+            async with writing(engine, tables, part) as connection:
+                where = tables.where(table, buckets, part)
+                result = await connection.execute(delete(table.table).where(where))
+                deleted += result.rowcount
     return deleted
 
 
-async def _upsert(target: AsyncEngine, table: ShardedTable, rows: list[dict[str, Any]]) -> None:
+async def _upsert(
+    target: AsyncEngine,
+    tables: ShardedTables,
+    part: Part,
+    table: ShardedTable,
+    rows: list[dict[str, Any]],
+) -> None:
     if not rows:
         return
     statement = pg_insert(table.table)
@@ -147,29 +213,37 @@ async def _upsert(target: AsyncEngine, table: ShardedTable, rows: list[dict[str,
         if others
         else statement.on_conflict_do_nothing(index_elements=keys)
     )
-    async with writing(target) as connection:
+    async with writing(target, tables, part) as connection:
         await connection.execute(statement, rows)
 
 
 async def _digests(
-    engine: AsyncEngine, table: ShardedTable, buckets: Sequence[int]
+    engine: AsyncEngine,
+    tables: ShardedTables,
+    part: Part,
+    table: ShardedTable,
+    buckets: Sequence[int],
 ) -> dict[Key, str]:
     digest = func.md5(text(f"{table.quoted}::text"))
-    query = select(*table.primary_key, digest).where(table.in_buckets(buckets))
-    async with writing(engine) as connection:
+    query = select(*table.primary_key, digest).where(tables.where(table, buckets, part))
+    async with writing(engine, tables, part) as connection:
         rows = (await connection.execute(query)).all()
     return {tuple(row[:-1]): row[-1] for row in rows}
 
 
 async def _checksum(
-    engine: AsyncEngine, table: ShardedTable, buckets: Sequence[int]
+    engine: AsyncEngine,
+    tables: ShardedTables,
+    part: Part,
+    table: ShardedTable,
+    buckets: Sequence[int],
 ) -> tuple[int, int]:
     row_hash = text(f"('x' || left(md5({table.quoted}::text), 15))::bit(60)::bigint")
     query = (
         select(func.count(), func.coalesce(func.sum(row_hash), 0))
         .select_from(table.table)
-        .where(table.in_buckets(buckets))
+        .where(tables.where(table, buckets, part))
     )
-    async with writing(engine) as connection:
+    async with writing(engine, tables, part) as connection:
         count, total = (await connection.execute(query)).one()
     return int(count), int(total)

@@ -24,8 +24,8 @@ from ..capability import extended
 from ..config import Settings
 from ..database import Base
 from ..items import models as _items_models  # noqa: F401 - its table, in the metadata
-from .buckets import format_ranges, parse_ranges
-from .copying import ShardedTable, sharded_tables
+from .buckets import BUCKETS, format_ranges, parse_ranges
+from .copying import ShardedTable, ShardedTables, sharded_tables
 from .resharding import Resharder, ReshardError
 from .shard_map import ShardMap, load_map
 from .topology import Shard, build_shards, describe, dispose
@@ -79,8 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-def tables() -> list[ShardedTable]:
-    return sharded_tables(Base.metadata.sorted_tables, extended(CAPABILITIES).shard_key.columns)
+def tables() -> ShardedTables:
+    return sharded_tables(Base.metadata.sorted_tables, extended(CAPABILITIES).shard_key)
 
 
 async def run(arguments: argparse.Namespace, settings: Settings) -> int:
@@ -112,7 +112,7 @@ async def run(arguments: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def status(shards: Sequence[Shard], sharded: Sequence[ShardedTable]) -> list[str]:
+async def status(shards: Sequence[Shard], sharded: ShardedTables) -> list[str]:
     found = await load_map(shards[0].primary)
     if found is None:
         return ["no shard map yet: start the service once"]
@@ -125,7 +125,7 @@ async def status(shards: Sequence[Shard], sharded: Sequence[ShardedTable]) -> li
             f"({format_ranges(held)}), migrations {', '.join(sorted(heads)) or 'none'}"
         )
         for table in sharded:
-            total, stray = await _counts(shard, table, found)
+            total, stray = await _counts(shard, sharded, table, found)
             lines.append(f"  {table.table.name}: {total} rows ({stray} of buckets held elsewhere)")
         for replica in shard.replicas:
             behind = await _behind(shard, replica.engine)
@@ -133,14 +133,23 @@ async def status(shards: Sequence[Shard], sharded: Sequence[ShardedTable]) -> li
     return lines
 
 
-async def _counts(shard: Shard, table: ShardedTable, found: ShardMap) -> tuple[int, int]:
+async def _counts(
+    shard: Shard, sharded: ShardedTables, table: ShardedTable, found: ShardMap
+) -> tuple[int, int]:
+    """Rows of the table on the shard, and of them those of buckets held elsewhere (key by
+    key where row-level security shows a transaction one key's rows)."""
+    every = list(range(BUCKETS))
     elsewhere = [b for b, owner in enumerate(found.owners) if owner != shard.number]
-    async with shard.primary.connect() as connection:
-        total = await connection.scalar(select(func.count()).select_from(table.table))
-        stray = await connection.scalar(
-            select(func.count()).select_from(table.table).where(table.in_buckets(elsewhere))
-        )
-    return int(total or 0), int(stray or 0)
+    total = stray = 0
+    for part in await sharded.parts([shard.primary], every):
+        async with shard.primary.begin() as connection:
+            await sharded.act(connection, part)
+            rows = select(func.count()).select_from(table.table)
+            counted = rows if part is None else rows.where(table.key == part)
+            total += await connection.scalar(counted) or 0
+            of_others = rows.where(sharded.where(table, elsewhere, part))
+            stray += await connection.scalar(of_others) or 0
+    return total, stray
 
 
 async def _behind(shard: Shard, replica: object) -> str:

@@ -41,7 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ..extensions import MoveWithBuckets
 from .buckets import format_ranges, in_buckets
-from .copying import ShardedTable, catch_up, copy_rows, delete_rows, verify, writing
+from .copying import ShardedTables, catch_up, copy_rows, delete_rows, verify, writing
 from .models import HeldBucket, ShardMapEntry
 from .shard_map import MAP_LOCK_KEY, ShardMap, hold_buckets, load_map
 from .tokens import format_lsn, parse_lsn
@@ -81,7 +81,7 @@ class Resharder:
     def __init__(
         self,
         shards: Sequence[Shard],
-        tables: Sequence[ShardedTable],
+        tables: ShardedTables,
         *,
         say: Callable[[str], None] = logger.info,
         replica_wait_seconds: float = 30.0,
