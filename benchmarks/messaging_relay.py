@@ -21,7 +21,7 @@ process of that environment:
   aio-pika on a channel with publisher confirms, every publish in flight at once), no database.
 - the two alternate, `--rounds` times each; the target is relay >= 50% of the bare producer.
 - `--baseline-concurrency N`: each round also drains the same number of events with N rounds in
-  flight instead of the setting's (the earlier default was 2), printed beside the relay.
+  flight instead of the setting's, printed beside the relay (a setting against another, same run).
 - latency: the relay runs in the app (woken by NOTIFY) and the notification worker in a process
   of its own; items are created at `--rate` per second; for each, the time from its commit
   returning to its notification row being inserted (PostgreSQL's clock_timestamp()).
