@@ -5,7 +5,7 @@ Run (services up: `eval "$(scripts/services env)"`, with KAFKA_BOOTSTRAP_SERVERS
 RABBITMQ_URL):
 
     .venv/bin/python benchmarks/messaging_relay.py [--events 5000] [--rounds 3]
-        [--latency-events 500] [--rate 200] [--brokers kafka,rabbitmq]
+        [--latency-events 500] [--rate 200] [--brokers kafka,rabbitmq] [--baseline-concurrency N]
 
 For each broker a project with `messaging` on it is rendered through `scaffold new`'s code
 path and run with the matrix's shared environment, on a fresh database of the PostgreSQL at
@@ -20,6 +20,8 @@ process of that environment:
   (aiokafka with the same producer settings, everything sent then every acknowledgement awaited;
   aio-pika on a channel with publisher confirms, every publish in flight at once), no database.
 - the two alternate, `--rounds` times each; the target is relay >= 50% of the bare producer.
+- `--baseline-concurrency N`: each round also drains the same number of events with N rounds in
+  flight instead of the setting's, printed beside the relay (a setting against another, same run).
 - latency: the relay runs in the app (woken by NOTIFY) and the notification worker in a process
   of its own; items are created at `--rate` per second; for each, the time from its commit
   returning to its notification row being inserted (PostgreSQL's clock_timestamp()).
@@ -57,6 +59,9 @@ def main() -> None:
     parser.add_argument("--latency-events", type=int, default=500, help="items for the latency")
     parser.add_argument("--rate", type=float, default=200, help="items created per second")
     parser.add_argument("--brokers", default="kafka,rabbitmq", help="comma-separated")
+    parser.add_argument(
+        "--baseline-concurrency", type=int, default=0, help="also measure the relay with this"
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.child:
@@ -119,8 +124,13 @@ async def measure(options: argparse.Namespace) -> dict[str, Any]:
     async with app.router.lifespan_context(app):
         messaging, sessions = messaging_of(app), sessionmaker_of(app)
         await messaging.connect()
-        relay_rates, bare_rates = [], []
+        relay_rates, bare_rates, baseline_rates = [], [], []
         for _ in range(options.rounds):
+            if options.baseline_concurrency:
+                await fill_outbox(app, options.events)
+                baseline = {"messaging_relay_concurrency": options.baseline_concurrency}
+                rate = await relay_rate(messaging, sessions, options.events, baseline)
+                baseline_rates.append(rate)
             payloads = await fill_outbox(app, options.events)
             relay_rates.append(await relay_rate(messaging, sessions, options.events))
             bare_rates.append(await bare_rate(messaging, payloads))
@@ -130,6 +140,7 @@ async def measure(options: argparse.Namespace) -> dict[str, Any]:
         "broker": messaging.transport.name,
         "relay": relay_rates,
         "bare": bare_rates,
+        "baseline": baseline_rates,
         "latency_ms": latencies,
     }
 
@@ -155,11 +166,16 @@ async def fill_outbox(app: Any, count: int) -> list[Any]:
         return [outgoing(PendingEvent(*row)) for row in rows]
 
 
-async def relay_rate(messaging: Any, sessions: Any, count: int) -> float:
+async def relay_rate(
+    messaging: Any, sessions: Any, count: int, changes: dict[str, Any] | None = None
+) -> float:
     from bench_svc.events.relay import Relay
 
+    relay = Relay(messaging, sessions)
+    if changes:
+        relay.settings = relay.settings.model_copy(update=changes)
     started = time.perf_counter()
-    published = await Relay(messaging, sessions).drain()
+    published = await relay.drain()
     assert published == count, f"the relay published {published} of {count}"
     return count / (time.perf_counter() - started)
 
@@ -291,6 +307,13 @@ def report(results: dict[str, dict[str, Any]], options: argparse.Namespace) -> N
             f"          rounds: relay {[round(r) for r in result['relay']]}, "
             f"bare {[round(b) for b in result['bare']]}"
         )
+        if result["baseline"]:
+            baseline = statistics.median(result["baseline"])
+            print(
+                f"          baseline (concurrency {options.baseline_concurrency}): "
+                f"{baseline:.0f} ev/s, {baseline / bare:.0%} of bare, "
+                f"rounds {[round(b) for b in result['baseline']]}"
+            )
 
 
 if __name__ == "__main__":
