@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cli import run_cli
+from tests.support.cli import only_git_on_path, run_cli
 
 TERRAFORM_LOCK = "deploy/terraform/.terraform.lock.hcl"
 
@@ -89,12 +89,7 @@ def test_without_network_the_project_is_written_with_one_warning(
 def test_without_uv_the_project_is_written_with_one_warning(
     workdir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    git_only = workdir.parent / "git-only"
-    git_only.mkdir()
-    git_binary = shutil.which("git")
-    assert git_binary
-    (git_only / "git").symlink_to(git_binary)
-    monkeypatch.setenv("PATH", str(git_only))
+    only_git_on_path(workdir.parent, monkeypatch)
 
     outcome = run_cli("new", "demo", "--yes")
 

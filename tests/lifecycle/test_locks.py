@@ -18,7 +18,7 @@ import pytest
 
 from scaffold.lifecycle.derived import LOCK_AFTER_PYPROJECT
 from tests.lifecycle.conftest import commit_all, git, repo_state
-from tests.support.cli import Outcome, refused, run_cli
+from tests.support.cli import Outcome, only_git_on_path, refused, run_cli
 
 ANCHOR = '    "fastapi>=0.165",\n'
 OURS_DEPENDENCY = '    "anyio>=4",  # feat-a, by hand\n'
@@ -172,12 +172,7 @@ def test_when_the_lock_cannot_be_made_nothing_is_touched(
 ) -> None:
     two_branches(base_project, after_anchor(OURS_DEPENDENCY), in_dev_group(THEIRS_DEPENDENCY))
     before = repo_state(base_project)
-    git_only = workdir.parent / "git-only"
-    git_only.mkdir()
-    git_binary = shutil.which("git")
-    assert git_binary
-    (git_only / "git").symlink_to(git_binary)
-    monkeypatch.setenv("PATH", str(git_only))
+    only_git_on_path(workdir.parent, monkeypatch)
 
     refused(scaffold_merge(base_project), "uv.lock cannot be made from the merged pyproject.toml "
             "(uv is not installed")  # fmt: skip

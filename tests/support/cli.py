@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from scaffold.cli import app
@@ -31,3 +34,13 @@ def refused(outcome: Outcome, message: str) -> None:
     assert len(lines) == 1, outcome.stderr
     assert lines[0].startswith("scaffold: error: ")
     assert message in lines[0], lines[0]
+
+
+def only_git_on_path(scratch: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PATH holds git and nothing else (no uv, no Terraform): a machine missing the tools."""
+    git_only = scratch / "git-only"
+    git_only.mkdir()
+    git_binary = shutil.which("git")
+    assert git_binary
+    (git_only / "git").symlink_to(git_binary)
+    monkeypatch.setenv("PATH", str(git_only))
