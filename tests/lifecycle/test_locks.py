@@ -205,3 +205,42 @@ def test_an_add_that_conflicts_in_pyproject_says_to_lock_before_committing(
     git(base_project, "commit", "--quiet", "--no-edit")
     assert uv(base_project, "lock", "--check").returncode == 0
     assert OURS_DEPENDENCY in (base_project / "pyproject.toml").read_text(encoding="utf-8")
+
+
+def configured(project: Path) -> None:
+    for config in (("user.name", "test"), ("user.email", "test@localhost")):
+        git(project, "config", *config)
+
+
+def test_a_lock_the_other_branch_left_behind_its_pyproject_is_made_again(
+    base_project: Path,
+) -> None:
+    configured(base_project)
+    git(base_project, "switch", "--quiet", "--create", "feat-b", "main")
+    assert run_cli("add", "rate_limiting", "-C", str(base_project)).exit_code == 0
+    git(base_project, "checkout", "main", "--", "uv.lock")  # as if added where uv was missing
+    commit_all(base_project, "feat-b: the lock left behind")
+    git(base_project, "switch", "--quiet", "--create", "feat-a", "main")
+    with (base_project / "README.md").open("a", encoding="utf-8") as readme:
+        readme.write("\nOur notes.\n")
+    commit_all(base_project, "feat-a: notes")
+
+    merged = scaffold_merge(base_project)
+
+    assert merged.exit_code == 0, merged.stdout + merged.stderr
+    assert uv(base_project, "lock", "--check").returncode == 0, "the merge made the lock again"
+
+
+def test_a_lock_one_branch_stopped_tracking_stays_a_conflict(base_project: Path) -> None:
+    configured(base_project)
+    git(base_project, "switch", "--quiet", "--create", "feat-b", "main")
+    assert run_cli("add", "rate_limiting", "-C", str(base_project)).exit_code == 0
+    git(base_project, "switch", "--quiet", "--create", "feat-a", "main")
+    git(base_project, "rm", "--quiet", "uv.lock")
+    commit_all(base_project, "feat-a: no lock here")
+
+    merged = scaffold_merge(base_project)
+
+    assert "uv.lock" in merged.stdout + merged.stderr, "the deletion is shown, not undone"
+    unmerged = git(base_project, "diff", "--name-only", "--diff-filter=U")
+    assert unmerged.splitlines() == ["uv.lock"]

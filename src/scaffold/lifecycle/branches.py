@@ -83,7 +83,9 @@ def plan_branch_merge(project: Project, other: str, env: Mapping[str, str]) -> B
     updated = [_brought_to(project, store, side, generated.commit, message) for side in sides]
     final = three_way(store.trees, updated[0].tree, updated[1].tree, updated[2].tree, message)
     final = _with_side_conflicts(final, updated[1:])
-    final = with_lock_made(project, store.trees, Sides(*[m.tree for m in updated]), final)
+    base_tree, ours_tree, theirs_tree = (m.tree for m in updated)
+    sides_merged = Sides(base_tree, ours_tree, theirs_tree, head=ours_side.tree)
+    final = with_lock_made(project, store.trees, sides_merged, final)
     refuse_files_in_the_way(project, store.trees, ours_side.tree, final.tree)
     keep = sorted({*ours_side.generations, *theirs_side.generations, generated.commit})
     return BranchPlan(

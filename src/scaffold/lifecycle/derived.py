@@ -42,6 +42,8 @@ class Sides:
     base: str
     ours: str
     theirs: str
+    head: str
+    """This branch as it is (``ours`` is it brought to the merged generation)."""
 
 
 def with_lock_made(project: Project, trees: Trees, sides: Sides, merged: Merge) -> Merge:
@@ -50,11 +52,18 @@ def with_lock_made(project: Project, trees: Trees, sides: Sides, merged: Merge) 
     in_merge, in_ours = _blob(trees, merged.tree, lock), _blob(trees, sides.ours, lock)
     if lock not in merged.conflicts and in_merge is None:
         return merged  # no side tracks a lock
+    sides_locks = [_blob(trees, tree, lock) for tree in (sides.ours, sides.theirs)]
+    if _blob(trees, sides.base, lock) is not None and None in sides_locks:
+        return merged  # a side stopped tracking it: git's deletion, or its conflict, stands
     if pyproject in merged.conflicts:
         return _left_unmerged(trees, sides, merged, lock)
-    same_pyproject = _blob(trees, merged.tree, pyproject) == _blob(trees, sides.ours, pyproject)
-    if lock not in merged.conflicts and same_pyproject and in_merge == in_ours:
-        return merged  # this branch's lock and pyproject.toml, both unchanged
+    same_pyproject = _blob(trees, merged.tree, pyproject) == _blob(trees, sides.head, pyproject)
+    if (
+        lock not in merged.conflicts
+        and same_pyproject
+        and in_merge == _blob(trees, sides.head, lock)
+    ):
+        return merged  # this branch's lock and pyproject.toml as they are, both unchanged
     seeds = [] if lock in merged.conflicts else [in_merge]
     seeds += [in_ours or _blob(trees, sides.theirs, lock)]
     made = _lock(project, trees, merged.tree, [s for s in dict.fromkeys(seeds) if s])
@@ -92,6 +101,7 @@ def _write_tree(trees: Trees, tree: str, folder: Path) -> None:
                 files.extractall(folder, filter="tar")  # the repository's links, as git has them
         except tarfile.TarError as error:
             problem = str(error)
+            archive.stdout.close()  # git stops writing, so its stderr ends
         said = archive.stderr.read().decode(errors="replace").strip()
     if archive.returncode != 0 or problem:
         raise GitError("archive", said or problem)
