@@ -91,6 +91,9 @@ def test_each_variant_and_every_capability_of_a_sample_has_its_own_marginal_cost
         entry("auth", ["auth"], 14.0),
         entry("auth+multitenancy", ["auth", "multitenancy"], 34.0),
         entry("caching+auth", ["auth", "caching"], 30.0),
+        entry("rate_limiting+auth", ["auth", "rate_limiting"], 16.0),
+        # no pair's side: the model's check (10 + 16 + 2 predicted, 36 measured)
+        entry("caching+rate_limiting", ["caching", "rate_limiting"], 36.0),
     ]
     sample[1]["variants"] = {"messaging_broker": "kafka"}
     for item in sample:  # CPU: half the wall seconds, all of it in tier 2
@@ -98,9 +101,11 @@ def test_each_variant_and_every_capability_of_a_sample_has_its_own_marginal_cost
     projected = projection.project(sample, wall=100.0, workers=2)
     assert projected["marginal_seconds"] == {
         "auth": 4.0, "caching": 16.0, "messaging[kafka]": 30.0, "multitenancy": 20.0,
+        "rate_limiting": 2.0,
     }  # fmt: skip
     assert projected["marginal_cpu_seconds"] == {
         "auth": 2.0, "caching": 8.0, "messaging[kafka]": 15.0, "multitenancy": 10.0,
+        "rate_limiting": 1.0,
     }  # fmt: skip
     assumed = projected["assumed_for"]
     assert "messaging[rabbitmq]" in assumed and "multitenancy" not in assumed
@@ -113,14 +118,12 @@ def test_each_variant_and_every_capability_of_a_sample_has_its_own_marginal_cost
         for found in every_part
     )
     assert projected["worker_seconds"] == round(expected, 1)
-    assert projected["additivity"] == [
-        {"id": "auth+multitenancy", "cpu_seconds": 17.0, "predicted_cpu_seconds": 17.0,
-         "tier2": "passed"},
-        {"id": "caching+auth", "cpu_seconds": 15.0, "predicted_cpu_seconds": 15.0,
+    assert projected["additivity"] == [  # the pairs' larger sides are left out
+        {"id": "caching+rate_limiting", "cpu_seconds": 18.0, "predicted_cpu_seconds": 14.0,
          "tier2": "passed"},
     ]  # fmt: skip
     text = report_markdown.markdown(report.summarise(sample, 100.0))
-    assert "| `caching+auth` | 15.0 | 15.0 | passed |" in text
+    assert "| `caching+rate_limiting` | 18.0 | 14.0 | passed |" in text
     assert "marginal CPU-s per capability" in text
 
 

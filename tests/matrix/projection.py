@@ -15,8 +15,9 @@ additive: cost(C) = base + sum of m(c) for c in C, where
   estimate, which noise can give, counts 0). ``assumed_for`` names the parts that were assumed:
   a capability not available yet is measured by flipping it on locally for a sample run (see
   docs/development.md), so that its marginal cost is measured rather than assumed.
-The fit is checked on the measured combinations the pairs did not determine (those of two
-capabilities or more): ``additivity`` lists each one's measured CPU seconds next to the model's.
+The fit is checked on the measured combinations of two capabilities or more that no pair
+used (none of their one-smaller subsets was measured): ``additivity`` lists each one's measured
+CPU seconds next to the model's.
 Projected matrix worker-seconds = sum of cost(C) over every combination of the catalog with all
 capabilities available. The projected wall time replaces this run's matrix share of the wall
 time by the projected one:
@@ -158,14 +159,21 @@ def additive(entries: list[dict[str, Any]], measure: Cost) -> dict[str, Any]:
 
 
 def additivity(entries: list[dict[str, Any]], model: dict[str, Any], measure: Cost) -> list[Any]:
-    """Measured next to predicted CPU seconds, for the combinations of several capabilities,
-    with tier 2's outcome: a tier 2 killed at its time-out counts only what it had used."""
+    """Measured next to predicted CPU seconds, for the combinations of several capabilities
+    that determined no marginal cost (a pair's larger side agrees with the model by
+    construction), with tier 2's outcome: a tier 2 killed at its time-out counts only what it
+    had used."""
+    measured = {entry_parts(e) for e in entries}
+
+    def fitted(found: frozenset[str]) -> bool:
+        return any(found - {part} in measured for part in found)
+
     return [
         {"id": e["id"], "cpu_seconds": round(measure(e), 1),
          "predicted_cpu_seconds": round(model["predict"](entry_parts(e)), 1),
          "tier2": e["tier2"]["outcome"]}
         for e in entries
-        if len(e["capabilities"]) > 1
+        if len(e["capabilities"]) > 1 and not fitted(entry_parts(e))
     ]  # fmt: skip
 
 
