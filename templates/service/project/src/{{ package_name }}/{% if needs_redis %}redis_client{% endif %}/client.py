@@ -126,6 +126,7 @@ def build_redis(settings: Settings) -> Redis:
         decode_responses=True,
         # redis-py 8 gives sockets a 5 s timeout by default, which on Python 3.11 starts a task
         # per write (`asyncio.wait_for`); the bounds' deadline already covers every read and write.
+        # So a use of a connection outside the bounds (a pub/sub subscription) brings its own.
         socket_timeout=None,
         socket_connect_timeout=seconds,
         health_check_interval=HEALTH_CHECK_INTERVAL_SECONDS,
