@@ -26,6 +26,8 @@ from pathlib import Path
 from scaffold.git import identity_env, run_git
 
 LOCK_FILE = "uv.lock"
+LOCK_SOURCE = "pyproject.toml"
+"""What `uv.lock` is made from."""
 LOCK_TIMEOUT_SECONDS = 300
 MAX_REASON = 240
 COMMIT_MESSAGE = (

@@ -46,6 +46,13 @@ class Project:
         """A path of the service as a path of the repository."""
         return f"{self.prefix}/{relative}" if self.prefix else relative
 
+    def paths_inside(self, paths: list[str]) -> list[str]:
+        """Those of the repository's ``paths`` inside the service, as paths of the service."""
+        if not self.prefix:
+            return paths
+        inside = f"{self.prefix}/"
+        return [path.removeprefix(inside) for path in paths if path.startswith(inside)]
+
     @property
     def generations(self) -> list[str]:
         return [record.commit for record in self.records]

@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from scaffold.git import git_status
-from scaffold.lock import LOCK_FILE, commit_lock, lock_dependencies
+from scaffold.lock import LOCK_FILE, LOCK_SOURCE, commit_lock, lock_dependencies
 from scaffold.terraform_lock import LOCK_FILE as TERRAFORM_LOCK_FILE
 from scaffold.terraform_lock import TERRAFORM_DIR, lock_providers
 
@@ -23,11 +23,16 @@ def _tracked(root: Path, path: str) -> bool:
     return git_status(root, "ls-files", "--error-unmatch", path).code == 0
 
 
+def _lock_behind(root: Path, changed: list[str]) -> bool:
+    """The change touched what the tracked `uv.lock` is made from."""
+    return LOCK_SOURCE in changed and _tracked(root, LOCK_FILE)
+
+
 def relock(root: Path, changed: list[str]) -> list[str]:
     """Make each tracked lock whose sources changed again and commit them; the warnings."""
     warnings: list[str] = []
     written: list[str] = []
-    if "pyproject.toml" in changed and _tracked(root, LOCK_FILE):
+    if _lock_behind(root, changed):
         outcome = lock_dependencies(root)
         if outcome.written:
             written.append(LOCK_FILE)
@@ -56,7 +61,7 @@ def relock(root: Path, changed: list[str]) -> list[str]:
 
 def lock_pending(root: Path, changed: list[str]) -> list[str]:
     """After a change left staged: the warning that `uv.lock` must follow before the commit."""
-    if "pyproject.toml" in changed and _tracked(root, LOCK_FILE):
+    if _lock_behind(root, changed):
         return [
             f"{LOCK_FILE} still pins what pyproject.toml asked before this change: once that "
             f"is resolved, run `uv lock` and `git add {LOCK_FILE}` before you `git commit`"

@@ -72,7 +72,7 @@ def run_change(project: Project, change: Change, action: str, dry_run: bool) -> 
         message = f"{change.message}\n\n" + "\n".join(plan.notes) if plan.notes else change.message
         applied = apply_plan(plan, message.strip())
     # A committed change leaves no lock behind its sources (uv.lock, .terraform.lock.hcl).
-    changed = _in_service(project, applied.changed)
+    changed = project.paths_inside(applied.changed)
     merged = applied.status == "merged"
     warnings = relock(project.root, changed) if merged else lock_pending(project.root, changed)
     return UpdateResult(
@@ -80,14 +80,6 @@ def run_change(project: Project, change: Change, action: str, dry_run: bool) -> 
         conflict_kinds=applied.conflicts, notes=plan.notes, reason=applied.reason,
         warnings=warnings,
     )  # fmt: skip
-
-
-def _in_service(project: Project, changed: list[str]) -> list[str]:
-    """The changed paths (the repository's) as paths of the service, as the locks see them."""
-    if not project.prefix:
-        return changed
-    inside = f"{project.prefix}/"
-    return [path.removeprefix(inside) for path in changed if path.startswith(inside)]
 
 
 def _preview(plan: Plan, action: str) -> UpdateResult:

@@ -24,10 +24,9 @@ from scaffold.errors import GitError
 from scaffold.lifecycle.merge import Merge
 from scaffold.lifecycle.refusals import LockNotMade
 from scaffold.lifecycle.trees import Trees
-from scaffold.lock import LOCK_FILE, lock_dependencies
+from scaffold.lock import LOCK_FILE, LOCK_SOURCE, lock_dependencies
 from scaffold.project import Project
 
-PYPROJECT = "pyproject.toml"
 LOCK_AFTER_PYPROJECT = (
     "made from pyproject.toml, which conflicts: it holds this branch's lock; "
     "once pyproject.toml is resolved, run `uv lock` and `git add` it"
@@ -48,7 +47,7 @@ class Sides:
 
 def with_lock_made(project: Project, trees: Trees, sides: Sides, merged: Merge) -> Merge:
     """``merged`` with its `uv.lock` made from its `pyproject.toml` (see the module's text)."""
-    lock, pyproject = project.path(LOCK_FILE), project.path(PYPROJECT)
+    lock, pyproject = project.path(LOCK_FILE), project.path(LOCK_SOURCE)
     in_merge, in_ours = _blob(trees, merged.tree, lock), _blob(trees, sides.ours, lock)
     if lock not in merged.conflicts and in_merge is None:
         return merged  # no side tracks a lock
@@ -113,7 +112,7 @@ def _resolved(trees: Trees, merged: Merge, lock: str, made: str) -> Merge:
         merged,
         tree=trees.with_file(merged.tree, lock, mode, made),
         conflicts={p: k for p, k in merged.conflicts.items() if p != lock},
-        stages=[line for line in merged.stages if line.split("\t", 1)[1] != lock],
+        stages=_stages_without(merged, lock),
     )
 
 
@@ -127,8 +126,13 @@ def _left_unmerged(trees: Trees, sides: Sides, merged: Merge, lock: str) -> Merg
         merged,
         tree=trees.with_file(merged.tree, lock, *shown),
         conflicts=dict(sorted({**merged.conflicts, lock: LOCK_AFTER_PYPROJECT}.items())),
-        stages=[line for line in merged.stages if line.split("\t", 1)[1] != lock] + stages,
+        stages=_stages_without(merged, lock) + stages,
     )
+
+
+def _stages_without(merged: Merge, path: str) -> list[str]:
+    """The merge's index stages (``mode oid stage\tpath``) of every path but ``path``."""
+    return [line for line in merged.stages if line.split("\t", 1)[1] != path]
 
 
 def _blob(trees: Trees, tree: str, path: str) -> tuple[str, str] | None:
