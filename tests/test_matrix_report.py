@@ -68,7 +68,7 @@ def test_a_capability_is_ready_only_when_every_combination_with_it_ran_and_passe
 
 def test_the_projection_follows_the_documented_formula() -> None:
     # base 10, caching +5 and +5, rate_limiting +3 and +3: marginal 5 and 3; unmeasured: 4
-    measured = projection.project(every(SECONDS), wall=40.0, workers=2)
+    measured = projection.project(every(SECONDS), wall=40.0, workers=2, cores=2)
     assert measured["marginal_seconds"] == {"caching": 5.0, "rate_limiting": 3.0}
     assert measured["assumed_marginal_seconds"] == 4.0
     # 288 combinations: sharding, caching, rate_limiting, observability, cicd appear in 144
@@ -98,7 +98,7 @@ def test_each_variant_and_every_capability_of_a_sample_has_its_own_marginal_cost
     sample[1]["variants"] = {"messaging_broker": "kafka"}
     for item in sample:  # CPU: half the wall seconds, all of it in tier 2
         item["cpu"] = {"render": 0.0, "tier1": 0.0, "tier2": projection.cost(item) / 2}
-    projected = projection.project(sample, wall=100.0, workers=2)
+    projected = projection.project(sample, wall=100.0, workers=2, cores=2)
     assert projected["marginal_seconds"] == {
         "auth": 4.0, "caching": 16.0, "messaging[kafka]": 30.0, "multitenancy": 20.0,
         "rate_limiting": 2.0,
@@ -125,14 +125,20 @@ def test_each_variant_and_every_capability_of_a_sample_has_its_own_marginal_cost
     text = report_markdown.markdown(report.summarise(sample, 100.0))
     assert "| `caching+rate_limiting` | 18.0 | 14.0 | passed |" in text
     assert "marginal CPU-s per capability" in text
+    # CPU-bound: the CPU seconds over the cores the workers can use, never over more workers
+    assert projected["matrix_wall_seconds_if_cpu_bound"] == round(projected["cpu_seconds"] / 2, 1)
+    for workers, cores, used in ((3, 2, 2), (3, 4, 3)):
+        busier = projection.project(sample, wall=100.0, workers=workers, cores=cores)
+        bound = busier["matrix_wall_seconds_if_cpu_bound"]
+        assert bound == round(projected["cpu_seconds"] / used, 1)
 
 
 def test_a_workers_first_tier_one_counts_as_a_warm_one() -> None:
-    warm = projection.project(every(SECONDS), wall=40.0, workers=2)
+    warm = projection.project(every(SECONDS), wall=40.0, workers=2, cores=2)
     entries = every(SECONDS)
     entries[0]["cold"] = True
     entries[0]["tier1"]["seconds"] += 100.0  # filled the caches
-    cold = projection.project(entries, wall=40.0 + 50.0, workers=2)
+    cold = projection.project(entries, wall=40.0 + 50.0, workers=2, cores=2)
     assert cold["worker_seconds"] == warm["worker_seconds"]  # the model is unchanged
     assert cold["rest_of_session_seconds"] == warm["rest_of_session_seconds"] + 50.0
 

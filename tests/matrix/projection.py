@@ -27,8 +27,9 @@ so the rest of the session (set-up, the tool's other tests when they ran in the 
 is carried over as measured. Also given: the median rule, count x median / workers + the same
 rest; and, since wall time on a machine shared with other work says little, the same additive
 model over each combination's CPU seconds (the worker, the programs it ran, the forked
-children; not the database servers), divided by the workers: the matrix's wall time on an idle
-machine if it were CPU-bound, a lower bound. Reuse is not extrapolated: with more
+children; not the database servers), divided by the cores the workers can use (the fewer of the
+workers and the machine's cores): the matrix's wall time on an idle machine if it were
+CPU-bound, a lower bound. Reuse is not extrapolated: with more
 combinations, more of them share inputs, so the projections count reused work at this run's
 rate, which errs on the slow side. For a projection by distinct inputs instead, the report lists
 what each tier 1 check costs when it runs (``checks``: runs, median and total seconds): a keyed
@@ -177,7 +178,9 @@ def additivity(entries: list[dict[str, Any]], model: dict[str, Any], measure: Co
     ]  # fmt: skip
 
 
-def project(entries: list[dict[str, Any]], wall: float, workers: int) -> dict[str, Any]:
+def project(
+    entries: list[dict[str, Any]], wall: float, workers: int, cores: int
+) -> dict[str, Any]:
     on_wall = warm(entries, wall_phases)
     model = additive(entries, on_wall)
     median, base, measured = model["median"], model["base"], model["measured"]
@@ -189,6 +192,7 @@ def project(entries: list[dict[str, Any]], wall: float, workers: int) -> dict[st
     return {
         "combinations": count,
         "workers": workers,
+        "cores": cores,
         "base_seconds": round(base, 2),
         "marginal_seconds": {k: round(v, 2) for k, v in sorted(measured.items())},
         "assumed_marginal_seconds": round(assumed, 2),
@@ -203,5 +207,5 @@ def project(entries: list[dict[str, Any]], wall: float, workers: int) -> dict[st
         "wall_seconds_by_median": round(rest + count * median / workers, 1),
         "cpu_median_seconds": round(on_cpu["median"], 2),
         "cpu_seconds": round(on_cpu["total"], 1),
-        "matrix_wall_seconds_if_cpu_bound": round(on_cpu["total"] / workers, 1),
+        "matrix_wall_seconds_if_cpu_bound": round(on_cpu["total"] / min(workers, cores), 1),
     }

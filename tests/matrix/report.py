@@ -168,7 +168,7 @@ def summarise(entries: list[dict[str, Any]], wall_seconds: float) -> dict[str, A
         "reuse": reuse_counts(entries),
         "test_modules": module_costs(entries),
         "checks": check_seconds(entries),
-        "projection": projection.project(entries, wall_seconds, workers),
+        "projection": projection.project(entries, wall_seconds, workers, os.cpu_count() or 1),
         "combinations": entries,
     }
 

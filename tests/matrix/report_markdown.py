@@ -106,7 +106,8 @@ def markdown(summary: dict[str, Any]) -> str:
         f"{projected['cpu_median_seconds']} s per combination, base "
         f"{projected.get('base_cpu_seconds')} s, marginal CPU-s per capability "
         f"{projected.get('marginal_cpu_seconds')}, "
-        f"{projected['matrix_wall_seconds_if_cpu_bound'] / 60:.1f} min for all if CPU-bound. "
+        f"{projected['matrix_wall_seconds_if_cpu_bound'] / 60:.1f} min for all if CPU-bound "
+        f"on {min(projected['workers'], projected.get('cores', projected['workers']))} cores. "
         "Formula: tests/matrix/projection.py."
     )
     lines.append("")
