@@ -1,13 +1,17 @@
-"""Entry points run as real processes, several from one warm interpreter.
+"""Entry points run as real processes, forked from one warm interpreter per test session.
 
 Each start of this service's interpreter costs about a second of CPU, nearly all of it spent
-importing the frameworks (FastAPI, SQLAlchemy, pydantic, uvicorn, Alembic). `Forked` starts one
-interpreter that imports those once, then forks a child per command, all at once: each child
-runs its module as `python -m <module> <args>` does (as `__main__`, the working folder first on
-`sys.path`), a process of its own with its own output files and exit status. The service's own
-package is not imported before the fork: each child imports it, and reads its settings, afresh.
+importing the frameworks (FastAPI, SQLAlchemy, pydantic, uvicorn, Alembic). One interpreter per
+test session (the fork server, started by the first `Forked`) imports those once; each `Forked`
+asks it for a batch: a process of its own (its own process group, environment and working
+folder) that forks a child per command, all at once. Each child runs its module as
+`python -m <module> <args>` does (as `__main__`, the working folder first on `sys.path`), a
+process of its own with its own output files and exit status. The service's own package is never
+imported in the fork server: each child imports it, and reads its settings, afresh.
 
-Run as a script (`python -P tests/processes.py <spec.json>`), this file is that interpreter.
+Run as a script (`python -P tests/processes.py`), this file is the fork server: it reads one
+spec file path per line on stdin and answers each with the batch's process id; it exits when
+stdin closes (the test process ended).
 """
 
 import atexit
@@ -19,6 +23,8 @@ import runpy
 import signal
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +38,7 @@ FRAMEWORKS = (
     "alembic.config",
 )
 """Imported before the fork: libraries every entry point of the service loads."""
+SOURCES = Path(__file__).resolve().parents[1] / "src"
 
 
 @dataclass(frozen=True)
@@ -41,8 +48,61 @@ class Finished:
     stderr: str
 
 
+class ForkServer:
+    """The warm interpreter (this file run as a script), one per test process."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(  # noqa: S603 - this interpreter, this file
+            [sys.executable, "-P", str(Path(__file__))],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            start_new_session=True,  # signals meant for the tests' process group pass it by
+        )
+        self.lock = threading.Lock()
+        atexit.register(self.close)
+
+    def start(self, spec: Path) -> int:
+        """The process id of a new batch, running the commands of `spec`."""
+        assert self.process.stdin is not None
+        assert self.process.stdout is not None
+        with self.lock:
+            self.process.stdin.write(f"{spec}\n")
+            self.process.stdin.flush()
+            answer = self.process.stdout.readline()
+        assert answer.strip().isdigit(), f"the fork server stopped: {answer!r}"
+        return int(answer)
+
+    def close(self) -> None:
+        if self.process.stdin is not None:
+            with contextlib.suppress(OSError):
+                self.process.stdin.close()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=10)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+
+
+_servers: list[ForkServer] = []
+
+
+def fork_server() -> ForkServer:
+    """This test process's fork server, started on first use (and again if it died)."""
+    if not _servers or _servers[0].process.poll() is not None:
+        _servers[:] = [ForkServer()]
+    return _servers[0]
+
+
+def close_fork_server() -> None:
+    """Stop the fork server and wait for it (at the session's end: a test process that ends
+    with os._exit runs no atexit, and the server's CPU time counts only once it is waited for)."""
+    for server in _servers:
+        server.close()
+    _servers.clear()
+
+
 class Forked:
-    """`python -m <command>` for each command, started together from one warm interpreter,
+    """`python -m <command>` for each command, started together from the warm interpreter,
     with the environment `env`, in the folder `cwd`; output files and statuses in `scratch`."""
 
     def __init__(
@@ -56,34 +116,54 @@ class Forked:
         self.count = len(commands)
         self.scratch = scratch
         spec = scratch / "spec.json"
-        spec.write_text(json.dumps({"warm": FRAMEWORKS, "commands": commands}), encoding="utf-8")
-        with (scratch / "driver.log").open("w") as log:
-            self.driver = subprocess.Popen(  # noqa: S603 - this interpreter, this file
-                [sys.executable, "-P", str(Path(__file__)), str(spec)],
-                env=dict(env),
-                cwd=cwd,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # a process group of its own, with its children
-            )
+        spec.write_text(
+            json.dumps({"commands": commands, "env": dict(env), "cwd": str(cwd)}),
+            encoding="utf-8",
+        )
+        self.batch = fork_server().start(spec)
 
     def exited(self) -> int:
         """How many of the commands have exited so far."""
-        return len(list(self.scratch.glob("*.status")))
+        return len(list(self.scratch.glob("[0-9]*.status")))
+
+    def done(self) -> bool:
+        """The batch has ended: every command exited (or the batch failed)."""
+        return (self.scratch / "batch.status").is_file()
 
     def running(self) -> bool:
         """Every command is still running."""
-        return self.driver.poll() is None and self.exited() == 0
+        return not self.done() and self.exited() == 0
+
+    def pid(self, index: int) -> int:
+        """The process id of command `index` (known once the batch forked it)."""
+        path = self.scratch / f"{index}.pid"
+        deadline = time.monotonic() + 60
+        while not path.is_file():
+            assert not self.done(), "the batch ended before it started the command"
+            assert time.monotonic() < deadline, "the command did not start within 60 s"
+            time.sleep(0.01)
+        return int(path.read_text(encoding="utf-8"))
+
+    def send(self, index: int, signum: int) -> None:
+        """Send `signum` to command `index` (once it runs), if it has not exited yet."""
+        pid = self.pid(index)
+        if not (self.scratch / f"{index}.status").is_file():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signum)
 
     def wait(self, timeout: float) -> list[Finished]:
         """Each command's exit status and output, in the order given."""
+        deadline = time.monotonic() + timeout
         try:
-            self.driver.wait(timeout=timeout)
+            while not self.done() and time.monotonic() < deadline:
+                time.sleep(0.01)
         finally:
-            with contextlib.suppress(ProcessLookupError):  # what is left of the group
-                os.killpg(self.driver.pid, signal.SIGKILL)
-        log = (self.scratch / "driver.log").read_text(encoding="utf-8", errors="replace")
-        assert self.driver.returncode == 0, f"the forking interpreter failed:\n{log}"
+            with contextlib.suppress(ProcessLookupError):  # what is left of the batch
+                os.killpg(self.batch, signal.SIGKILL)
+        log = (self.scratch / "batch.log").read_text(encoding="utf-8", errors="replace")
+        assert self.done(), f"the commands did not end within {timeout} s:\n{log}"
+        status = (self.scratch / "batch.status").read_text(encoding="utf-8")
+        assert status == "0", f"the forking interpreter failed:\n{log}"
         return [
             Finished(
                 int((self.scratch / f"{index}.status").read_text(encoding="utf-8")),
@@ -123,24 +203,98 @@ def run_as_main(command: Sequence[str], output: Path) -> None:
         os._exit(code)
 
 
-def main(spec_file: Path) -> None:
-    spec = json.loads(spec_file.read_text(encoding="utf-8"))
-    for module in spec["warm"]:
+def write_atomically(path: Path, text: str) -> None:
+    partial = path.with_name(f"{path.name}.tmp")
+    partial.write_text(text, encoding="utf-8")
+    partial.rename(path)
+
+
+def run_batch(spec_file: Path) -> None:
+    """In a forked batch process: each command in a child of its own, statuses as they exit."""
+    code = 1
+    try:
+        os.setsid()  # a process group of its own, with its children
+        scratch = spec_file.parent
+        with (scratch / "batch.log").open("w") as log, Path(os.devnull).open() as nothing:
+            os.dup2(nothing.fileno(), 0)  # the server's requests are not the commands' input
+            os.dup2(log.fileno(), 1)
+            os.dup2(log.fileno(), 2)
+        spec = json.loads(spec_file.read_text(encoding="utf-8"))
+        os.environ.clear()
+        os.environ.update(spec["env"])
+        os.chdir(spec["cwd"])
+        wanted = [p for p in spec["env"].get("PYTHONPATH", "").split(os.pathsep) if p]
+        sys.path[:0] = [p for p in wanted if p not in sys.path]  # as a fresh interpreter's
+        children: dict[int, int] = {}
+        for index, command in enumerate(spec["commands"]):
+            pid = os.fork()
+            if pid == 0:
+                run_as_main(command, scratch / str(index))
+            children[pid] = index
+            write_atomically(scratch / f"{index}.pid", str(pid))
+        while children:
+            pid, status = os.wait()
+            index = children.pop(pid)
+            write_atomically(scratch / f"{index}.status", str(os.waitstatus_to_exitcode(status)))
+        code = 0
+    except BaseException:  # noqa: BLE001 - reported in batch.log, status 1
+        sys.excepthook(*sys.exc_info())
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        write_atomically(spec_file.parent / "batch.status", str(code))
+        os._exit(code)
+
+
+def reap(block: bool) -> None:
+    """Wait for the batches that ended (every one, if `block`): their CPU time then counts in
+    this interpreter's, and so in the test process's that waits for it."""
+    with contextlib.suppress(ChildProcessError):
+        while os.waitpid(-1, 0 if block else os.WNOHANG)[0]:
+            pass
+
+
+def service_libraries() -> list[str]:
+    """The modules the service's package loads besides its own, in the order it loads them
+    (its capabilities' clients: httpx, redis, cryptography ...). A probe child imports the
+    package and reports them, so that this interpreter never imports the package itself."""
+    packages = [p.parent.name for p in SOURCES.glob("*/__init__.py")]
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read)
+        before = set(sys.modules)
+        try:
+            for package in packages:
+                importlib.import_module(f"{package}.main")
+        except BaseException:  # noqa: BLE001, S110 - what loaded before the failure still counts
+            pass
+        finally:
+            loaded = [m for m in sys.modules if m not in before and m.split(".")[0] not in packages]
+            os.write(write, json.dumps(loaded).encode())
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as reply:
+        found: list[str] = json.loads(reply.read() or b"[]")
+    os.waitpid(pid, 0)
+    return found
+
+
+def main() -> None:
+    for module in FRAMEWORKS:
         importlib.import_module(module)
-    scratch = spec_file.parent
-    children: dict[int, int] = {}
-    for index, command in enumerate(spec["commands"]):
+    for module in service_libraries():
+        with contextlib.suppress(Exception):  # a module that only its importer can load
+            importlib.import_module(module)
+    for line in sys.stdin:
+        reap(block=False)
         pid = os.fork()
         if pid == 0:
-            run_as_main(command, scratch / str(index))
-        children[pid] = index
-    while children:
-        pid, status = os.wait()
-        index = children.pop(pid)
-        code = os.waitstatus_to_exitcode(status)
-        (scratch / f"{index}.status.tmp").write_text(str(code), encoding="utf-8")
-        (scratch / f"{index}.status.tmp").rename(scratch / f"{index}.status")
+            run_batch(Path(line.strip()))
+        sys.stdout.write(f"{pid}\n")
+        sys.stdout.flush()
+    reap(block=True)
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    main()
