@@ -12,9 +12,9 @@ error's message can hold what the client sent (PostgreSQL quotes the value it re
 import logging
 import time
 import traceback
+from collections.abc import Iterable
 from http import HTTPStatus
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .config import Settings
@@ -47,6 +47,7 @@ class RequestContextMiddleware:
             return
 
         request_id = resolve_request_id(request_header(scope, REQUEST_ID_KEY))
+        id_pair = (REQUEST_ID_KEY, request_id.encode("latin-1"))
         token = bind_request_id(request_id)
         started = time.perf_counter()
         status = HTTPStatus.INTERNAL_SERVER_ERROR.value
@@ -57,7 +58,7 @@ class RequestContextMiddleware:
             if message["type"] == "http.response.start":
                 response_started = True
                 status = message["status"]
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+                message["headers"] = with_header(message.get("headers", ()), id_pair)
             await send(message)
 
         try:
@@ -93,6 +94,16 @@ def request_header(scope: Scope, key: bytes) -> str | None:
         if name == key:
             return str(value.decode("latin-1"))
     return None
+
+
+def with_header(
+    headers: Iterable[tuple[bytes, bytes]], pair: tuple[bytes, bytes]
+) -> list[tuple[bytes, bytes]]:
+    """`headers` with `pair` set (any header of that name replaced), without building
+    `MutableHeaders`: ASGI carries names in lower case, as `pair`'s is."""
+    found = [header for header in headers if header[0].lower() != pair[0]]
+    found.append(pair)
+    return found
 
 
 def _log_access(scope: Scope, status: int, elapsed_seconds: float) -> None:
