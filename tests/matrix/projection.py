@@ -178,9 +178,7 @@ def additivity(entries: list[dict[str, Any]], model: dict[str, Any], measure: Co
     ]  # fmt: skip
 
 
-def project(
-    entries: list[dict[str, Any]], wall: float, workers: int, cores: int
-) -> dict[str, Any]:
+def project(entries: list[dict[str, Any]], wall: float, workers: int, cores: int) -> dict[str, Any]:
     on_wall = warm(entries, wall_phases)
     model = additive(entries, on_wall)
     median, base, measured = model["median"], model["base"], model["measured"]
