@@ -16,9 +16,16 @@ from collections.abc import Awaitable, Coroutine
 from typing import Any, TypeVar
 
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 T = TypeVar("T")
+
+
+async def _execute(engine: AsyncEngine, statements: tuple[str, ...]) -> None:
+    async with engine.connect() as connection:
+        for statement in statements:
+            await connection.execute(text(statement))
 
 
 class Janitor:
@@ -42,15 +49,19 @@ class Janitor:
         return self.submit(work).result()
 
     async def execute(self, url: str, *statements: str) -> None:
-        """Each statement committed on its own, in order, on this URL's kept connection."""
+        """Each statement committed on its own, in order, on this URL's kept connection; on a
+        new one if the kept one was closed under it (the server restarted, a test ended it)."""
         engine = self.engines.get(url)
         if engine is None:
             engine = self.engines[url] = create_async_engine(
                 url, pool_size=1, max_overflow=0, isolation_level="AUTOCOMMIT"
             )
-        async with engine.connect() as connection:
-            for statement in statements:
-                await connection.execute(text(statement))
+        try:
+            await _execute(engine, statements)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            await _execute(engine, statements)
 
     def close(self) -> None:
         """Close every kept connection, then stop the thread."""
