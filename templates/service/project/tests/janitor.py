@@ -48,14 +48,22 @@ class Janitor:
         """Where no event loop runs (a sync fixture)."""
         return self.submit(work).result()
 
+    def engine(self, url: str, *, autocommit: bool = True) -> AsyncEngine:
+        """This URL's engine, keeping one connection (in autocommit, or in transactions as the
+        app's); a second one at once is opened and closed again. For the janitor's loop only."""
+        key = f"{'autocommit' if autocommit else 'transactions'} {url}"
+        engine = self.engines.get(key)
+        if engine is None:
+            options = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
+            engine = self.engines[key] = create_async_engine(
+                url, pool_size=1, max_overflow=1, **options
+            )
+        return engine
+
     async def execute(self, url: str, *statements: str) -> None:
         """Each statement committed on its own, in order, on this URL's kept connection; on a
         new one if the kept one was closed under it (the server restarted, a test ended it)."""
-        engine = self.engines.get(url)
-        if engine is None:
-            engine = self.engines[url] = create_async_engine(
-                url, pool_size=1, max_overflow=0, isolation_level="AUTOCOMMIT"
-            )
+        engine = self.engine(url)
         try:
             await _execute(engine, statements)
         except DBAPIError as error:
