@@ -1,27 +1,25 @@
 """The release workflow's promises, read from the YAML itself (GitHub is not needed to check them).
 
-- every action is pinned to a full commit SHA;
+- every action is pinned to a full commit SHA (`tests/unit/test_workflows.py`: it reads `ci.yml`);
 - the workflow grants nothing by default, and each job's write permissions are used by its steps;
 - production is deployed only from jobs bound to the `production` environment, after staging;
 - after the build, the image is named only by its digest;
 - the build fails on a critical finding in the image's OS or Python packages, before any deploy;
 - two deploys (or applies) of one environment never overlap, and a rollback waits for the
   environment only, not for the releases of its ref;
-- the CI starts the AWS emulator only in the job whose tests use it;
+- the CI starts the AWS emulator only in the job whose tests use it
+  (`tests/unit/test_workflows.py` too);
 - a stale plan is replaced by a re-plan of main's commit (never of the merged pull request's
   code), which only a re-run of that commit's release applies.
 """
 
-import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-WORKFLOWS = Path(__file__).resolve().parents[3] / ".github" / "workflows"
-RELEASE = WORKFLOWS / "release.yml"
-FULL_SHA = re.compile(r"^[^@\s]+@[0-9a-f]{40}$")
+RELEASE = Path(__file__).resolve().parents[3] / ".github" / "workflows" / "release.yml"
 # A write permission, and what in the job's steps uses it.
 WRITE_USES = {
     "id-token": ("aws-actions/configure-aws-credentials@", "actions/attest-build-provenance@"),
@@ -69,15 +67,6 @@ def upstream(jobs: dict[str, dict[str, Any]], name: str) -> set[str]:
             found.add(current)
             pending.extend(needs(jobs[current]))
     return found
-
-
-@pytest.mark.parametrize("path", sorted(WORKFLOWS.glob("*.yml")), ids=lambda p: p.name)
-def test_every_action_is_pinned_to_a_full_commit_sha(path: Path) -> None:
-    for name, job in load(path)["jobs"].items():
-        for step in job.get("steps", []):
-            uses = step.get("uses")
-            if uses is not None and not uses.startswith("./"):
-                assert FULL_SHA.match(uses), f"{path.name} {name}: {uses} is not pinned to a SHA"
 
 
 def test_each_write_permission_is_used_by_the_job(jobs: dict[str, dict[str, Any]]) -> None:
@@ -221,12 +210,3 @@ def test_an_apply_prefers_a_replan_of_its_own_commit_to_the_pull_requests_plan(
         download = next(s for s in steps if "download-artifact@" in s.get("uses", ""))
         assert download["with"]["name"] == "tfplan-${{ env.ENVIRONMENT }}"
         assert download["with"]["run-id"] == "${{ steps.reviewed.outputs.run-id }}"
-
-
-def test_the_emulator_runs_only_in_the_ci_job_that_uses_it() -> None:
-    ci_jobs = load(WORKFLOWS / "ci.yml")["jobs"]
-    assert "moto" in ci_jobs["test"]["services"], "tests/integration/release needs it"
-    assert "AWS_ENDPOINT_URL" in ci_jobs["test"]["env"]
-    # The image job runs the image, not the release tests: no emulator to start and pull.
-    assert "moto" not in ci_jobs["image"].get("services", {})
-    assert "AWS_ENDPOINT_URL" not in ci_jobs["image"].get("env", {})
