@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tests.matrix.reuse import Manifest
 from tests.matrix.runner import CHILD
-from tests.matrix.runtime_checks import _manifest
+from tests.matrix.runtime_parts import manifest_of
 
 TRACED = """\
 import sys
@@ -34,7 +34,7 @@ def traced(root: Path, code: str, tmp_path: Path) -> Manifest:
     out = tmp_path / "trace.json"
     script = TRACED.format(child=str(CHILD), root=str(root), code=code, out=str(out))
     subprocess.run([sys.executable, "-B", "-c", script], cwd=root, check=True)
-    manifest = _manifest([out])
+    manifest = manifest_of([out])
     assert manifest is not None, out.read_text()
     return manifest
 
