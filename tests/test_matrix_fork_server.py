@@ -233,4 +233,4 @@ def test_a_covered_test_the_project_no_longer_has_fails_the_combination(
     env = environment(project, EXPECTED="1")
 
     with pytest.raises(AssertionError, match="tier 1 covers tests the project no longer has"):
-        own_tests_pass(combination, worker, env, [], {})
+        own_tests_pass(combination, worker, env, "primary", {})

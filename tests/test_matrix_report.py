@@ -150,7 +150,30 @@ def test_totals_percentiles_and_reuse_counts() -> None:
     assert summary["totals"]["median_seconds_per_combination"] == 14.0
     assert summary["totals"]["p90_seconds_per_combination"] == 18.0
     assert summary["reuse"]["hadolint"] == {"ran": 3, "reused": 1, "saved_seconds": 0.5}
-    assert summary["reuse"]["tier 2"]["ran"] == 4
+    assert summary["reuse"]["tier 2 (whole combination)"]["ran"] == 4
+
+
+def test_each_tier_two_group_counts_its_runs_and_reuses() -> None:
+    entries = every(SECONDS)[:2]
+    part = {"outcome": "passed", "reusable": True}
+    entries[0]["tier2"]["groups"] = {
+        "service": {**part, "reused_from": None, "seconds": 9.0},
+        "release": {**part, "reused_from": None, "seconds": 2.0},
+    }
+    entries[1]["tier2"]["groups"] = {
+        "service": {**part, "reused_from": None, "seconds": 8.0},
+        "release": {**part, "reused_from": entries[0]["id"], "seconds": 2.0},
+    }
+    for item in entries:
+        item["tier2"]["start"] = {"migrate+boot": {**part, "reused_from": None, "seconds": 1.0}}
+    summary = report.summarise(entries, 40.0)
+    reuse = summary["reuse"]
+    assert reuse["tier 2 group: release"] == {"ran": 1, "reused": 1, "saved_seconds": 2.0}
+    assert reuse["tier 2 group: service"] == {"ran": 2, "reused": 0, "saved_seconds": 0.0}
+    assert reuse["tier 2 (groups)"] == {"ran": 3, "reused": 1, "saved_seconds": 2.0}
+    assert reuse["tier 2 migrate+boot"] == {"ran": 2, "reused": 0, "saved_seconds": 0.0}
+    assert reuse["tier 2 (whole combination)"] == {"ran": 2, "reused": 0, "saved_seconds": 0.0}
+    assert "| tier 2 group: release | 1 | 1 | 2.0 |" in report_markdown.markdown(summary)
 
 
 def test_the_provider_caches_answers_are_counted_with_what_they_saved() -> None:

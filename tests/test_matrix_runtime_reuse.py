@@ -1,5 +1,6 @@
 """Tier 2 is reused only while every path its commands read is unchanged: files opened (imports
-included), folders listed, and paths merely probed for existence."""
+included), folders listed, and paths merely probed for existence; each group of the project's
+tests on its own, so a capability's group is reused where another capability's package differs."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from scaffold.catalog import CATALOG
 from scaffold.selection import Selection
 from tests.matrix.project_env import base_env
 from tests.matrix.reuse import Store
@@ -81,3 +83,47 @@ def test_tier_two_is_reused_until_something_it_read_changes(
     probing = project / "tests" / "unit" / "test_probing.py"
     probing.write_text(PROBING_TEST + "\n# one more line\n")  # a file that was opened
     assert tier_two("test edited")[:2] == ("test edited", "passed")
+
+
+def test_a_group_is_reused_where_only_another_capability_package_differs(
+    worker: tuple[Worker, Path],
+) -> None:
+    """Two capability packages of the catalog, as a toy: the first has a test group that
+    imports it, the second only its package. A combination without the second, or with it
+    changed, reuses the first's group; an edit to what the first's group read runs it again."""
+    runs, project = worker
+    first, second = sorted({c.package for c in CATALOG if c.package})[:2]
+    package = project / "src" / "matrix_svc"
+    (package / first).mkdir()
+    (package / first / "__init__.py").write_text("VALUE = 1\n")
+    (package / second).mkdir()
+    (package / second / "__init__.py").write_text("OTHER = 1\n")
+    tests = project / "tests" / "unit" / first
+    tests.mkdir()
+    (tests / "__init__.py").write_text("")
+    (tests / "test_value.py").write_text(
+        f"from matrix_svc.{first} import VALUE\n\n\ndef test_value() -> None:\n"
+        "    assert VALUE == 1\n"
+    )
+
+    def group(label: str) -> tuple[str | None, str, str]:
+        result = runtime_tier(Combination(label, frozenset(), project, "matrix_svc"), runs)
+        row = result.details["groups"][first]
+        return row["reused_from"], row["outcome"], result.message
+
+    assert group("both")[:2] == (None, "passed")
+    (package / second / "__init__.py").write_text("OTHER = 2\n")
+    (package / second / "more.py").write_text("")
+    assert group("second changed")[:2] == ("both", "passed")
+    for path in sorted((package / second).iterdir()):
+        path.unlink()
+    (package / second).rmdir()
+    assert group("without second")[:2] == ("both", "passed")
+
+    (package / first / "__init__.py").write_text("VALUE = 2\n")  # read by the group
+    reused_from, outcome, message = group("first edited")
+    assert (reused_from, outcome) == (None, "failed")
+    assert f"[group {first}]" in message and "test_value" in message
+    (package / first / "__init__.py").write_text("VALUE = 1\n")
+    (package / first / "late.py").write_text("")  # a sibling module nobody imports
+    assert group("first restored")[:2] == ("both", "passed")

@@ -28,6 +28,7 @@ OUT = Path(
     or Path(__file__).resolve().parents[2] / "build" / "matrix"
 )
 REUSE = OUT / "reuse"
+GROUP_ROW = "tier 2 group: "
 
 
 def record(entry: dict[str, Any]) -> None:
@@ -123,7 +124,13 @@ def reuse_counts(entries: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
             slot["reused"] += files
         tier2 = entry["tier2"]
         if tier2["outcome"] != "not run":
-            count("tier 2", tier2.get("reused_from") is not None, tier2.get("source_seconds", 0.0))
+            whole = "tier 2 (whole combination)"
+            count(whole, tier2.get("reused_from") is not None, tier2.get("source_seconds", 0.0))
+        for name, part in _tier_two_parts(tier2):
+            reused = part["reused_from"] is not None
+            count(name, reused, part["seconds"])
+            if name.startswith(GROUP_ROW):
+                count("tier 2 (groups)", reused, part["seconds"])
     provider_seconds: dict[str, float] = {}
     for entry in entries:
         for method, answers in entry["tier1"].get("provider_answers", {}).items():
@@ -137,6 +144,13 @@ def reuse_counts(entries: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
         slot = counts[name]
         slot["saved_seconds"] = round(slot["reused"] * seconds / max(slot["ran"], 1), 2)
     return counts
+
+
+def _tier_two_parts(tier2: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Tier 2's reusable parts (runtime_checks.py): each test group, migrating and booting."""
+    groups = [(f"{GROUP_ROW}{n}", p) for n, p in sorted((tier2.get("groups") or {}).items())]
+    start = [(f"tier 2 {n}", p) for n, p in sorted((tier2.get("start") or {}).items())]
+    return groups + start
 
 
 def summarise(entries: list[dict[str, Any]], wall_seconds: float) -> dict[str, Any]:

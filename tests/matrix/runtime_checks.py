@@ -7,10 +7,11 @@
 3. ``uvicorn --factory`` on a free port, with settings from the environment: /health/ready must
    answer 200 and the log must hold no traceback.
 
-The three run forked from the worker's fork server (runner.py); each one's reads below the
-project are traced, and the whole tier's result is reused for a later combination whose tree is
-identical in everything the three read (reuse.py). A run that starts another program or writes
-into the project cannot be traced completely and is never reused.
+The three run forked from the worker's fork server (runner.py), and each one's reads below the
+project are traced. The tests run in groups (runtime_groups.py): each group's result is reused
+for a later combination whose tree is identical in everything that group read (reuse.py), and
+so is the result of migrating and booting, keyed by what those two read. A run that starts
+another program or writes into the project cannot be traced completely and is never reused.
 """
 
 from __future__ import annotations
@@ -32,14 +33,20 @@ from typing import Any
 from scaffold.catalog import CATALOG
 from tests.matrix import project_env
 from tests.matrix.content import digest, file_digest, tree_digest
-from tests.matrix.reuse import Manifest, Result, Store
+from tests.matrix.reuse import Result, Store
 from tests.matrix.runner import CHILD, Command, FreshInterpreters, Runner, run, stop
+from tests.matrix.runtime_groups import Group, groups, merged, nothing_left_to_run
+from tests.matrix.runtime_parts import Place, reused_or_run
 
 PYTEST_ARGS = ["-q", "-p", "no:cacheprovider"]
 """No -x: a failing combination reports every test that failed, and its cost is complete."""
 STOPPED_CLEANLY = {0, -signal.SIGTERM, 128 + signal.SIGTERM}
 """uvicorn shuts down gracefully on SIGTERM, then re-raises it (recent versions)."""
-HARNESS = [Path(__file__), Path(project_env.__file__), *sorted(CHILD.glob("*.py"))]
+HARNESS = [
+    Path(__file__), Path(project_env.__file__), Path(__file__).with_name("runtime_groups.py"),
+    Path(__file__).with_name("runtime_parts.py"),
+    *sorted(CHILD.glob("*.py")),
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -118,50 +125,53 @@ def tier_two_once(
 
 
 def runtime_tier(combination: Combination, worker: Worker) -> Result:
-    """Tier 2's result: run, or reused from a combination with identical inputs."""
-    primary = primary_key(combination, worker)
-    if worker.runner.traces:
-        found = worker.store.find("runtime", primary, combination.project)
-        if found is not None:
-            return found
+    """Tier 2's result: each part run, or reused from a combination with identical inputs."""
     started = time.monotonic()
-    traces: list[Path] = []
-    details: dict[str, Any] = {}
+    details: dict[str, Any] = {"phases": {}, "groups": {}}
     try:
-        _run_tier(combination, worker, traces, details)
-        result = Result("passed", "", combination.label, _since(started), details)
+        _run_tier(combination, worker, details)
+        outcome, message = "passed", ""
     except AssertionError as error:
-        result = Result("failed", str(error)[:6000], combination.label, _since(started), details)
-    manifest = _manifest(traces) if worker.runner.traces else None
-    if manifest is not None:
-        worker.store.record("runtime", primary, combination.project, manifest, result)
-    details["reusable"] = manifest is not None
-    return result
+        outcome, message = "failed", str(error)[:6000]
+    parts = [*details["groups"].values(), *details.get("start", {}).values()]
+    details["reusable"] = all(part["reusable"] for part in parts)
+    sources = sorted({part["reused_from"] for part in parts if part["reused_from"]})
+    anything_ran = any(part["reused_from"] is None for part in parts)
+    source = combination.label if anything_ran or not sources else ", ".join(sources)
+    return Result(outcome, message, source, _since(started), details)
 
 
 def _since(started: float) -> float:
     return round(time.monotonic() - started, 2)
 
 
-def _run_tier(
-    combination: Combination, worker: Worker, traces: list[Path], details: dict[str, Any]
-) -> None:
+def _run_tier(combination: Combination, worker: Worker, details: dict[str, Any]) -> None:
     namespace = project_env.Namespace.for_combination(combination.label)
     admin = project_env.services_env()["DATABASE_URL"]
+    primary = primary_key(combination, worker)
     with fresh_database(admin, namespace.database) as url:
         base = project_env.base_env(worker.python, combination.project)
-        phases: dict[str, float] = {}
-        details["phases"] = phases
+        phases: dict[str, float] = details["phases"]
         started = time.monotonic()
         # The tests get only their server (they make their own database and prefixes, and some
         # check the settings' defaults); the server started below gets the whole namespace.
-        own_tests_pass(combination, worker, {**base, "DATABASE_URL": url}, traces, details)
+        env = {**base, "DATABASE_URL": url}
+        own_tests_pass(combination, worker, env, primary, details)
         phases["tests"], started = _since(started), time.monotonic()
         served = {**base, **namespace.variables(url, combination.project, combination.package)}
-        migrations_apply(combination, worker, served, traces)
-        phases["migrate"], started = _since(started), time.monotonic()
-        booted(combination, worker, served, traces)
-        phases["boot"] = _since(started)
+
+        def migrated_and_booted(traces: list[Path], timings: dict[str, Any]) -> None:
+            begun = time.monotonic()
+            migrations_apply(combination, worker, served, traces)
+            timings["migrate"], begun = _since(begun), time.monotonic()
+            booted(combination, worker, served, traces)
+            timings["boot"] = _since(begun)
+
+        result, row = reused_or_run("runtime-start", primary, _place(combination, worker),
+                                    migrated_and_booted)  # fmt: skip
+        details["start"] = {"migrate+boot": row}
+        phases.update(result.details)
+        assert result.outcome == "passed", result.message
 
 
 def _command(
@@ -188,27 +198,65 @@ def _failures(log: Path) -> str:
 
 
 def own_tests_pass(
-    combination: Combination, worker: Worker, env: dict[str, str], traces: list[Path],
+    combination: Combination, worker: Worker, env: dict[str, str], primary: str,
     details: dict[str, Any],
 ) -> None:  # fmt: skip
-    probe = worker.logs / "probe.json"
-    probe.unlink(missing_ok=True)
-    args = [*PYTEST_ARGS, f"--matrix-probe-out={probe}"]
-    if combination.covered:
-        args.append(f"--matrix-covered={','.join(combination.covered)}")
-    command = _command(worker, "pytest", "pytest", args, combination, env, traces)
-    code = run(worker.runner, command)
-    assert code == 0, f"the project's own tests failed (exit {code}):\n{_failures(command.log)}"
-    summary: dict[str, Any] = json.loads(probe.read_text(encoding="utf-8"))
-    details["tests"] = summary["counts"]
-    details["interactions"] = summary["interactions"]
-    details["module_seconds"] = summary["module_seconds"]
-    details["covered_by_tier_1"] = summary["covered_by_tier_1"]
+    """Every group of the project's tests, then the checks of the whole suite on the merged
+    probe summaries (runtime_groups.py)."""
+    summaries: list[dict[str, Any]] = []
+    ran: list[dict[str, Any]] = []
+    failed: list[str] = []
+    for group in groups(combination.project):
+        result, row = group_result(group, combination, worker, env, primary)
+        details.setdefault("groups", {})[group.name] = row
+        summary = result.details.get("summary")
+        if summary is not None:
+            summaries.append(summary)
+            if row["reused_from"] is None:
+                ran.append(summary)
+        if result.outcome != "passed":
+            failed.append(f"[group {group.name}] {result.message}")
+    whole = merged(summaries)
+    details["tests"] = whole["counts"]
+    details["interactions"] = whole["interactions"]
+    details["module_seconds"] = merged(ran)["module_seconds"]  # what ran now cost time now
+    details["covered_by_tier_1"] = whole["covered_by_tier_1"]
+    assert not failed, "\n".join(failed)
     present = {t for t in combination.covered if (combination.project / t.split("::")[0]).is_file()}
-    missing = sorted(present - set(summary["covered_by_tier_1"]))
+    missing = sorted(present - set(whole["covered_by_tier_1"]))
     assert not missing, f"tier 1 covers tests the project no longer has: {missing}"
-    assert not summary["not_passed"], f"tests that did not pass: {summary['not_passed']}"
-    interactions_are_declared_right(combination, summary["interactions"])
+    assert not whole["not_passed"], f"tests that did not pass: {whole['not_passed']}"
+    interactions_are_declared_right(combination, whole["interactions"])
+
+
+def group_result(
+    group: Group, combination: Combination, worker: Worker, env: dict[str, str], primary: str
+) -> tuple[Result, dict[str, Any]]:
+    """One group's pytest run (or its reuse): passed when pytest exits 0; its details hold the
+    matrix probe's summary. Keyed by the tier's primary key, the group and its exact
+    arguments (the probe's file named alike in every worker)."""
+    probe = worker.logs / f"probe-{group.name}.json"
+    args = group.args(PYTEST_ARGS, combination.covered, str(probe))
+    key = digest(primary, group.name, [a.replace(str(probe), "<probe>") for a in args])
+
+    def run_group(traces: list[Path], details: dict[str, Any]) -> None:
+        probe.unlink(missing_ok=True)
+        name = f"pytest-{group.name}"
+        command = _command(worker, name, "pytest", args, combination, env, traces)
+        code = run(worker.runner, command)
+        summary = json.loads(probe.read_text(encoding="utf-8")) if probe.is_file() else None
+        if summary is not None:
+            details["summary"] = summary
+        passed = code == 0 or nothing_left_to_run(code, summary)
+        assert passed, f"the project's own tests failed (exit {code}):\n{_failures(command.log)}"
+        assert summary is not None, f"no matrix probe summary:\n{_tail(command.log)}"
+
+    return reused_or_run("runtime-group", key, _place(combination, worker), run_group)
+
+
+def _place(combination: Combination, worker: Worker) -> Place:
+    store = worker.store if worker.runner.traces else None
+    return Place(store, combination.project, combination.label)
 
 
 def interactions_are_declared_right(
@@ -276,18 +324,3 @@ def _wait_ready(url: str, runner: Runner, pid: int, log: Path, deadline: float) 
         except OSError:
             time.sleep(0.05)
     raise AssertionError(f"{url} did not answer within {deadline} s:\n{_tail(log)}")
-
-
-def _manifest(traces: list[Path]) -> Manifest | None:
-    """Every path the tier's commands read, or None when a run is not fully traced."""
-    read: set[str] = set()
-    probed: set[str] = set()
-    for trace in traces:
-        if not trace.is_file():
-            return None
-        data = json.loads(trace.read_text(encoding="utf-8"))
-        if data["spawned"] or data["written"] or data["errors"]:
-            return None
-        read.update(data["opened"], data["listed"])
-        probed.update(data["probed"])
-    return Manifest(sorted(read), sorted(probed - read))

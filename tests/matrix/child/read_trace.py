@@ -9,14 +9,32 @@ which raise no audit event. Paths are recorded relative to the folder.
 A run cannot be keyed by its reads when it starts another program (whose reads nobody sees) or
 writes into the folder; both are recorded, and such a run's result is never reused.
 
+Imports are keyed precisely, not by whole folders. The import system's ``FileFinder`` lists a
+folder once to fill its cache, then answers each ``find_spec(fullname)`` from that cache: with
+``tail`` the last part of the name, the answer depends only on whether ``tail`` and ``tail +
+suffix`` (for each of the finder's loader suffixes) are among the folder's names, on
+``tail/__init__ + suffix`` being a file and ``tail`` a folder (stats done on those hits), and
+then on the bytes of the file it finds (opened, so recorded as a read). Every other name in
+the folder cannot change the answer. So the listing made while a finder fills its cache is not
+recorded; each lookup records instead, as probes, every one of those paths: the manifest keys
+a probe by what is there (absent, file, folder: ``path_kind``), which is exactly the
+membership and the stats the lookup used. Likewise the folder a finder is made for (its path
+hook checks that it is a folder) is recorded as a probe. The cache can only be stale for names
+created after it was filled, which a run that writes into the project does (never reused).
+Listings made by anything else (pytest collecting a folder, ``pkgutil.iter_modules``, the
+tests' own code) are keyed by all the names in the folder. On a case-insensitive platform the
+finder matches names by another rule; there, its listings are recorded whole as well.
+
 Standard library only: this runs inside the generated project's environment.
 """
 
 from __future__ import annotations
 
+import importlib.machinery
 import json
 import os
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,6 +44,7 @@ SPAWNING = frozenset(
      "os.forkpty", "pty.spawn"}
 )  # fmt: skip
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+CASE_INSENSITIVE = sys.platform.startswith(("win", "cygwin", "darwin"))
 
 
 class ReadTrace:
@@ -37,11 +56,61 @@ class ReadTrace:
         self.written: set[str] = set()
         self.spawned: list[str] = []
         self.errors: list[str] = []
+        self._filling: set[int] = set()
+        """Threads inside a FileFinder filling its cache: their listing is not recorded."""
 
     def install(self) -> None:
         sys.addaudithook(self._audit)
         os.stat = self._probing(os.stat)
         os.lstat = self._probing(os.lstat)
+        if not CASE_INSENSITIVE:
+            self._trace_imports()
+
+    def _trace_imports(self) -> None:
+        finder: Any = importlib.machinery.FileFinder
+        fill_cache, find_spec = finder._fill_cache, finder.find_spec
+        trace = self
+
+        def filling(self: Any) -> None:
+            trace._filling.add(threading.get_ident())
+            try:
+                fill_cache(self)
+            finally:
+                trace._filling.discard(threading.get_ident())
+
+        def looking_up(self: Any, fullname: str, target: Any = None) -> Any:
+            trace._looked_up(self.path or os.getcwd(), fullname, [s for s, _ in self._loaders])
+            return find_spec(self, fullname, target)
+
+        finder._fill_cache = filling
+        finder.find_spec = looking_up
+        sys.path_hooks[:] = [self._hooking(hook) for hook in sys.path_hooks]
+
+    def _looked_up(self, folder: str, fullname: str, suffixes: list[str]) -> None:
+        """The paths a FileFinder's answer for ``fullname`` depends on, as probes."""
+        try:
+            tail = fullname.rpartition(".")[2]
+            names = [tail, *(tail + s for s in suffixes)]
+            names += [os.path.join(tail, "__init__" + s) for s in suffixes]
+            for name in names:
+                relative = self._relative(os.path.join(folder, name))
+                if relative is not None:
+                    self.probed.add(relative)
+        except Exception as error:
+            self.errors.append(f"find_spec: {error!r}")
+
+    def _hooking(self, hook: Callable[[str], Any]) -> Callable[[str], Any]:
+        """FileFinder's path hook accepts only a folder: whether there is one is an input."""
+        if not getattr(hook, "__qualname__", "").startswith("FileFinder.path_hook"):
+            return hook
+
+        def checked(path: str) -> Any:
+            relative = self._relative(path or os.getcwd())
+            if relative is not None:
+                self.probed.add(relative)
+            return hook(path)
+
+        return checked
 
     def _relative(self, path: Any) -> str | None:
         if isinstance(path, int) or path is None:
@@ -65,6 +134,8 @@ class ReadTrace:
                     )
                     (self.written if writes else self.opened).add(relative)
             elif event in ("os.listdir", "os.scandir"):
+                if threading.get_ident() in self._filling:
+                    return  # keyed per lookup instead (_looked_up)
                 relative = self._relative(args[0] if args[0] is not None else ".")
                 if relative is not None:
                     self.listed.add(relative)

@@ -1,0 +1,84 @@
+"""The generated project's own tests in groups, each run, traced and reused on its own.
+
+One pytest run for the whole suite reads every capability's tests, so its result could only be
+reused by a combination with every capability's files identical: in practice never. Split, a
+capability's tests (``tests/integration/<package>/``, ``tests/unit/<package>/``: the template
+names them after the catalog's ``Capability.package``) are one group, reusable by every
+combination whose tree is the same in what that group read; the "service" group is the rest,
+run with an ``--ignore`` for each capability package of the whole catalog, so that its arguments
+are the same in every combination.
+
+A group's result carries its matrix-probe summary; the summaries are merged so that the
+combination's checks (every test passed, the interaction tests are declared right, tier 1's
+tests left out still exist) are exactly those of one run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from scaffold.catalog import CATALOG
+
+SERVICE = "service"
+KINDS = ("integration", "unit")
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str
+    folders: tuple[str, ...]
+    """Its test folders (pytest's arguments); none: the project's testpaths."""
+    ignored: tuple[str, ...] = ()
+
+    def owns(self, nodeid: str) -> bool:
+        if self.folders:
+            return any(nodeid.startswith(f"{folder}/") for folder in self.folders)
+        return not any(nodeid.startswith(f"{folder}/") for folder in self.ignored)
+
+    def args(self, base: list[str], covered: tuple[str, ...], probe: str) -> list[str]:
+        args = [*base, f"--matrix-probe-out={probe}"]
+        mine = [test for test in covered if self.owns(test)]
+        if mine:
+            args.append(f"--matrix-covered={','.join(mine)}")
+        return [*args, *(f"--ignore={folder}" for folder in self.ignored), *self.folders]
+
+
+def capability_folders(package: str) -> tuple[str, ...]:
+    return tuple(f"tests/{kind}/{package}" for kind in KINDS)
+
+
+def groups(project: Path) -> list[Group]:
+    """The service group, then one per capability package with test folders in ``project``."""
+    packages = sorted({c.package for c in CATALOG if c.package})
+    assert SERVICE not in packages, f"a capability package is named {SERVICE!r}: rename a group"
+    every = tuple(folder for package in packages for folder in capability_folders(package))
+    found = [Group(SERVICE, (), every)]
+    for package in packages:
+        present = tuple(f for f in capability_folders(package) if (project / f).is_dir())
+        if present:
+            found.append(Group(package, present))
+    return found
+
+
+def merged(summaries: list[dict[str, Any]]) -> dict[str, Any]:
+    """The probe summaries of several runs as if they were one run's."""
+    counts: dict[str, int] = {}
+    for summary in summaries:
+        for outcome, count in summary["counts"].items():
+            counts[outcome] = counts.get(outcome, 0) + count
+    return {
+        "counts": counts,
+        "interactions": sorted(
+            (t for s in summaries for t in s["interactions"]), key=lambda t: str(t["test"])
+        ),
+        "not_passed": sorted(n for s in summaries for n in s["not_passed"]),
+        "covered_by_tier_1": sorted(n for s in summaries for n in s["covered_by_tier_1"]),
+        "module_seconds": {m: v for s in summaries for m, v in s["module_seconds"].items()},
+    }
+
+
+def nothing_left_to_run(code: int, summary: dict[str, Any] | None) -> bool:
+    """pytest's "no tests collected" (5) is a pass only when tier 1 made every test."""
+    return bool(code == 5 and summary and not summary["counts"] and summary["covered_by_tier_1"])

@@ -1,0 +1,72 @@
+"""One reusable part of tier 2 (a group of the project's tests; migrating and booting): run it
+traced, or reuse a stored result whose manifest matches this tree (reuse.py).
+
+A part's result is stored under a primary key (everything it depends on besides the files it
+reads) with the manifest of what its commands read below the project; a part whose commands
+were not fully traced (one started another program, wrote into the project) is never stored.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tests.matrix.reuse import Manifest, Result, Store
+
+
+@dataclass(frozen=True)
+class Place:
+    store: Store | None
+    """None when the runner cannot trace reads: nothing is looked up or stored."""
+    project: Path
+    label: str
+
+
+Body = Callable[[list[Path], dict[str, Any]], None]
+"""Runs the part: appends its commands' trace files, fills its details, raises AssertionError
+on a failure."""
+
+
+def reused_or_run(
+    kind: str, primary: str, place: Place, body: Body
+) -> tuple[Result, dict[str, Any]]:
+    """The part's result and its row for the report (outcome, reused_from, seconds it took
+    where it ran, reusable)."""
+    found = place.store.find(kind, primary, place.project) if place.store else None
+    if found is not None:
+        row = {"reused_from": found.source, "seconds": found.seconds, "reusable": True}
+        return found, {"outcome": found.outcome, **row}
+    started = time.monotonic()
+    traces: list[Path] = []
+    details: dict[str, Any] = {}
+    try:
+        body(traces, details)
+        outcome, message = "passed", ""
+    except AssertionError as error:
+        outcome, message = "failed", str(error)[:6000]
+    seconds = round(time.monotonic() - started, 2)
+    result = Result(outcome, message, place.label, seconds, details)
+    manifest = manifest_of(traces) if place.store else None
+    if place.store and manifest is not None:
+        place.store.record(kind, primary, place.project, manifest, result)
+    row = {"reused_from": None, "seconds": seconds, "reusable": manifest is not None}
+    return result, {"outcome": outcome, **row}
+
+
+def manifest_of(traces: list[Path]) -> Manifest | None:
+    """Every path the part's commands read, or None when a run is not fully traced."""
+    read: set[str] = set()
+    probed: set[str] = set()
+    for trace in traces:
+        if not trace.is_file():
+            return None
+        data = json.loads(trace.read_text(encoding="utf-8"))
+        if data["spawned"] or data["written"] or data["errors"]:
+            return None
+        read.update(data["opened"], data["listed"])
+        probed.update(data["probed"])
+    return Manifest(sorted(read), sorted(probed - read))

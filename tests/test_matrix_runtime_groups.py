@@ -1,0 +1,81 @@
+"""Tier 2's test groups: one per capability package with test folders, and the service group
+with the same arguments in every combination; their probe summaries merge into one run's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scaffold.catalog import CATALOG
+from tests.matrix.runtime_groups import SERVICE, Group, groups, merged, nothing_left_to_run
+
+PACKAGES = sorted({c.package for c in CATALOG if c.package})
+BASE = ["-q"]
+
+
+def project_with(tmp_path: Path, folders: list[str]) -> Path:
+    for folder in folders:
+        (tmp_path / folder).mkdir(parents=True)
+    return tmp_path
+
+
+def test_a_group_per_capability_package_with_tests_and_the_service_group(tmp_path: Path) -> None:
+    first, second = PACKAGES[:2]
+    project = project_with(
+        tmp_path, [f"tests/integration/{first}", f"tests/unit/{first}", f"tests/unit/{second}"]
+    )
+    found = {group.name: group for group in groups(project)}
+    assert set(found) == {SERVICE, first, second}
+    assert found[first].folders == (f"tests/integration/{first}", f"tests/unit/{first}")
+    assert found[second].folders == (f"tests/unit/{second}",)
+
+
+def test_the_service_group_ignores_every_capability_of_the_catalog_in_every_project(
+    tmp_path: Path,
+) -> None:
+    bare = groups(project_with(tmp_path / "bare", []))
+    full = groups(project_with(tmp_path / "full", [f"tests/unit/{p}" for p in PACKAGES]))
+    assert [g.name for g in bare] == [SERVICE]
+    (service,) = bare
+    assert service == full[0]
+    args = service.args(BASE, (), "probe.json")
+    for package in PACKAGES:
+        assert f"--ignore=tests/integration/{package}" in args
+        assert f"--ignore=tests/unit/{package}" in args
+
+
+def test_each_group_gets_only_the_covered_tests_it_runs() -> None:
+    package = PACKAGES[0]
+    mine = f"tests/integration/{package}/test_rules.py::test_a"
+    other = "tests/unit/test_config.py::test_b"
+    group = Group(package, (f"tests/integration/{package}",))
+    service = Group(SERVICE, (), (f"tests/integration/{package}",))
+    assert f"--matrix-covered={mine}" in group.args(BASE, (mine, other), "p")
+    assert f"--matrix-covered={other}" in service.args(BASE, (mine, other), "p")
+    assert not any(a.startswith("--matrix-covered") for a in group.args(BASE, (other,), "p"))
+
+
+def summary(passed: int, **extra: object) -> dict[str, object]:
+    return {
+        "counts": {"passed": passed}, "interactions": [], "not_passed": [],
+        "covered_by_tier_1": [], "module_seconds": {}, **extra,
+    }  # fmt: skip
+
+
+def test_summaries_merge_into_one_runs() -> None:
+    interaction = {"test": "b::t", "capabilities": ["x", "y"], "outcome": "passed"}
+    one = summary(3, not_passed=["a::skipped"], module_seconds={"a": 1.0})
+    two = summary(2, interactions=[interaction], covered_by_tier_1=["b::c"])
+    two["counts"] = {"passed": 2, "skipped": 1}
+    whole = merged([one, two])
+    assert whole["counts"] == {"passed": 5, "skipped": 1}
+    assert whole["not_passed"] == ["a::skipped"]
+    assert whole["interactions"] == [interaction]
+    assert whole["covered_by_tier_1"] == ["b::c"]
+    assert whole["module_seconds"] == {"a": 1.0}
+
+
+def test_no_tests_collected_passes_only_when_tier_1_made_them_all() -> None:
+    assert nothing_left_to_run(5, {**summary(0), "counts": {}, "covered_by_tier_1": ["a::b"]})
+    assert not nothing_left_to_run(5, {**summary(0), "counts": {}})
+    assert not nothing_left_to_run(5, None)
+    assert not nothing_left_to_run(1, {**summary(0), "counts": {}, "covered_by_tier_1": ["a::b"]})
