@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
 
+from tests.matrix.child.zygote_server import PYTEST_PLUGINS
+
 CHILD = Path(__file__).resolve().parent / "child"
 SERVER = CHILD / "zygote_server.py"
 WARM = (
@@ -175,7 +177,7 @@ class FreshInterpreters:
         args = command.args
         env = dict(command.env)
         if command.kind == "pytest":
-            args = ["-p", "matrix_probe", *args]
+            args = [*(a for name in PYTEST_PLUGINS for a in ("-p", name)), *args]
             env["PYTHONPATH"] = f"{env['PYTHONPATH']}{os.pathsep}{CHILD}"
         with command.log.open("wb") as log:
             process = subprocess.Popen(

@@ -38,8 +38,10 @@ from tests.matrix.runner import CHILD, Command, FreshInterpreters, Runner, run, 
 from tests.matrix.runtime_groups import Group, groups, merged, nothing_left_to_run
 from tests.matrix.runtime_parts import Place, reused_or_run
 
-PYTEST_ARGS = ["-q", "-p", "no:cacheprovider"]
-"""No -x: a failing combination reports every test that failed, and its cost is complete."""
+PYTEST_ARGS = ["-q", "-p", "no:cacheprovider", "-c", "pytest.ini"]
+"""No -x: a failing combination reports every test that failed, and its cost is complete.
+``-c``: pytest also opens pyproject.toml beside pytest.ini (to warn about settings it ignores)
+unless the file is named, and pyproject.toml lists every capability's dependencies."""
 STOPPED_CLEANLY = {0, -signal.SIGTERM, 128 + signal.SIGTERM}
 """uvicorn shuts down gracefully on SIGTERM, then re-raises it (recent versions)."""
 HARNESS = [

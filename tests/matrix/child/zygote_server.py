@@ -37,6 +37,9 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ISOLATION_BROKEN = 70
+PYTEST_PLUGINS = ("matrix_probe", "narrow_collect")
+"""The harness's plugins in every pytest run (this folder's modules): the probe, and the
+collection that lists no folder a run only passes through (a group's reads stay its own)."""
 
 
 def warm_up(modules: list[str]) -> None:
@@ -99,7 +102,8 @@ def run_command(kind: str, args: list[str]) -> int:
         if kind == "pytest":
             import pytest
 
-            return int(pytest.main(args, plugins=[sys.modules["matrix_probe"]]))
+            plugins = [sys.modules[name] for name in PYTEST_PLUGINS]
+            return int(pytest.main(args, plugins=plugins))
         if kind == "alembic":
             alembic_config: Any = importlib.import_module("alembic.config")
             alembic_config.main(argv=args, prog="alembic")
@@ -140,7 +144,7 @@ def serve(modules: list[str]) -> None:
     os.dup2(2, 1)
     replies = os.fdopen(replies_fd, "w")
     sys.path.append(str(HERE))
-    for helper in ("matrix_probe", "read_trace"):  # loaded once here: no project module in them
+    for helper in (*PYTEST_PLUGINS, "read_trace"):  # loaded once here: no project module in them
         importlib.import_module(helper)
     sys.path.remove(str(HERE))
     warm_up(modules)
