@@ -37,6 +37,15 @@ def checkov_interpreter(checkov: Path) -> Path | None:
     return interpreter if interpreter.name.startswith("python") and interpreter.is_file() else None
 
 
+_scan_cpu = [0.0]
+
+
+def scan_cpu_seconds() -> float:
+    """CPU seconds of this process's scans in warm servers so far (each reported by its
+    server, which reaps the scan)."""
+    return _scan_cpu[0]
+
+
 class WarmCheckov:
     def __init__(self, interpreter: Path) -> None:
         self.process = subprocess.Popen(
@@ -62,6 +71,7 @@ class WarmCheckov:
             self.process.stdin.flush()
             reply = self.reply()
             assert isinstance(reply, dict), reply
+            _scan_cpu[0] += float(reply.get("cpu", 0.0))
             return int(reply["exit"]), Path(output.name).read_text(errors="replace")
 
     def stop(self) -> None:

@@ -27,6 +27,7 @@ from tests.matrix import pipeline_checks as pipeline
 from tests.matrix import static_checks as checks
 from tests.matrix import terraform_checks as terraform
 from tests.matrix.content import digest, file_digest, state_of, tool_digest
+from tests.matrix.cpu_clock import cpu_seconds
 from tests.matrix.reuse import Result, Store
 from tests.support import nginx
 
@@ -198,7 +199,7 @@ def check_outcome(
     check: Check, project: Path, tools: checks.Tools, store: Store, label: str
 ) -> dict[str, object]:
     """One check's result for this project: reused when keyed and already known, else run."""
-    started = time.monotonic()
+    started, cpu_started = time.monotonic(), cpu_seconds()
     key = check_key(check, project, tools.python) if check.keyed else None
     found = store.get("static", key) if key else None
     reused_from = found.source if found else None
@@ -209,6 +210,7 @@ def check_outcome(
     return {
         "outcome": found.outcome,
         "seconds": round(time.monotonic() - started, 2),
+        "cpu_seconds": round(cpu_seconds() - cpu_started, 2),
         "keyed": key is not None,
         "reused_from": reused_from,
         "source_seconds": found.seconds,

@@ -6,7 +6,8 @@ Runs with checkov's own interpreter (its virtualenv, made by scripts/install-lin
 a scan flows back: a child ends with ``os._exit``, its output goes to the file it is given.
 
 Protocol: one JSON object per line on stdin, one reply per line on stdout; "ready" first.
-  {"args": [...], "cwd": DIR, "output": FILE}  ->  {"exit": CODE}
+  {"args": [...], "cwd": DIR, "output": FILE}  ->  {"exit": CODE, "cpu": SECONDS}
+(the scan's CPU seconds: the server reaps it, so its client's rusage never sees them).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import warnings
 from checkov.main import Checkov
 
 
-def scan(arguments: list[str], cwd: str, output: str) -> int:
+def scan(arguments: list[str], cwd: str, output: str) -> tuple[int, float]:
     pid = os.fork()
     if pid == 0:  # the child: one checkov run, as the command would make it
         code = 70
@@ -41,16 +42,16 @@ def scan(arguments: list[str], cwd: str, output: str) -> int:
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status)
+    _, status, usage = os.wait4(pid, 0)
+    return os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
     print(json.dumps("ready"), flush=True)
     for line in sys.stdin:
         request = json.loads(line)
-        code = scan(list(request["args"]), request["cwd"], request["output"])
-        print(json.dumps({"exit": code}), flush=True)
+        code, cpu = scan(list(request["args"]), request["cwd"], request["output"])
+        print(json.dumps({"exit": code, "cpu": round(cpu, 3)}), flush=True)
 
 
 if __name__ == "__main__":
