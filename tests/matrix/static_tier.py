@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from tests.matrix import checkov_checks, checkov_runner, terraform_init
+from tests.matrix import checkov_checks, checkov_runner, terraform_init, terraform_provider
 from tests.matrix import observability_checks as observability
 from tests.matrix import pipeline_checks as pipeline
 from tests.matrix import static_checks as checks
@@ -35,6 +35,7 @@ CHECK_MODULES = (checks, terraform, pipeline, observability, nginx, checkov_chec
 CHECKS_VARIABLE = "SCAFFOLD_MATRIX_CHECKS"
 CODE = [Path(str(module.__file__)) for module in CHECK_MODULES] + [Path(__file__)]
 CODE += [terraform.PROMISES, Path(str(terraform_init.__file__))]
+CODE += [Path(str(terraform_provider.__file__))]
 CODE += [Path(str(checkov_runner.__file__)), checkov_runner.SERVER]
 
 
@@ -74,9 +75,11 @@ def _hadolint_global() -> tuple[str, ...]:
 
 
 def _terraform_outside() -> tuple[str, ...]:
-    """The CLI configuration naming the provider mirror (and so the provider's version)."""
+    """The CLI configuration naming the provider mirror (and so the provider's version), and
+    the provider cache in front of the shared provider (its answers, the schema it filters)."""
     config = terraform.cli_configuration()
-    return (str(config),) if config else ()
+    cache = os.environ.get(terraform_provider.CACHE_VARIABLE)
+    return tuple(str(path) for path in (config, cache) if path)
 
 
 def _terraform_checks() -> list[Check]:
