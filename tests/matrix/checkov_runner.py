@@ -19,6 +19,8 @@ from functools import cache
 from pathlib import Path
 
 SERVER = Path(__file__).with_name("child") / "checkov_server.py"
+TABLES_VARIABLE = "SCAFFOLD_CHECKOV_PARSER_TABLES"
+"""0: the server builds no parser tables before its scans (it reads the same name)."""
 LAUNCHED = re.compile(r'^exec "([^"]+)/bin/checkov"', re.MULTILINE)
 
 
