@@ -197,14 +197,16 @@ def test_render_and_tier_one_medians_and_what_each_check_costs_when_it_runs() ->
     entries[1]["render_seconds"] = 3.0
     for index, seconds in enumerate((4.0, 6.0, 9.0)):
         entries[index]["tier1"]["checks"]["hadolint"]["seconds"] = seconds
+        entries[index]["tier1"]["checks"]["hadolint"]["cpu_seconds"] = seconds / 2
     entries[3]["tier1"]["checks"]["hadolint"]["reused_from"] = "base"
     summary = report.summarise(entries, 40.0)
     assert summary["totals"]["median_render_seconds"] == 1.0
     assert summary["totals"]["median_tier1_seconds"] == 2.0
     assert summary["checks"]["hadolint"] == {
         "ran": 3, "median_seconds": 6.0, "total_seconds": 19.0,
+        "median_cpu_seconds": 3.0, "total_cpu_seconds": 9.5,
     }  # fmt: skip
-    assert "| hadolint | 3 | 6.0 | 19.0 |" in report_markdown.markdown(summary)
+    assert "| hadolint | 3 | 6.0 | 19.0 | 3.0 | 9.5 |" in report_markdown.markdown(summary)
 
 
 def shard(folder: Path, entries: list[dict[str, Any]]) -> Path:

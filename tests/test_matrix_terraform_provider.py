@@ -185,6 +185,63 @@ def test_the_cache_answers_the_same_question_again_and_only_that(tmp_path: Path)
     assert counts["/tfplugin5.Provider/PrepareProviderConfig"]["reused"] == 2, counts
 
 
+def test_the_schema_answer_holds_the_types_of_the_folder_of_each_command(tmp_path: Path) -> None:
+    """Behind the cache, Terraform gets the schemas of the types the folder declares only (one
+    provider serving two folders gets each its own), and the provider's functions whole."""
+    assert os.environ.get(terraform_provider.CACHE_VARIABLE), "no provider cache"
+    bucket = initialised_folder(tmp_path / "bucket", configuration("us-east-1", "a"))
+    queue = initialised_folder(
+        tmp_path / "queue",
+        configuration("us-east-1", "b").replace(
+            'resource "aws_s3_bucket"', "resource aws_sqs_queue"
+        ),
+    )
+    for folder, resource in (
+        (bucket, "aws_s3_bucket"),
+        (queue, "aws_sqs_queue"),
+        (bucket, "aws_s3_bucket"),
+    ):
+        schema = json.loads(terraform(folder, "providers", "schema", "-json"))
+        (aws,) = schema["provider_schemas"].values()
+        assert sorted(aws["resource_schemas"]) == [resource], sorted(aws["resource_schemas"])[:5]
+        # a name is kept in each map that has it (aws_s3_bucket is a data source too)
+        assert set(aws["data_source_schemas"]) - {resource} == {"aws_region"}
+        assert "arn_parse" in aws.get("functions", {}), sorted(aws)
+
+
+def test_a_type_left_out_of_the_schema_stops_terraform(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Were the filter to miss a type the configuration uses, Terraform refuses it: the filter
+    can make a check fail, never pass."""
+    assert os.environ.get(terraform_provider.CACHE_VARIABLE), "no provider cache"
+    folder = initialised_folder(tmp_path / "a", configuration("us-east-1", "a"))
+    monkeypatch.setattr(terraform_provider, "declared_types", lambda _: ["aws_region"])
+    code, output = run_terraform(folder, "validate")
+    assert code != 0 and "does not support resource type" in output, output
+    monkeypatch.setattr(terraform_provider, "declared_types", lambda _: None)
+    code, output = run_terraform(folder, "validate")
+    assert code == 0, output
+
+
+def test_the_declared_types_are_read_from_every_block_that_declares_one(tmp_path: Path) -> None:
+    (tmp_path / "a.tf").write_text(
+        'resource "aws_s3_bucket" "a" {}\nresource aws_sqs_queue b {}\n'
+        'check "c" {\n  data "aws_region" "here" {}\n  assert {\n'
+        '    condition = true\n    error_message = "x"\n  }\n}\n'
+        'ephemeral "aws_secretsmanager_secret_version" "s" {}\n',
+        encoding="utf-8",
+    )
+    assert terraform_provider.declared_types(tmp_path) == [
+        "aws_region", "aws_s3_bucket", "aws_secretsmanager_secret_version", "aws_sqs_queue",
+    ]  # fmt: skip
+    (tmp_path / "b.tf").write_text('module "m" {\n  source = "./m"\n}\n', encoding="utf-8")
+    assert terraform_provider.declared_types(tmp_path) is None
+    (tmp_path / "b.tf").unlink()
+    (tmp_path / "c.tf.json").write_text("{}", encoding="utf-8")
+    assert terraform_provider.declared_types(tmp_path) is None
+
+
 def test_a_dead_provider_is_replaced(tmp_path: Path) -> None:
     folder = emulated_folder(tmp_path / "a", configuration("us-east-1", "a"))
     plan_or_explain(folder)

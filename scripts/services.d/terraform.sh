@@ -19,7 +19,7 @@ PROVIDER_CACHE_SOURCE="$REPO_ROOT/tests/matrix/provider_cache"
 
 terraform_provider_cache_dest() {
     printf '%s/terraform-provider-cache/%s\n' "$CACHE_DIR" \
-        "$(files_key "$PROVIDER_CACHE_SOURCE"/go.mod "$PROVIDER_CACHE_SOURCE"/go.sum "$PROVIDER_CACHE_SOURCE"/main.go)"
+        "$(files_key "$PROVIDER_CACHE_SOURCE"/go.mod "$PROVIDER_CACHE_SOURCE"/go.sum "$PROVIDER_CACHE_SOURCE"/*.go)"
 }
 
 terraform_install() {

@@ -19,6 +19,8 @@ from functools import cache
 from pathlib import Path
 
 SERVER = Path(__file__).with_name("child") / "checkov_server.py"
+TABLES_VARIABLE = "SCAFFOLD_CHECKOV_PARSER_TABLES"
+"""0: the server builds no parser tables before its scans (it reads the same name)."""
 LAUNCHED = re.compile(r'^exec "([^"]+)/bin/checkov"', re.MULTILINE)
 
 
@@ -35,6 +37,15 @@ def checkov_interpreter(checkov: Path) -> Path | None:
         return None
     interpreter = Path(first[0][2:].strip())
     return interpreter if interpreter.name.startswith("python") and interpreter.is_file() else None
+
+
+_scan_cpu = [0.0]
+
+
+def scan_cpu_seconds() -> float:
+    """CPU seconds of this process's scans in warm servers so far (each reported by its
+    server, which reaps the scan)."""
+    return _scan_cpu[0]
 
 
 class WarmCheckov:
@@ -62,6 +73,7 @@ class WarmCheckov:
             self.process.stdin.flush()
             reply = self.reply()
             assert isinstance(reply, dict), reply
+            _scan_cpu[0] += float(reply.get("cpu", 0.0))
             return int(reply["exit"]), Path(output.name).read_text(errors="replace")
 
     def stop(self) -> None:

@@ -86,17 +86,20 @@ def phase_medians(entries: list[dict[str, Any]]) -> dict[str, float]:
 
 
 def check_seconds(entries: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
-    """Per tier 1 check: how often it ran (not reused), the median and total seconds when it
-    did: what each check costs, the input of any projection by distinct inputs."""
-    ran: dict[str, list[float]] = {}
+    """Per tier 1 check: how often it ran (not reused), the median and total seconds (wall and
+    CPU) when it did: what each check costs, the input of any projection by distinct inputs."""
+    ran: dict[str, list[tuple[float, float]]] = {}
     for entry in entries:
         for name, check in entry["tier1"].get("checks", {}).items():
             if not check.get("reused_from"):
-                ran.setdefault(name, []).append(float(check["seconds"]))
+                cost = (float(check["seconds"]), float(check.get("cpu_seconds", 0.0)))
+                ran.setdefault(name, []).append(cost)
     return {
-        name: {"ran": len(seconds), "median_seconds": _median(seconds),
-               "total_seconds": round(sum(seconds), 1)}
-        for name, seconds in sorted(ran.items())
+        name: {"ran": len(costs), "median_seconds": _median(wall for wall, _ in costs),
+               "total_seconds": round(sum(wall for wall, _ in costs), 1),
+               "median_cpu_seconds": _median(cpu for _, cpu in costs),
+               "total_cpu_seconds": round(sum(cpu for _, cpu in costs), 1)}
+        for name, costs in sorted(ran.items())
     }  # fmt: skip
 
 

@@ -83,10 +83,11 @@ def markdown(summary: dict[str, Any]) -> str:
             for name, c in sorted(summary["reuse"].items())
         ),
         "",
-        "| tier 1 check | ran | median s when it ran | total s |",
-        "|---|---|---|---|",
+        "| tier 1 check | ran | median s when it ran | total s | median CPU-s | total CPU-s |",
+        "|---|---|---|---|---|---|",
         *(
-            f"| {name} | {c['ran']} | {c['median_seconds']} | {c['total_seconds']} |"
+            f"| {name} | {c['ran']} | {c['median_seconds']} | {c['total_seconds']} "
+            f"| {c.get('median_cpu_seconds', '')} | {c.get('total_cpu_seconds', '')} |"
             for name, c in summary.get("checks", {}).items()
         ),
         "",

@@ -21,12 +21,13 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from tests.matrix import checkov_checks, checkov_runner, terraform_init
+from tests.matrix import checkov_checks, checkov_runner, terraform_init, terraform_provider
 from tests.matrix import observability_checks as observability
 from tests.matrix import pipeline_checks as pipeline
 from tests.matrix import static_checks as checks
 from tests.matrix import terraform_checks as terraform
 from tests.matrix.content import digest, file_digest, state_of, tool_digest
+from tests.matrix.cpu_clock import cpu_seconds
 from tests.matrix.reuse import Result, Store
 from tests.support import nginx
 
@@ -34,6 +35,7 @@ CHECK_MODULES = (checks, terraform, pipeline, observability, nginx, checkov_chec
 CHECKS_VARIABLE = "SCAFFOLD_MATRIX_CHECKS"
 CODE = [Path(str(module.__file__)) for module in CHECK_MODULES] + [Path(__file__)]
 CODE += [terraform.PROMISES, Path(str(terraform_init.__file__))]
+CODE += [Path(str(terraform_provider.__file__))]
 CODE += [Path(str(checkov_runner.__file__)), checkov_runner.SERVER]
 
 
@@ -73,9 +75,11 @@ def _hadolint_global() -> tuple[str, ...]:
 
 
 def _terraform_outside() -> tuple[str, ...]:
-    """The CLI configuration naming the provider mirror (and so the provider's version)."""
+    """The CLI configuration naming the provider mirror (and so the provider's version), and
+    the provider cache in front of the shared provider (its answers, the schema it filters)."""
     config = terraform.cli_configuration()
-    return (str(config),) if config else ()
+    cache = os.environ.get(terraform_provider.CACHE_VARIABLE)
+    return tuple(str(path) for path in (config, cache) if path)
 
 
 def _terraform_checks() -> list[Check]:
@@ -198,7 +202,7 @@ def check_outcome(
     check: Check, project: Path, tools: checks.Tools, store: Store, label: str
 ) -> dict[str, object]:
     """One check's result for this project: reused when keyed and already known, else run."""
-    started = time.monotonic()
+    started, cpu_started = time.monotonic(), cpu_seconds()
     key = check_key(check, project, tools.python) if check.keyed else None
     found = store.get("static", key) if key else None
     reused_from = found.source if found else None
@@ -209,6 +213,7 @@ def check_outcome(
     return {
         "outcome": found.outcome,
         "seconds": round(time.monotonic() - started, 2),
+        "cpu_seconds": round(cpu_seconds() - cpu_started, 2),
         "keyed": key is not None,
         "reused_from": reused_from,
         "source_seconds": found.seconds,

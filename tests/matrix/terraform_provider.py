@@ -27,6 +27,13 @@ its configuration runs its internal validation of every resource schema (about 2
 per plan, with the same configuration in every combination. ``cache_counts`` gives how often
 each was answered and reused (the report counts them).
 
+The cache also cuts its schema answer down to the resource, data source and ephemeral types the
+folder of the command declares (``declared_types``; ``provider_cache/schema_filter.go``):
+Terraform decodes the whole schema in every command, about 1.3 CPU-s for the AWS provider's
+thousands of types, and a configuration only consults the schemas of the types it declares. A
+type the filter left out makes Terraform stop ("does not support resource type"), it cannot
+make a check pass. A folder that calls modules or has JSON configuration gets the whole schema.
+
 ``SHARED_PROVIDER_VARIABLE=0`` turns sharing off (Terraform starts its providers itself).
 """
 
@@ -35,6 +42,8 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -49,6 +58,11 @@ import hcl2
 REATTACH_VARIABLE = "TF_REATTACH_PROVIDERS"
 SHARED_PROVIDER_VARIABLE = "SCAFFOLD_TERRAFORM_SHARED_PROVIDER"
 CACHE_VARIABLE = "SCAFFOLD_TERRAFORM_PROVIDER_CACHE"
+TYPES_VARIABLE = "PROVIDER_CACHE_SCHEMA_TYPES"
+"""Names the file of the types the cache keeps in its schema answer (provider_cache reads it)."""
+DECLARED = re.compile(r'^\s*(?:resource|data|ephemeral)\s+"?([A-Za-z0-9_-]+)', re.MULTILINE)
+"""A block declaring a type (labels may be quoted or not); a match in a string only adds a type."""
+CALLS_A_MODULE = re.compile(r"^\s*module\s", re.MULTILINE)
 COUNTS_MARKER = b"provider-cache counts: "
 SHARED = "registry.terraform.io/hashicorp/aws"
 PROVIDERS_DIR = Path(".terraform") / "providers"
@@ -104,6 +118,20 @@ def shared_binary(folder: Path) -> Path | None:
     return installed[0].binary if only_the_default_configuration(folder) else None
 
 
+def declared_types(folder: Path) -> list[str] | None:
+    """The resource, data source and ephemeral types the folder's configuration declares; None
+    when that cannot be read from its `.tf` files alone (JSON configuration, module calls)."""
+    if any(folder.glob("*.tf.json")):
+        return None
+    found: set[str] = set()
+    for path in sorted(folder.glob("*.tf")):
+        text = path.read_text(encoding="utf-8")
+        if CALLS_A_MODULE.search(text):
+            return None
+        found.update(DECLARED.findall(text))
+    return sorted(found)
+
+
 def provider_environment(environment: Mapping[str, str]) -> dict[str, str]:
     return {name: value for name, value in environment.items() if name not in LEFT_OUT}
 
@@ -128,13 +156,14 @@ class SharedProvider:
         self._counted_to = 0
         self._counts: dict[str, dict[str, float]] = {}
         cache = environment.get(CACHE_VARIABLE)
+        self.types = Path(tempfile.mkdtemp(prefix="terraform-provider-")) / "types"
         try:
             self.watchdog = subprocess.Popen(
                 [sys.executable, str(WATCHDOG), *([cache] if cache else []), str(binary), "-debug"],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=descriptor,
-                env=provider_environment(environment),
+                env={**provider_environment(environment), TYPES_VARIABLE: str(self.types)},
                 text=True,
             )
         finally:
@@ -188,6 +217,15 @@ class SharedProvider:
                     break
         return self._counts
 
+    def schema_for(self, folder: Path) -> None:
+        """Make the cache's next schema answers hold the types ``folder`` declares (all of
+        them when those cannot be known)."""
+        types = declared_types(folder)
+        if types is None:
+            self.types.unlink(missing_ok=True)
+        else:
+            self.types.write_text("".join(f"{name}\n" for name in types), encoding="utf-8")
+
     def alive(self) -> bool:
         """Its watchdog runs and the provider has not ended (a provider killed a moment ago is
         a zombie until its parent, the watchdog or the cache, reaps it and exits)."""
@@ -217,6 +255,7 @@ class SharedProvider:
         if self.watchdog.stdout is not None:
             self.watchdog.stdout.close()
         self.log.close()
+        shutil.rmtree(self.types.parent, ignore_errors=True)
 
 
 _lock = threading.Lock()
@@ -281,4 +320,6 @@ def attached(folder: Path, environment: Mapping[str, str]) -> Iterator[SharedPro
         yield None
         return
     with _lock:
-        yield _provider(binary, environment)
+        provider = _provider(binary, environment)
+        provider.schema_for(folder)
+        yield provider

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import resource
 import time
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from scaffold.names import package_name
 from scaffold.selection import Selection
 from tests.matrix import report, terraform_provider
 from tests.matrix.conftest import TEMPLATE
+from tests.matrix.cpu_clock import cpu_seconds
 from tests.matrix.reuse import Result
 from tests.matrix.runtime_checks import Combination, Worker, runtime_tier
 from tests.matrix.shared_env import missing_requirements
@@ -24,14 +24,9 @@ NOT_RUN: dict[str, Any] = {"outcome": "not run", "seconds": 0.0}
 
 
 def cpu(worker: Worker) -> float:
-    """CPU seconds used so far by this worker, the programs it ran, its forked children and its
-    shared Terraform provider."""
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return (
-        own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
-        + worker.runner.cpu_seconds + terraform_provider.unreaped_cpu_seconds()
-    )  # fmt: skip
+    """CPU seconds used so far by this worker, its programs, its shared Terraform provider,
+    its checkov scans and the fork server's children."""
+    return cpu_seconds() + worker.runner.cpu_seconds
 
 
 def test_combination(

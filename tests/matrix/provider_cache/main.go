@@ -115,6 +115,15 @@ func (p *proxy) unaryCached(ctx context.Context, method string, stream grpc.Serv
 		p.count(method, true, 0)
 		p.mu.Unlock()
 	}
+	if schemaMethods[method] {
+		if wanted, ok := wantedTypes(); ok {
+			filtered, err := filterSchema(answer, wanted)
+			if err != nil {
+				return err
+			}
+			answer = filtered
+		}
+	}
 	return stream.SendMsg(&frame{answer})
 }
 
