@@ -1,4 +1,4 @@
-"""Tier 2's test groups: one per capability package with test folders, and the service group
+"""Tier 2's test groups: one per capability package and test folder, and the service group
 with the same arguments in every combination; their probe summaries merge into one run's."""
 
 from __future__ import annotations
@@ -18,15 +18,18 @@ def project_with(tmp_path: Path, folders: list[str]) -> Path:
     return tmp_path
 
 
-def test_a_group_per_capability_package_with_tests_and_the_service_group(tmp_path: Path) -> None:
+def test_a_group_per_capability_package_and_test_folder_and_the_service_group(
+    tmp_path: Path,
+) -> None:
     first, second = PACKAGES[:2]
     project = project_with(
         tmp_path, [f"tests/integration/{first}", f"tests/unit/{first}", f"tests/unit/{second}"]
     )
     found = {group.name: group for group in groups(project)}
-    assert set(found) == {SERVICE, first, second}
-    assert found[first].folders == (f"tests/integration/{first}", f"tests/unit/{first}")
-    assert found[second].folders == (f"tests/unit/{second}",)
+    assert set(found) == {SERVICE, first, f"{first}-unit", f"{second}-unit"}
+    assert found[first].folders == (f"tests/integration/{first}",)
+    assert found[f"{first}-unit"].folders == (f"tests/unit/{first}",)
+    assert found[f"{second}-unit"].folders == (f"tests/unit/{second}",)
 
 
 def test_the_service_group_ignores_every_capability_of_the_catalog_in_every_project(

@@ -16,6 +16,7 @@ from tests.matrix.project_env import base_env
 from tests.matrix.reuse import Store
 from tests.matrix.runner import ForkServer, warm_modules
 from tests.matrix.runtime_checks import Combination, Worker, runtime_tier
+from tests.matrix.runtime_groups import group_name
 from tests.matrix.shared_env import VENV, shared_python
 from tests.matrix.workspace import render
 
@@ -108,7 +109,7 @@ def test_a_group_is_reused_where_only_another_capability_package_differs(
 
     def group(label: str) -> tuple[str | None, str, str]:
         result = runtime_tier(Combination(label, frozenset(), project, "matrix_svc"), runs)
-        row = result.details["groups"][first]
+        row = result.details["groups"][group_name(first, "unit")]
         return row["reused_from"], row["outcome"], result.message
 
     assert group("both")[:2] == (None, "passed")
@@ -123,7 +124,7 @@ def test_a_group_is_reused_where_only_another_capability_package_differs(
     (package / first / "__init__.py").write_text("VALUE = 2\n")  # read by the group
     reused_from, outcome, message = group("first edited")
     assert (reused_from, outcome) == (None, "failed")
-    assert f"[group {first}]" in message and "test_value" in message
+    assert f"[group {group_name(first, 'unit')}]" in message and "test_value" in message
     (package / first / "__init__.py").write_text("VALUE = 1\n")
     (package / first / "late.py").write_text("")  # a sibling module nobody imports
     assert group("first restored")[:2] == ("both", "passed")

@@ -3,10 +3,10 @@
 One pytest run for the whole suite reads every capability's tests, so its result could only be
 reused by a combination with every capability's files identical: in practice never. Split, a
 capability's tests (``tests/integration/<package>/``, ``tests/unit/<package>/``: the template
-names them after the catalog's ``Capability.package``) are one group, reusable by every
-combination whose tree is the same in what that group read; the "service" group is the rest,
-run with an ``--ignore`` for each capability package of the whole catalog, so that its arguments
-are the same in every combination.
+names them after the catalog's ``Capability.package``) are two groups, one per folder, each
+reusable by every combination whose tree is the same in what that group read; the "service"
+group is the rest, run with an ``--ignore`` for each capability package of the whole catalog,
+so that its arguments are the same in every combination.
 
 A group's result carries its matrix-probe summary; the summaries are merged so that the
 combination's checks (every test passed, the interaction tests are declared right, tier 1's
@@ -49,16 +49,23 @@ def capability_folders(package: str) -> tuple[str, ...]:
     return tuple(f"tests/{kind}/{package}" for kind in KINDS)
 
 
+def group_name(package: str, kind: str) -> str:
+    """``auth`` for a capability's integration tests, ``auth-unit`` for its unit tests."""
+    return package if kind == "integration" else f"{package}-{kind}"
+
+
 def groups(project: Path) -> list[Group]:
-    """The service group, then one per capability package with test folders in ``project``."""
+    """The service group, then one per capability package and kind of test folder present in
+    ``project``: a capability's unit tests build no app, so they read less than its integration
+    tests and are reusable in more combinations when they run on their own."""
     packages = sorted({c.package for c in CATALOG if c.package})
     assert SERVICE not in packages, f"a capability package is named {SERVICE!r}: rename a group"
     every = tuple(folder for package in packages for folder in capability_folders(package))
     found = [Group(SERVICE, (), every)]
     for package in packages:
-        present = tuple(f for f in capability_folders(package) if (project / f).is_dir())
-        if present:
-            found.append(Group(package, present))
+        for kind, folder in zip(KINDS, capability_folders(package), strict=True):
+            if (project / folder).is_dir():
+                found.append(Group(group_name(package, kind), (folder,)))
     return found
 
 

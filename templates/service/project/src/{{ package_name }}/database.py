@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction
 
-from .config import Settings
+from .core_config import CoreSettings
 from .database_iam import authenticate_with_iam_tokens
 from .health.checks import ReadinessCheck
 
@@ -38,7 +38,7 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def build_engine(settings: Settings) -> AsyncEngine:
+def build_engine(settings: CoreSettings) -> AsyncEngine:
     engine = create_async_engine(
         settings.database_url,
         pool_size=settings.database_pool_size,

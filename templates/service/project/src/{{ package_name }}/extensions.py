@@ -29,11 +29,13 @@ neutral defaults; each capability's `extend` fills the points it provides, in th
 tenants apart; it is empty without multi-tenancy, so keys keep their single-tenant shape.
 """
 
+from __future__ import annotations
+
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from fastapi import Request
 from sqlalchemy.engine import Connection
@@ -41,9 +43,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 from starlette.types import Scope
 
-from .config import Settings
+from .core_config import CoreSettings
 from .items.hooks import ItemHooks
 from .logging import LogFields
+
+if TYPE_CHECKING:  # the whole app's settings: importing them at run time imports every section
+    from .config import Settings
 
 PrincipalOf = Callable[[Scope], str | None]
 """The verified caller of a request ("user:<sub>", "client:<id>"), or None when anonymous."""
@@ -101,7 +106,7 @@ def the_policys_own(_: str) -> Quota | None:
     return None
 
 
-def the_database(settings: Settings) -> list[str]:
+def the_database(settings: CoreSettings) -> list[str]:
     return [settings.database_url]
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TextIO
 
-from .config import Settings
+from .core_config import CoreSettings
 from .request_context import current_request_id
 
 LogFields = Callable[[], Mapping[str, object]]
@@ -105,7 +105,7 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(
-    settings: Settings, stream: TextIO | None = None, *, fields: Sequence[LogFields] = ()
+    settings: CoreSettings, stream: TextIO | None = None, *, fields: Sequence[LogFields] = ()
 ) -> None:
     """Send every log record (the service's, uvicorn's, libraries') through the JSON formatter,
     with the `fields` that capabilities add to every line.

@@ -14,7 +14,7 @@ several services, and several test runs, can share one Redis without seeing each
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar, cast
+from typing import Annotated, Any, Protocol, TypeVar, cast
 
 from fastapi import Depends, Request
 from redis.asyncio import ConnectionPool, Redis
@@ -24,8 +24,8 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from ..config import Settings
 from ..health.checks import ReadinessCheck
+from .config import Settings
 
 # Connections idle for longer than this are PINGed before use, so a connection that a proxy
 # or a failover closed is replaced before a command is lost on it.
@@ -137,7 +137,14 @@ def build_redis(settings: Settings) -> Redis:
     return client
 
 
-def redis_key(settings: Settings, *parts: str) -> str:
+class KeyPrefixed(Protocol):
+    """Settings that name this service's Redis keys: the app's, or a capability's own part."""
+
+    @property
+    def redis_key_prefix(self) -> str: ...
+
+
+def redis_key(settings: KeyPrefixed, *parts: str) -> str:
     """`<REDIS_KEY_PREFIX>:<part>:<part>...`, the only way this service names a key."""
     return ":".join((settings.redis_key_prefix, *parts))
 

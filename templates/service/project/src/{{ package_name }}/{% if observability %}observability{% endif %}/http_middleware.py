@@ -15,7 +15,7 @@ from opentelemetry import context, trace
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..config import Settings
+from .config import Settings
 from .http_tracing import request_failed, response_started, start_server_span, untraced_paths
 from .red import RedMetrics, route_template, trace_exemplar
 from .tracing import APP_TRACERS, act_for, stop_acting

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from contextvars import ContextVar, Token
-from typing import Any
+from typing import Any, Literal, Protocol
 from uuid import uuid4
 
 from opentelemetry import trace
@@ -31,10 +31,34 @@ from opentelemetry.sdk.trace.export import (
 from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 from opentelemetry.util.types import Attributes
 
-from ..config import Settings
 from .new_traces import ChosenTraceIds
 
 logger = logging.getLogger(__name__)
+
+
+class TracingSettings(Protocol):
+    """What tracing reads: the service's identity (`CoreSettings`) and OpenTelemetry's section;
+    the app's `Settings` has both, and so has a class composed of just those two."""
+
+    @property
+    def service_name(self) -> str: ...
+    @property
+    def service_version(self) -> str: ...
+    @property
+    def environment(self) -> str: ...
+    @property
+    def otel_sdk_disabled(self) -> bool: ...
+    @property
+    def otel_service_name(self) -> str | None: ...
+    @property
+    def otel_traces_exporter(self) -> Literal["otlp", "console", "none"]: ...
+    @property
+    def otel_exporter_otlp_endpoint(self) -> str: ...
+    @property
+    def otel_exporter_otlp_traces_endpoint(self) -> str | None: ...
+    @property
+    def otel_traces_sampler_arg(self) -> float: ...
+
 
 _current: ContextVar[TracerProvider | None] = ContextVar("tracer_provider", default=None)
 _started: list[TracerProvider] = []
@@ -139,7 +163,7 @@ class AppTracerProvider(trace.TracerProvider):
 APP_TRACERS = AppTracerProvider()
 
 
-def build_provider(settings: Settings) -> TracerProvider | None:
+def build_provider(settings: TracingSettings) -> TracerProvider | None:
     """The app's provider, from its settings; None when OTEL_SDK_DISABLED is set."""
     if settings.otel_sdk_disabled:
         return None
@@ -163,7 +187,7 @@ def build_provider(settings: Settings) -> TracerProvider | None:
     return provider
 
 
-def build_exporter(settings: Settings) -> SpanExporter | None:
+def build_exporter(settings: TracingSettings) -> SpanExporter | None:
     if settings.otel_traces_exporter == "none":
         return None
     if settings.otel_traces_exporter == "console":

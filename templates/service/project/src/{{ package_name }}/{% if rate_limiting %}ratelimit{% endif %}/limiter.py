@@ -14,12 +14,11 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from ..config import Settings
 from ..redis_client.client import redis_key
 from .batch import PipelinedScript
 from .config import RateLimitPolicy
@@ -61,8 +60,17 @@ class Decision:
         return math.ceil(self.next_unit_us / MICROSECONDS)
 
 
+class LimiterSettings(Protocol):
+    """What the limiter reads: its timeout (its own section) and the key prefix (Redis's)."""
+
+    @property
+    def rate_limit_timeout_seconds(self) -> float: ...
+    @property
+    def redis_key_prefix(self) -> str: ...
+
+
 class RateLimiter:
-    def __init__(self, redis: Redis, settings: Settings) -> None:
+    def __init__(self, redis: Redis, settings: LimiterSettings) -> None:
         self._script = PipelinedScript(redis, GCRA_SCRIPT)
         self._settings = settings
         self._timeout_seconds = settings.rate_limit_timeout_seconds

@@ -13,8 +13,7 @@ from typing import cast
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..config import Settings
-from .config import DEFAULT_POLICY, SENSITIVE_POLICY, RateLimitPolicy, with_quota
+from .config import DEFAULT_POLICY, SENSITIVE_POLICY, RateLimitPolicy, Settings, with_quota
 from .identity import client_identity
 from .limiter import RateLimitBackendError, RateLimiter
 from .responses import limiter_unavailable, policy_header, quota_exceeded, rate_limit_headers

@@ -24,7 +24,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from ..config import Settings, normalise_database_url, with_ssl_mode
+from ..config import Settings
+from ..core_config import normalise_database_url, with_ssl_mode
 from ..database_iam import authenticate_with_iam_tokens
 
 logger = logging.getLogger(__name__)
