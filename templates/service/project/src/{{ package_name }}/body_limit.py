@@ -14,7 +14,7 @@ from http import HTTPStatus
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .config import Settings
+from .core_config import CoreSettings
 from .middleware import request_header
 from .problems import problem_response
 
@@ -29,7 +29,7 @@ class RequestBodyTooLargeError(HTTPException):
         )
 
 
-def body_limit(app: ASGIApp, settings: Settings) -> ASGIApp:
+def body_limit(app: ASGIApp, settings: CoreSettings) -> ASGIApp:
     """The body-limit middleware as the capability protocol builds middleware."""
     return BodyLimitMiddleware(app, settings.max_request_body_bytes)
 

@@ -17,7 +17,6 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 from fastapi import FastAPI
 
 from .body_limit import body_limit
-from .capabilities import CAPABILITIES
 from .capability import (
     BODY_LIMIT_POSITION,
     REQUEST_CONTEXT_POSITION,
@@ -26,7 +25,7 @@ from .capability import (
     Middleware,
     extended,
 )
-from .config import Settings, load_settings
+from .core_config import CoreSettings
 from .database import build_engine, build_sessionmaker, database_readiness_check
 from .health.checks import ReadinessCheck
 from .health.router import router as health_router
@@ -40,14 +39,23 @@ logger = logging.getLogger(__name__)
 
 
 def create_app(
-    settings: Settings | None = None,
-    capabilities: Sequence[Capability] = CAPABILITIES,
+    settings: CoreSettings | None = None,
+    capabilities: Sequence[Capability] | None = None,
     *,
     in_app_processes: bool = True,
 ) -> FastAPI:
     """The app; `in_app_processes=False` for a worker or a command, which open the app's
     resources but run none of the processes that belong in the API (a relay, a sampler)."""
-    settings = settings or load_settings()
+    if settings is None:
+        from .config import load_settings  # noqa: PLC0415
+
+        settings = load_settings()
+    if capabilities is None:
+        # Imported here: a test of some capabilities builds an app of those alone, and reads
+        # neither the generated list nor the other capabilities' packages.
+        from .capabilities import CAPABILITIES  # noqa: PLC0415
+
+        capabilities = CAPABILITIES
     docs = settings.docs_enabled
     app = FastAPI(
         title=settings.service_name,
@@ -76,7 +84,9 @@ def create_app(
     return app
 
 
-def _add_middleware(app: FastAPI, settings: Settings, capabilities: Sequence[Capability]) -> None:
+def _add_middleware(
+    app: FastAPI, settings: CoreSettings, capabilities: Sequence[Capability]
+) -> None:
     """Lowest position outermost. Starlette wraps the last added outermost, so add in reverse."""
     stack = [
         Middleware(SECURITY_HEADERS_POSITION, security_headers),
@@ -89,7 +99,7 @@ def _add_middleware(app: FastAPI, settings: Settings, capabilities: Sequence[Cap
 
 
 def _lifespan(
-    settings: Settings, capabilities: Sequence[Capability], in_app_processes: bool
+    settings: CoreSettings, capabilities: Sequence[Capability], in_app_processes: bool
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

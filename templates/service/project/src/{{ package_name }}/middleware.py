@@ -17,7 +17,7 @@ from http import HTTPStatus
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .config import Settings
+from .core_config import CoreSettings
 from .problems import problem_response
 from .request_context import (
     REQUEST_ID_HEADER,
@@ -32,7 +32,7 @@ REQUEST_ID_KEY = REQUEST_ID_HEADER.lower().encode("latin-1")
 QUIET_PATH_PREFIXES = ("/health/",)
 
 
-def request_context(app: ASGIApp, settings: Settings) -> ASGIApp:
+def request_context(app: ASGIApp, settings: CoreSettings) -> ASGIApp:
     """The request context middleware as the capability protocol builds middleware."""
     return RequestContextMiddleware(app)
 

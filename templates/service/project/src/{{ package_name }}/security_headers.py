@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .config import Settings
+from .core_config import CoreSettings
 
 HSTS = "max-age=31536000; includeSubDomains"
 ALWAYS = (
@@ -26,7 +26,7 @@ _ALWAYS_RAW = tuple((name.lower().encode(), value.encode()) for name, value in A
 _OVER_TLS_RAW = (*_ALWAYS_RAW, (b"strict-transport-security", HSTS.encode()))
 
 
-def security_headers(app: ASGIApp, settings: Settings) -> ASGIApp:
+def security_headers(app: ASGIApp, settings: CoreSettings) -> ASGIApp:
     """The security-headers middleware as the capability protocol builds middleware."""
     return SecurityHeadersMiddleware(app)
 

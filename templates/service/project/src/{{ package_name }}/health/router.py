@@ -11,7 +11,7 @@ from typing import cast
 
 from fastapi import APIRouter, Request, Response
 
-from ..config import Settings
+from ..core_config import CoreSettings
 from .checks import ReadinessCheck, run_checks
 from .schemas import CheckStatus, Liveness, Readiness
 
@@ -28,7 +28,7 @@ async def live() -> Liveness:
     responses={HTTPStatus.SERVICE_UNAVAILABLE.value: {"model": Readiness}},
 )
 async def ready(request: Request, response: Response) -> Readiness:
-    settings = cast(Settings, request.app.state.settings)
+    settings = cast(CoreSettings, request.app.state.settings)
     checks = cast(list[ReadinessCheck], request.app.state.readiness_checks)
     results = await run_checks(checks, settings.readiness_timeout_seconds)
     is_ready = all(result.healthy for result in results if result.critical)
