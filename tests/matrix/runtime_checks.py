@@ -45,10 +45,11 @@ unless the file is named, and pyproject.toml lists every capability's dependenci
 STOPPED_CLEANLY = {0, -signal.SIGTERM, 128 + signal.SIGTERM}
 """uvicorn shuts down gracefully on SIGTERM, then re-raises it (recent versions)."""
 HARNESS = [
-    Path(__file__), Path(project_env.__file__), Path(__file__).with_name("runtime_groups.py"),
-    Path(__file__).with_name("runtime_parts.py"),
+    Path(project_env.__file__),
+    *sorted(Path(__file__).parent.glob("runtime_*.py")),
     *sorted(CHILD.glob("*.py")),
-]  # fmt: skip
+]
+"""The code a tier-2 result depends on: part of every stored result's key."""
 
 
 @dataclass(frozen=True)
