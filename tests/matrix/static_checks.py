@@ -130,10 +130,13 @@ def _compile(text: str, filename: str) -> str:
 
 def ruff_clean(root: Path, tools: Tools) -> None:
     """Ruff with its own cache: the worker's project folder is stable and unchanged files keep
-    their mtimes (workspace.py), which is what ruff's cache checks."""
+    their mtimes (workspace.py), which is what ruff's cache checks. The shared environment's
+    ruff binary itself: `python -m ruff` starts an interpreter only to find it and exec it."""
+    ruff = tools.python.parent / "ruff"
+    command = [str(ruff)] if ruff.is_file() else [str(tools.python), "-m", "ruff"]
     cache = ["--cache-dir", str(tools.caches / "ruff")]
-    run([str(tools.python), "-m", "ruff", "check", *cache, "."], root)
-    run([str(tools.python), "-m", "ruff", "format", "--check", *cache, "."], root)
+    run([*command, "check", *cache, "."], root)
+    run([*command, "format", "--check", *cache, "."], root)
 
 
 def mypy_clean(root: Path, tools: Tools) -> None:
