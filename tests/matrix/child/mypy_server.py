@@ -20,7 +20,9 @@ import gc
 import importlib
 import json
 import os
+import sqlite3  # noqa: F401  (what a run imports after these: the cache's database)
 import sys
+import sysconfig
 
 import mypy.__main__
 import mypy.build
@@ -29,6 +31,7 @@ import mypy.main
 
 
 def warm(modules: list[str]) -> None:
+    sysconfig.get_paths()  # the interpreter's own paths, which a run asks for (site-packages)
     for name in modules:
         try:
             importlib.import_module(name)
