@@ -11,7 +11,8 @@ would find that combination's result:
   `rate_limiting` and `caching+rate_limiting` are otherwise identical);
 - a `.hadolint.yaml` that trusts no registry (hadolint: the Dockerfile is the same everywhere);
 - a workflow with an unknown key (actionlint), an edge config with an unknown directive
-  (nginx -t), a YAML file that does not parse.
+  (nginx -t), a YAML file that does not parse;
+and, in `rate_limiting` alone, a module with a type error (mypy, in the worker's warm server).
 
 Cheap at any catalog size: the run covers only the combinations made of the two capabilities
 (the base, each alone, both: the smallest set that holds the affected combination and, for
@@ -37,6 +38,11 @@ from tests.matrix.static_tier import CHECKS_VARIABLE
 ROOT = Path(__file__).resolve().parents[1]
 TOGETHER = frozenset({"caching", "rate_limiting"})
 WHEN = "{% if caching and rate_limiting %}"
+TYPE_ERROR_ONLY = "rate_limiting"
+"""The combination that alone gets a module that is sound Python with a type error: mypy fails
+there and nowhere else, though the worker's mypy (one warm server, one cache, one folder) checked
+the combinations before it there (tests/test_matrix_mypy_server.py: and a module gone is gone)."""
+TYPE_ERROR_FILE = "typed_wrongly.py"
 BROKEN: dict[str, str] = {
     f"src/{{{{ package_name }}}}/{WHEN}broken_together.py{{% endif %}}": "def broken(:\n    pass\n",
     f"deploy/terraform/{WHEN}broken_together.tf{{% endif %}}": 'locals {\nbroken   =   "x"\n}\n',
@@ -50,6 +56,10 @@ BROKEN: dict[str, str] = {
         "{% if caching %}broken_together.conf.template{% endif %}"
     ): "no_such_directive on;\n",
     f"{WHEN}broken_together.yml{{% endif %}}": "key: [unclosed\n",
+    (
+        f"src/{{{{ package_name }}}}/{{% if rate_limiting and not caching %}}{TYPE_ERROR_FILE}"
+        "{% endif %}"
+    ): '"""Sound Python, but not sound types."""\n\nLIMIT: int = "ten"\n',
 }
 EXPECTED_FAILURES = {
     "compile", "ruff", "mypy", "terraform fmt", "hadolint", "actionlint", "nginx -t", "parse",
@@ -105,7 +115,10 @@ def test_only_the_combinations_with_both_capabilities_fail_with_reuse_on(tmp_pat
     for label, entry in entries.items():
         checks = entry["tier1"]["checks"]
         failed = {name for name, check in checks.items() if check["outcome"] != "passed"}
-        assert failed == (EXPECTED_FAILURES if label in affected else set()), (label, failed)
+        expected = {TYPE_ERROR_ONLY: {"mypy"}}.get(label, set())
+        assert failed == (EXPECTED_FAILURES if label in affected else expected), (label, failed)
+    type_error = entries[TYPE_ERROR_ONLY]["tier1"]["checks"]["mypy"]["message"]
+    assert f"{TYPE_ERROR_FILE}:3: error: Incompatible types in assignment" in type_error, type_error
     # Reuse really was on: the unaffected combinations shared identical Dockerfiles ...
     assert summary["reuse"]["hadolint"]["reused"] >= 2
     # ... and the affected one ran every keyed check itself instead of reusing a pass.

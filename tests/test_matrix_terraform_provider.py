@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from tests.matrix.terraform_checks import (
     run_terraform,
     terraform,
 )
+from tests.support.processes import gone
 
 ROOT = Path(__file__).resolve().parents[1]
 STARTS_A_PROVIDER = "starting plugin"
@@ -89,22 +89,6 @@ def provider_pid() -> int:
     provider = terraform_provider.running()
     assert provider is not None and provider.alive()
     return provider.provider_pid()
-
-
-def gone(pid: int, seconds: float = 60) -> bool:
-    """Whether process ``pid`` has ended (waiting up to ``seconds`` for it to); a zombie, ended
-    but not yet reaped by whoever adopted it, counts as ended."""
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except FileNotFoundError:
-            return True
-        if state == "Z":
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.2)
 
 
 @pytest.fixture(autouse=True)

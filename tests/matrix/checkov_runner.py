@@ -1,7 +1,7 @@
 """checkov runs in a warm server per test process (``child/checkov_server.py``): a cold
 `checkov` spends about 8 of its 11 CPU-seconds importing itself, and the matrix scans one
 Terraform folder per distinct tree. Each scan is still a fresh checkov run, forked from the
-imported state, with the same arguments, folder and exit code as the command.
+imported state, with the same arguments, folder and exit code as the command (warm_server.py).
 
 The server runs with checkov's own interpreter: the one its launcher (scripts/install-linters)
 executes. When that interpreter cannot be found (checkov installed some other way), scans run
@@ -10,13 +10,12 @@ the command itself.
 
 from __future__ import annotations
 
-import atexit
-import json
 import re
 import subprocess
-import tempfile
 from functools import cache
 from pathlib import Path
+
+from tests.matrix.warm_server import WarmServer
 
 SERVER = Path(__file__).with_name("child") / "checkov_server.py"
 TABLES_VARIABLE = "SCAFFOLD_CHECKOV_PARSER_TABLES"
@@ -39,48 +38,12 @@ def checkov_interpreter(checkov: Path) -> Path | None:
     return interpreter if interpreter.name.startswith("python") and interpreter.is_file() else None
 
 
-_scan_cpu = [0.0]
-
-
-def scan_cpu_seconds() -> float:
-    """CPU seconds of this process's scans in warm servers so far (each reported by its
-    server, which reaps the scan)."""
-    return _scan_cpu[0]
-
-
-class WarmCheckov:
+class WarmCheckov(WarmServer):
     def __init__(self, interpreter: Path) -> None:
-        self.process = subprocess.Popen(
-            [str(interpreter), str(SERVER)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.reply() == "ready", "the checkov server did not start"
-        atexit.register(self.stop)
-
-    def reply(self) -> object:
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        assert line, f"the checkov server stopped (exit {self.process.poll()})"
-        return json.loads(line)
+        super().__init__([str(interpreter), str(SERVER)], "checkov")
 
     def scan(self, arguments: list[str], cwd: Path) -> tuple[int, str]:
-        assert self.process.stdin is not None
-        with tempfile.NamedTemporaryFile(prefix="checkov-", suffix=".log") as output:
-            request = {"args": arguments, "cwd": str(cwd), "output": output.name}
-            self.process.stdin.write(json.dumps(request) + "\n")
-            self.process.stdin.flush()
-            reply = self.reply()
-            assert isinstance(reply, dict), reply
-            _scan_cpu[0] += float(reply.get("cpu", 0.0))
-            return int(reply["exit"]), Path(output.name).read_text(errors="replace")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            assert self.process.stdin is not None
-            self.process.stdin.close()
-            self.process.wait(timeout=30)
+        return self.run(arguments, cwd)
 
 
 @cache

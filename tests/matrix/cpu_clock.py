@@ -1,12 +1,12 @@
 """CPU seconds a matrix worker has cost so far: itself, the programs it ran and reaped, its
-shared Terraform provider (not reaped until its watchdog ends) and the scans of its warm checkov
-server (forked and reaped by the server, which reports each scan's CPU)."""
+shared Terraform provider (not reaped until its watchdog ends) and the runs of its warm checkov
+and mypy servers (forked and reaped by the server, which reports each run's CPU)."""
 
 from __future__ import annotations
 
 import resource
 
-from tests.matrix import checkov_runner, terraform_provider
+from tests.matrix import terraform_provider, warm_server
 
 
 def cpu_seconds() -> float:
@@ -14,5 +14,5 @@ def cpu_seconds() -> float:
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return (
         own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
-        + terraform_provider.unreaped_cpu_seconds() + checkov_runner.scan_cpu_seconds()
+        + terraform_provider.unreaped_cpu_seconds() + warm_server.forked_cpu_seconds()
     )  # fmt: skip

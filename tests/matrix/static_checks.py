@@ -20,6 +20,7 @@ from pathlib import Path
 import hcl2
 import yaml
 
+from tests.matrix import mypy_runner
 from tests.matrix.content import SKIP_DIRS, file_digest
 from tests.support import nginx
 
@@ -129,17 +130,23 @@ def _compile(text: str, filename: str) -> str:
 
 def ruff_clean(root: Path, tools: Tools) -> None:
     """Ruff with its own cache: the worker's project folder is stable and unchanged files keep
-    their mtimes (workspace.py), which is what ruff's cache checks."""
+    their mtimes (workspace.py), which is what ruff's cache checks. The shared environment's
+    ruff binary itself: `python -m ruff` starts an interpreter only to find it and exec it."""
+    ruff = tools.python.parent / "ruff"
+    command = [str(ruff)] if ruff.is_file() else [str(tools.python), "-m", "ruff"]
     cache = ["--cache-dir", str(tools.caches / "ruff")]
-    run([str(tools.python), "-m", "ruff", "check", *cache, "."], root)
-    run([str(tools.python), "-m", "ruff", "format", "--check", *cache, "."], root)
+    run([*command, "check", *cache, "."], root)
+    run([*command, "format", "--check", *cache, "."], root)
 
 
 def mypy_clean(root: Path, tools: Tools) -> None:
     """The project's own mypy configuration decides what is checked, as its CI does. The cache
     is the worker's: mypy reuses a module's result when its bytes (and those of everything it
-    depends on) are unchanged, whatever the mtime."""
-    run([str(tools.python), "-m", "mypy", "--cache-dir", str(tools.caches / "mypy")], root)
+    depends on) are unchanged, whatever the mtime. Run in the worker's warm server
+    (mypy_runner.py): `python -m mypy` in the project, without importing mypy each time."""
+    arguments = ["--cache-dir", str(tools.caches / "mypy")]
+    code, output = mypy_runner.run_mypy(tools.python, arguments, root)
+    assert code == 0, f"mypy {' '.join(arguments)} failed:\n{output}"
 
 
 def workflows_lint(root: Path, tools: Tools) -> None:

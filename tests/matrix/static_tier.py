@@ -21,7 +21,14 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from tests.matrix import checkov_checks, checkov_runner, terraform_init, terraform_provider
+from tests.matrix import (
+    checkov_checks,
+    checkov_runner,
+    mypy_runner,
+    terraform_init,
+    terraform_provider,
+    warm_server,
+)
 from tests.matrix import observability_checks as observability
 from tests.matrix import pipeline_checks as pipeline
 from tests.matrix import static_checks as checks
@@ -37,6 +44,7 @@ CODE = [Path(str(module.__file__)) for module in CHECK_MODULES] + [Path(__file__
 CODE += [terraform.PROMISES, Path(str(terraform_init.__file__))]
 CODE += [Path(str(terraform_provider.__file__))]
 CODE += [Path(str(checkov_runner.__file__)), checkov_runner.SERVER]
+CODE += [Path(str(mypy_runner.__file__)), mypy_runner.SERVER, Path(str(warm_server.__file__))]
 
 
 @dataclass(frozen=True)
