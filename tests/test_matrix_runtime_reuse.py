@@ -5,6 +5,7 @@ tests on its own, so a capability's group is reused where another capability's p
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -128,3 +129,57 @@ def test_a_group_is_reused_where_only_another_capability_package_differs(
     (package / first / "__init__.py").write_text("VALUE = 1\n")
     (package / first / "late.py").write_text("")  # a sibling module nobody imports
     assert group("first restored")[:2] == ("both", "passed")
+
+
+def test_an_integration_group_is_reused_where_only_a_capability_it_does_not_meet_differs(
+    tmp_path: Path,
+) -> None:
+    """The real template: `caching`'s integration group (an app of the cache and Redis alone)
+    is reused by `caching+cicd`, whose tree differs in the release capability's package,
+    configuration and workflow; an edit to the cache's own module runs it again, failing."""
+    python = shared_python()
+    folder, logs = tmp_path / "w", tmp_path / "logs"
+    logs.mkdir()
+    caching = CATALOG.get("caching")
+    assert caching is not None and caching.package
+    cache = group_name(caching.package, "integration")
+
+    def rendered(capabilities: frozenset[str]) -> Path:
+        project = render(Selection(capabilities=capabilities, variants={}), folder, None)
+        # Only the capabilities' folders: the service's own tests are not what this is about.
+        for kind in ("integration", "unit"):
+            for path in (project / "tests" / kind).glob("test_*.py"):
+                path.unlink()
+        for release in ("integration", "unit"):
+            shutil.rmtree(project / "tests" / release / "release", ignore_errors=True)
+        return project
+
+    project = rendered(frozenset({"caching"}))
+    requirements = json.loads((VENV / "requirements.json").read_text())
+    runner = ForkServer(
+        python, base_env(python, project), warm_modules(python, requirements), logs / "zygote.log"
+    )
+    runs = Worker(runner, python, logs, Store(tmp_path / "store"), "environment")
+
+    def group(label: str, capabilities: frozenset[str]) -> tuple[str | None, str, str]:
+        combination = Combination(label, capabilities, project, "matrix_svc")
+        result = runtime_tier(combination, runs)
+        row = result.details["groups"][cache]
+        return row["reused_from"], row["outcome"], result.message
+
+    try:
+        assert group("caching", frozenset({"caching"}))[:2] == (None, "passed")
+        with_cicd = frozenset({"caching", "cicd"})
+        assert rendered(with_cicd) == project
+        assert (project / "src" / "matrix_svc" / "release").is_dir()
+        assert group("caching+cicd", with_cicd)[:2] == ("caching", "passed")
+
+        config = project / "src" / "matrix_svc" / "cache" / "config.py"
+        config.write_text(
+            config.read_text().replace("cache_enabled: bool = True", "cache_enabled: bool = False")
+        )
+        reused_from, outcome, message = group("cache edited", with_cicd)
+        assert (reused_from, outcome) == (None, "failed")
+        assert f"[group {cache}]" in message
+    finally:
+        runner.close()

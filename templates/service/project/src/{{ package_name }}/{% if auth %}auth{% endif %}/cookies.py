@@ -19,7 +19,7 @@ from typing import Literal
 
 from starlette.responses import Response
 
-from ..config import Settings
+from .config import Settings
 
 CSRF_HEADER = "X-CSRF-Token"
 REFRESH_PATH = "/auth"

@@ -8,12 +8,11 @@ the machine client. `auth_of(app)` reaches them from middleware; `AuthDep` from 
 import ssl
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Annotated, Any, Literal, cast
+from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
 import httpx
 from fastapi import Depends, FastAPI, Request
 
-from ..config import Settings
 from .config import PermissionRule
 from .discovery import Discovery, jwks_fetcher
 from .jwks import JwksCache
@@ -22,6 +21,9 @@ from .machine import MachineClient
 from .principal import Principal, principal_from_claims
 from .sessions import SessionStore
 from .tokens import TokenValidator
+
+if TYPE_CHECKING:  # the app's settings: importing them at run time imports every section
+    from ..config import Settings
 
 
 @dataclass(slots=True)
@@ -32,7 +34,7 @@ class AuthStats:
 
 @dataclass(slots=True)
 class Auth:
-    settings: Settings
+    settings: "Settings"
     http: httpx.AsyncClient
     discovery: Discovery
     keys: JwksCache
@@ -60,7 +62,7 @@ def trust_store() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
-def build_auth(settings: Settings, redis: Any) -> Auth:
+def build_auth(settings: "Settings", redis: Any) -> Auth:
     http = httpx.AsyncClient(
         verify=trust_store(),
         timeout=settings.auth_idp_timeout_seconds,

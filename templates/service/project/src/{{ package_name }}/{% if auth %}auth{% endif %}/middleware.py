@@ -21,7 +21,7 @@ from starlette.datastructures import Headers
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ..config import Settings
+from .config import Settings
 from .cookies import CSRF_HEADER, CookieNames
 from .dependencies import Auth, auth_of
 from .principal import STATE_KEY, Authentication, acting_as, principal_from_claims

@@ -22,12 +22,14 @@ import logging
 import secrets
 import time
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from redis.asyncio import Redis
 
-from ..config import Settings
 from ..redis_client.client import redis_key
+
+if TYPE_CHECKING:  # the app's settings: importing them at run time imports every section
+    from ..config import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +103,7 @@ class Rotation:
 
 
 class SessionStore:
-    def __init__(self, redis: Redis, settings: Settings) -> None:
+    def __init__(self, redis: Redis, settings: "Settings") -> None:
         self._redis = redis
         self._settings = settings
         self._rotate = redis.register_script(ROTATE_SCRIPT)

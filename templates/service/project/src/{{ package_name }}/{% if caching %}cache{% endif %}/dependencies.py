@@ -3,12 +3,11 @@ on `app.state.caches`, and handed to endpoints as dependencies."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, cast
+from typing import Annotated, Protocol, cast
 
 from fastapi import Depends, FastAPI, Request
 from redis.asyncio import Redis
 
-from ..config import Settings
 from ..items.schemas import ItemRead
 from ..redis_client.client import redis_key
 from .aside import CacheAside, CachePolicy
@@ -28,7 +27,28 @@ class Caches:
     trending: TrendingFeed
 
 
-def build_caches(redis: Redis, settings: Settings, scope: Callable[[], str] = str) -> Caches:
+class CacheSettings(Protocol):
+    """What the caches read: their section's fields and the key prefix (Redis's section)."""
+
+    @property
+    def cache_enabled(self) -> bool: ...
+    @property
+    def cache_ttl_seconds(self) -> float: ...
+    @property
+    def cache_negative_ttl_seconds(self) -> float: ...
+    @property
+    def cache_ttl_jitter(self) -> float: ...
+    @property
+    def cache_lock_ttl_seconds(self) -> float: ...
+    @property
+    def trending_bucket_seconds(self) -> int: ...
+    @property
+    def trending_window_buckets(self) -> int: ...
+    @property
+    def redis_key_prefix(self) -> str: ...
+
+
+def build_caches(redis: Redis, settings: CacheSettings, scope: Callable[[], str] = str) -> Caches:
     """`scope`: the `scope_key()` extension point, which keeps tenants' entries apart."""
     stats = CacheStats()
     policy = CachePolicy(

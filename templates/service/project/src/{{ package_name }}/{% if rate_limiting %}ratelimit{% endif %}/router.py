@@ -12,9 +12,8 @@ from typing import cast
 
 from fastapi import APIRouter, Request, Response
 
-from ..config import Settings
 from ..extensions import extensions_of
-from .config import with_quota
+from .config import Settings, with_quota
 from .identity import client_identity
 from .schemas import PolicyRead, RateLimitStatus
 
