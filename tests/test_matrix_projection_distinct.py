@@ -76,9 +76,15 @@ def test_a_part_runs_once_per_distinct_state_of_what_its_runs_read(tmp_path: Pat
     parts = counting.counts()["parts"]
     # cache.py differs: two runs; shared.py is the same and cache.py only probed (a file in
     # both): one run; the service group and migrating were not stored: every combination.
-    assert parts[INTEGRATION] == {"present": 2, "distinct": 2, "stored_runs": 2, "paths": 2}
-    assert parts[UNIT] == {"present": 2, "distinct": 1, "stored_runs": 1, "paths": 1}
-    assert parts["service"] == {"present": 2, "distinct": None, "stored_runs": 0, "paths": 0}
+    assert parts[INTEGRATION] == {"present": 2, "distinct": 2, "stored_runs": 2, "paths": 2,
+                                  "split_by": [["src/cache.py", 2]]}  # fmt: skip
+    assert parts[UNIT] == {"present": 2, "distinct": 1, "stored_runs": 1, "paths": 1,
+                           "split_by": []}  # fmt: skip
+    assert parts["service"] == {"present": 2, "distinct": None, "stored_runs": 0, "paths": 0,
+                                "split_by": []}  # fmt: skip
+    # The states counted are the keys under which the store looks a run up (reuse.py).
+    union = Manifest(["src/cache.py", "src/shared.py"])
+    assert counting.states[INTEGRATION] == {union.key(one), union.key(two)}
     assert parts["migrate+boot"]["distinct"] is None
 
 
@@ -120,7 +126,13 @@ COUNTS = {
     "checks": {"ruff": None, "hadolint": 1},
     "parts": {
         "service": {"present": 4, "distinct": None, "stored_runs": 0, "paths": 0},
-        INTEGRATION: {"present": 2, "distinct": 2, "stored_runs": 1, "paths": 5},
+        INTEGRATION: {
+            "present": 2,
+            "distinct": 2,
+            "stored_runs": 1,
+            "paths": 5,
+            "split_by": [["src/cache.py", 2]],
+        },
         UNIT: {"present": 2, "distinct": 1, "stored_runs": 0, "paths": 0},
         "migrate+boot": {"present": 4, "distinct": 1, "stored_runs": 2, "paths": 9},
     },
@@ -154,4 +166,5 @@ def test_the_projection_counts_runs_by_distinct_inputs_at_the_measured_cpu() -> 
     text = "\n".join(distinct_lines(projected))
     assert f"| {INTEGRATION} | 1 (1) | 1 | 5 | 2 | 2 | 9.0 | 18.0 |" in text
     assert "| service | 2 (0) | 0 | 0 | 4 | 4 (never reused) | 16.0 | 64.0 |" in text
+    assert f"- {INTEGRATION} (2 runs) is split most by: `src/cache.py` (2 states)" in text
     assert f"Not measured in this run (counted 0 CPU-s): {UNIT}." in text

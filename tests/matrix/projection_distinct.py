@@ -49,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from scaffold.matrix import combinations
+from tests.matrix.content import digest, path_kind, path_state
 from tests.matrix.report_markdown import distinct_lines
 from tests.matrix.reuse import Manifest
 from tests.matrix.runtime_checks import START
@@ -103,6 +104,10 @@ class Distinct:
     keys: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     states: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     present: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    varying: dict[str, dict[str, set[str]]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(set))
+    )
+    """Per part, per path it read, the path's states: which paths split a part's runs."""
 
     def observe(self, project: Path) -> None:
         self.combinations += 1
@@ -110,10 +115,30 @@ class Distinct:
             for check in CHECKS:
                 if check.keyed:
                     self.keys[check.name].add(check_key(check, project, self.python))
+        states: dict[str, list[object]] = {}  # a path read by several parts: its state once
         for part in parts_of(project):
             self.present[part] += 1
             if part in self.reads:
-                self.states[part].add(self.reads[part].manifest.key(project))
+                self.states[part].add(self._key(part, project, states))
+
+    def _key(self, part: str, project: Path, states: dict[str, list[object]]) -> str:
+        """The part's manifest key here (Manifest.key), noting each path's state."""
+        manifest = self.reads[part].manifest
+        read = []
+        for path in sorted(manifest.read):
+            if path not in states:
+                states[path] = path_state(project, path)
+            read.append([path, states[path]])
+            self.varying[part][path].add(digest(states[path]))
+        probed = [[path, path_kind(project, path)] for path in sorted(manifest.probed)]
+        for path, kind in probed:
+            self.varying[part][path].add(str(kind))
+        return digest(read, probed)
+
+    def _split_by(self, part: str) -> list[list[object]]:
+        """The paths with more than one state, most states first (at most five)."""
+        found = [[path, len(s)] for path, s in self.varying[part].items() if len(s) > 1]
+        return sorted(found, key=lambda f: (-int(str(f[1])), str(f[0])))[:5]
 
     def counts(self) -> dict[str, Any]:
         return {
@@ -127,7 +152,8 @@ class Distinct:
                 part: {"present": present,
                        "distinct": len(self.states[part]) if part in self.reads else None,
                        "stored_runs": self.reads[part].stored if part in self.reads else 0,
-                       "paths": len(self.reads[part].manifest.read) if part in self.reads else 0}
+                       "paths": len(self.reads[part].manifest.read) if part in self.reads else 0,
+                       "split_by": self._split_by(part)}
                 for part, present in sorted(self.present.items())
             },
         }  # fmt: skip
@@ -215,6 +241,7 @@ def project(counts: dict[str, Any], summary: dict[str, Any]) -> dict[str, Any]:
                       "reusable_runs": cost["reusable_runs"], "stored_runs": found["stored_runs"],
                       "paths_read": found["paths"], "present": found["present"],
                       "reused": found["distinct"] is not None, "runs": runs,
+                      "split_by": found.get("split_by", []),
                       "median_cpu_seconds": each,
                       "cpu_seconds": round(runs * (each or 0.0), 1)})  # fmt: skip
     beyond = {phase: n * max(0.0, value or 0.0) for phase, value in measured["beyond"].items()}

@@ -86,6 +86,13 @@ def distinct_lines(projected: dict[str, Any]) -> list[str]:
             for r in projected["tier2"]
         ),
         "",
+        *(
+            f"- {r['part']} ({r['runs']} runs) is split most by: "
+            + ", ".join(f"`{path}` ({states} states)" for path, states in r["split_by"])
+            for r in projected["tier2"]
+            if r.get("split_by")
+        ),
+        "",
         f"CPU-s by phase: render {phases['render']} ({projected['median_render_cpu_seconds']} "
         f"per combination), tier 1 {phases['tier1']}, tier 2 {phases['tier2']} (beyond checks "
         f"and parts, per combination: tier 1 {beyond['tier1']}, tier 2 {beyond['tier2']}); "
