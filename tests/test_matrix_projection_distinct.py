@@ -167,4 +167,5 @@ def test_the_projection_counts_runs_by_distinct_inputs_at_the_measured_cpu() -> 
     assert f"| {INTEGRATION} | 1 (1) | 1 | 5 | 2 | 2 | 9.0 | 18.0 |" in text
     assert "| service | 2 (0) | 0 | 0 | 4 | 4 (never reused) | 16.0 | 64.0 |" in text
     assert f"- {INTEGRATION} (2 runs) is split most by: `src/cache.py` (2 states)" in text
+    assert "Only the 4 combinations offered today were rendered" in text
     assert f"Not measured in this run (counted 0 CPU-s): {UNIT}." in text

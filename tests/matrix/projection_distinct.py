@@ -50,6 +50,7 @@ from typing import Any
 
 from scaffold.matrix import combinations
 from tests.matrix.content import digest, path_kind, path_state
+from tests.matrix.projection import EVERY_CAPABILITY
 from tests.matrix.report_markdown import distinct_lines
 from tests.matrix.reuse import Manifest
 from tests.matrix.runtime_checks import START
@@ -257,6 +258,7 @@ def project(counts: dict[str, Any], summary: dict[str, Any]) -> dict[str, Any]:
     rest = float(additive["rest_of_session_seconds"])
     return {
         "combinations": n, "workers": workers, "cores": cores,
+        "full_catalog_combinations": len(combinations(EVERY_CAPABILITY)),
         "cpu_seconds_by_phase": phases,
         "beyond_parts_cpu_seconds": {k: round(v, 1) for k, v in beyond.items()},
         "median_beyond_parts_cpu_seconds": measured["beyond"],

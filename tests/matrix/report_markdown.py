@@ -104,6 +104,12 @@ def distinct_lines(projected: dict[str, Any]) -> list[str]:
         f"{projected['workers']} workers, with {projected['rest_of_session_seconds']} s of the "
         "rest of the session.",
     ]
+    full = projected.get("full_catalog_combinations", n)
+    if n < full:
+        lines.append(
+            f"Only the {n} combinations offered today were rendered, of the full catalog's "
+            f"{full}: flip the others on locally to project them all (docs/development.md)."
+        )
     if projected["unmeasured"]:
         lines.append(
             f"Not measured in this run (counted 0 CPU-s): {', '.join(projected['unmeasured'])}."
