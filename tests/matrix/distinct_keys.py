@@ -1,9 +1,10 @@
 """How much tier 1 work the whole matrix holds: render every combination, compute each keyed
 check's reuse key on it, and count the distinct keys (the runs a full matrix makes, whatever
 its order). With a report of a run (its CPU-s per check when it ran), that gives tier 1's CPU
-for all combinations by distinct keys, the projection that reuse makes honest: unkeyed checks
-run in every combination, keyed ones once per distinct key (per worker at worst, when two
-workers race on one key, which this does not count).
+for all combinations by distinct keys: unkeyed checks run in every combination, keyed ones once
+per distinct key (per worker at worst, when two workers race on one key, which this does not
+count). The projection by distinct inputs (projection_distinct.py) counts the same, with tier 2
+and the reuses' cost, over every combination; this one follows the run's selection.
 
     python -m tests.matrix.distinct_keys [--report REPORT.json] [--json OUT.json]
 
@@ -16,33 +17,23 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 from tests.matrix.mode import selected
+from tests.matrix.projection_distinct import Distinct
 from tests.matrix.shared_env import VENV
-from tests.matrix.static_tier import CHECKS, check_key
 from tests.matrix.workspace import render
 
 
 def distinct_keys(template: str | None = None) -> dict[str, Any]:
     """Per check, the combinations and the distinct keys among them (None: not keyed)."""
-    chosen = selected(None)
-    keys: dict[str, set[str]] = defaultdict(set)
-    python = VENV / "bin" / "python"
+    distinct = Distinct({}, VENV / "bin" / "python")
     with tempfile.TemporaryDirectory(prefix="matrix-keys-") as folder:
-        for combination in chosen:
-            project = render(combination, Path(folder), template)
-            for check in CHECKS:
-                if check.keyed:
-                    keys[check.name].add(check_key(check, project, python))
-    return {
-        "combinations": len(chosen),
-        "checks": {
-            check.name: (len(keys[check.name]) if check.keyed else None) for check in CHECKS
-        },
-    }
+        for combination in selected(None):
+            distinct.observe(render(combination, Path(folder), template))
+    counts = distinct.counts()
+    return {"combinations": counts["combinations"], "checks": counts["checks"]}
 
 
 def projection(counts: dict[str, Any], report: dict[str, Any]) -> list[dict[str, Any]]:

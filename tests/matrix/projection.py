@@ -31,10 +31,12 @@ children; not the database servers), divided by the cores the workers can use (t
 workers and the machine's cores): the matrix's wall time on an idle machine if it were
 CPU-bound, a lower bound. Reuse is not extrapolated: with more
 combinations, more of them share inputs, so the projections count reused work at this run's
-rate, which errs on the slow side. For a projection by distinct inputs instead, the report lists
-what each tier 1 check costs when it runs (``checks``: runs, median and total seconds): a keyed
-check runs once per distinct key (e.g. once per distinct Terraform tree), the others once per
-combination.
+rate, which errs on the slow side; and a part never measured is assumed, which for a
+capability heavier than the measured ones errs on the fast side. The projection by distinct
+inputs (projection_distinct.py, asked for with SCAFFOLD_MATRIX_DISTINCT=1 or run afterwards on
+the report) counts instead each tier 1 check once per distinct key and each tier 2 part (test
+group, migrate+boot) once per distinct state of what its runs read, over a render of every
+combination, at the CPU-s this run measured for each.
 """
 
 from __future__ import annotations

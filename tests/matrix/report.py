@@ -29,6 +29,8 @@ OUT = Path(
 )
 REUSE = OUT / "reuse"
 GROUP_ROW = "tier 2 group: "
+DISTINCT_VARIABLE = "SCAFFOLD_MATRIX_DISTINCT"
+"""1: the report adds the projection by distinct inputs (projection_distinct.py)."""
 
 
 def record(entry: dict[str, Any]) -> None:
@@ -206,4 +208,14 @@ def write(summary: dict[str, Any], folder: Path) -> str:
 def merge(wall_seconds: float) -> str | None:
     """Write report.json and report.md; return the markdown, or None when nothing ran."""
     entries = read_entries(OUT)
-    return write(summarise(entries, wall_seconds), OUT) if entries else None
+    if not entries:
+        return None
+    summary = summarise(entries, wall_seconds)
+    if os.environ.get(DISTINCT_VARIABLE, "0") == "1":
+        # Renders every combination (about half a CPU-second each): asked for, not by default.
+        from tests.matrix import projection_distinct
+
+        template = os.environ.get("SCAFFOLD_MATRIX_TEMPLATE")
+        distinct = projection_distinct.measure(summary, REUSE, template)
+        summary["projection_by_distinct_inputs"] = distinct
+    return write(summary, OUT)

@@ -57,6 +57,66 @@ def _additivity(rows: list[dict[str, Any]]) -> list[str]:
     ]
 
 
+def distinct_lines(projected: dict[str, Any]) -> list[str]:
+    """The projection by distinct inputs (projection_distinct.py)."""
+    n = projected["combinations"]
+    phases = projected["cpu_seconds_by_phase"]
+    beyond = projected["median_beyond_parts_cpu_seconds"]
+    lines = [
+        f"Projection by distinct inputs over {n} combinations (tests/matrix/projection_distinct"
+        ".py):",
+        "",
+        "| tier 1 check | runs (distinct keys) | median CPU-s | median CPU-s reused | CPU-s |",
+        "|---|---|---|---|---|",
+        *(
+            f"| {r['check']} | {r['runs']}{'' if r['keyed'] else ' (not keyed)'} "
+            f"| {r['median_cpu_seconds']} | {r['median_reused_cpu_seconds']} "
+            f"| {r['cpu_seconds']} |"
+            for r in projected["tier1"]
+        ),
+        "",
+        "| tier 2 part | measured runs (reusable) | stored manifests | paths read | in "
+        "combinations | runs (distinct states) | median CPU-s | CPU-s |",
+        "|---|---|---|---|---|---|---|---|",
+        *(
+            f"| {r['part']} | {r['measured_runs']} ({r['reusable_runs']}) | {r['stored_runs']} "
+            f"| {r['paths_read']} | {r['present']} "
+            f"| {r['runs']}{'' if r['reused'] else ' (never reused)'} "
+            f"| {r['median_cpu_seconds']} | {r['cpu_seconds']} |"
+            for r in projected["tier2"]
+        ),
+        "",
+        *(
+            f"- {r['part']} ({r['runs']} runs) is split most by: "
+            + ", ".join(f"`{path}` ({states} states)" for path, states in r["split_by"])
+            for r in projected["tier2"]
+            if r.get("split_by")
+        ),
+        "",
+        f"CPU-s by phase: render {phases['render']} ({projected['median_render_cpu_seconds']} "
+        f"per combination), tier 1 {phases['tier1']}, tier 2 {phases['tier2']} (beyond checks "
+        f"and parts, per combination: tier 1 {beyond['tier1']}, tier 2 {beyond['tier2']}); "
+        f"total {projected['cpu_seconds']} CPU-s: "
+        f"{projected['matrix_wall_seconds_if_cpu_bound'] / 60:.1f} min if CPU-bound on "
+        f"{min(projected['workers'], projected['cores'])} cores; "
+        f"{projected['wall_seconds'] / 60:.1f} min at this run's "
+        f"{projected['cpu_per_worker_second']} CPU-s per worker-second on "
+        f"{projected['workers']} workers, with {projected['rest_of_session_seconds']} s of the "
+        "rest of the session.",
+    ]
+    full = projected.get("full_catalog_combinations", n)
+    if n < full:
+        lines.append(
+            f"Only the {n} combinations offered today were rendered, of the full catalog's "
+            f"{full}: flip the others on locally to project them all (docs/development.md)."
+        )
+    if projected["unmeasured"]:
+        lines.append(
+            f"Not measured in this run (counted 0 CPU-s): {', '.join(projected['unmeasured'])}."
+        )
+    return [*lines, ""]
+
+
 def markdown(summary: dict[str, Any]) -> str:
     totals = summary["totals"]
     lines = [
@@ -113,6 +173,8 @@ def markdown(summary: dict[str, Any]) -> str:
     )
     lines.append("")
     lines += _additivity(projected.get("additivity") or [])
+    if "projection_by_distinct_inputs" in summary:
+        lines += distinct_lines(summary["projection_by_distinct_inputs"])
     lines.append(
         f"{totals['combinations']} combinations: {totals['passed']} passed, "
         f"{totals['failed']} failed; wall {totals['wall_seconds']} s on {totals['workers']} "

@@ -33,6 +33,7 @@ from typing import Any
 from scaffold.catalog import CATALOG
 from tests.matrix import project_env
 from tests.matrix.content import digest, file_digest, tree_digest
+from tests.matrix.cpu_clock import cpu_seconds
 from tests.matrix.reuse import Result, Store
 from tests.matrix.runner import CHILD, Command, FreshInterpreters, Runner, run, stop
 from tests.matrix.runtime_groups import Group, groups, merged, nothing_left_to_run
@@ -42,6 +43,8 @@ PYTEST_ARGS = ["-q", "-p", "no:cacheprovider", "-c", "pytest.ini"]
 """No -x: a failing combination reports every test that failed, and its cost is complete.
 ``-c``: pytest also opens pyproject.toml beside pytest.ini (to warn about settings it ignores)
 unless the file is named, and pyproject.toml lists every capability's dependencies."""
+START = "migrate+boot"
+"""Tier 2's part that migrates and boots (its name in the report and the reuse store)."""
 STOPPED_CLEANLY = {0, -signal.SIGTERM, 128 + signal.SIGTERM}
 """uvicorn shuts down gracefully on SIGTERM, then re-raises it (recent versions)."""
 HARNESS = [
@@ -171,9 +174,9 @@ def _run_tier(combination: Combination, worker: Worker, details: dict[str, Any])
             timings["boot"] = _since(begun)
 
         result, row = reused_or_run("runtime-start", primary, _place(combination, worker),
-                                    migrated_and_booted)  # fmt: skip
-        details["start"] = {"migrate+boot": row}
-        phases.update(result.details)
+                                    migrated_and_booted, START)  # fmt: skip
+        details["start"] = {START: row}
+        phases.update({k: v for k, v in result.details.items() if k in ("migrate", "boot")})
         assert result.outcome == "passed", result.message
 
 
@@ -254,12 +257,17 @@ def group_result(
         assert passed, f"the project's own tests failed (exit {code}):\n{_failures(command.log)}"
         assert summary is not None, f"no matrix probe summary:\n{_tail(command.log)}"
 
-    return reused_or_run("runtime-group", key, _place(combination, worker), run_group)
+    place = _place(combination, worker)
+    return reused_or_run("runtime-group", key, place, run_group, group.name)
 
 
 def _place(combination: Combination, worker: Worker) -> Place:
     store = worker.store if worker.runner.traces else None
-    return Place(store, combination.project, combination.label)
+
+    def cpu() -> float:
+        return cpu_seconds() + worker.runner.cpu_seconds
+
+    return Place(store, combination.project, combination.label, cpu)
 
 
 def interactions_are_declared_right(

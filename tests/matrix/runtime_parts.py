@@ -24,6 +24,8 @@ class Place:
     """None when the runner cannot trace reads: nothing is looked up or stored."""
     project: Path
     label: str
+    cpu: Callable[[], float] = lambda: 0.0
+    """CPU seconds the worker and its programs have used so far (cpu_clock.py + the runner's)."""
 
 
 Body = Callable[[list[Path], dict[str, Any]], None]
@@ -32,28 +34,32 @@ on a failure."""
 
 
 def reused_or_run(
-    kind: str, primary: str, place: Place, body: Body
+    kind: str, primary: str, place: Place, body: Body, part: str
 ) -> tuple[Result, dict[str, Any]]:
-    """The part's result and its row for the report (outcome, reused_from, seconds it took
-    where it ran, reusable)."""
+    """The part's result and its row for the report (outcome, reused_from, seconds and CPU
+    seconds it took where it ran, reusable). ``part`` names it in the stored result (a group's
+    name, ``migrate+boot``), for a projection by distinct inputs (projection_distinct.py)."""
     found = place.store.find(kind, primary, place.project) if place.store else None
     if found is not None:
-        row = {"reused_from": found.source, "seconds": found.seconds, "reusable": True}
+        row = {"reused_from": found.source, "seconds": found.seconds, "reusable": True,
+               "cpu_seconds": found.details.get("cpu_seconds", 0.0)}  # fmt: skip
         return found, {"outcome": found.outcome, **row}
-    started = time.monotonic()
+    started, cpu_started = time.monotonic(), place.cpu()
     traces: list[Path] = []
-    details: dict[str, Any] = {}
+    details: dict[str, Any] = {"part": part}
     try:
         body(traces, details)
         outcome, message = "passed", ""
     except AssertionError as error:
         outcome, message = "failed", str(error)[:6000]
     seconds = round(time.monotonic() - started, 2)
+    details["cpu_seconds"] = round(place.cpu() - cpu_started, 2)
     result = Result(outcome, message, place.label, seconds, details)
     manifest = manifest_of(traces) if place.store else None
     if place.store and manifest is not None:
         place.store.record(kind, primary, place.project, manifest, result)
-    row = {"reused_from": None, "seconds": seconds, "reusable": manifest is not None}
+    row = {"reused_from": None, "seconds": seconds, "reusable": manifest is not None,
+           "cpu_seconds": details["cpu_seconds"]}  # fmt: skip
     return result, {"outcome": outcome, **row}
 
 

@@ -1,0 +1,303 @@
+"""The projection by distinct inputs: what a run of every combination costs when work whose
+inputs are identical runs once, as the harness reuses it (reuse.py), from a run's report and
+reuse store and a render of every combination.
+
+The additive model (projection.py) counts reused work at the sample's rate. Here each piece of
+work is counted as often as its inputs differ across all the combinations:
+- tier 1: a keyed check runs once per distinct key (static_tier.check_key) among the
+  combinations, an unkeyed one in every combination; each run at the check's median CPU-s when
+  it ran in the sample, each reuse at its median CPU-s when it was reused (computing the key);
+- tier 2: a part (a test group, runtime_groups.py, or migrating and booting) runs once per
+  distinct state, across the combinations that have it, of the union of the paths that its
+  stored runs read (their manifests, reuse.py: a file's bytes, a folder's names, a probed
+  path's kind), at its median CPU-s when it ran; a part with no stored manifest (the "service"
+  group, never reusable: its tree always differs) runs in every combination that has it;
+- render: every combination, at the sample's median;
+- what the tiers cost beyond their checks and parts (looking results up, the combination's
+  database, tier 1's bookkeeping): every combination, at the sample's median of the phase's CPU
+  minus what its checks or parts cost.
+A part's count is only as good as the sample: a file that only a capability absent from every
+measured run of the part makes it read (a partner's module imported when present) is not in the
+union, so combinations differing only there count as one; and a path read by one stored run
+splits combinations for all of them, which errs the other way. The report lists each part's
+measured runs and stored manifests: measure every capability (a local flip, see
+docs/development.md) before trusting the counts. Two workers racing on one key both run it;
+that is not counted.
+
+Wall time on the run's cores if CPU-bound: projected CPU-s / min(workers, cores). Adjusted for
+utilisation: projected CPU-s / (this run's CPU-s per worker-second) / workers, plus the rest of
+the session as the additive model carries it (set-up, other tests).
+
+    python -m tests.matrix.projection_distinct REPORT.json [--store DIR] [--write]
+
+renders every combination the catalog allows (about half a CPU-second each) under the catalog
+as it is here: with a capability not offered yet flipped on locally, the 288 of the full
+catalog. --store defaults to the reuse folder beside the report; --write adds the projection to
+report.json and report.md. A matrix run computes it itself when SCAFFOLD_MATRIX_DISTINCT=1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scaffold.matrix import combinations
+from tests.matrix.content import digest, path_kind, path_state
+from tests.matrix.projection import EVERY_CAPABILITY
+from tests.matrix.report_markdown import distinct_lines
+from tests.matrix.reuse import Manifest
+from tests.matrix.runtime_checks import START
+from tests.matrix.runtime_groups import groups
+from tests.matrix.static_tier import CHECKS, check_key
+
+PART_KINDS = ("runtime-group", "runtime-start")
+"""The reuse store's folders of tier 2 parts (runtime_parts.py)."""
+
+
+@dataclass(frozen=True)
+class Reads:
+    """What a part's stored runs read, all together, and how many runs were stored."""
+
+    manifest: Manifest
+    stored: int
+
+
+def stored_reads(store: Path) -> dict[str, Reads]:
+    """Per tier 2 part (as its stored results name it): the union of its manifests."""
+    read: dict[str, set[str]] = defaultdict(set)
+    probed: dict[str, set[str]] = defaultdict(set)
+    stored: dict[str, int] = defaultdict(int)
+    for kind in PART_KINDS:
+        for path in sorted((store / kind).glob("*/*.json")):
+            entry = json.loads(path.read_text(encoding="utf-8"))
+            name = entry["result"]["details"].get("part")
+            if name is None or "manifest" not in entry:
+                continue
+            read[name].update(entry["manifest"]["read"])
+            probed[name].update(entry["manifest"]["probed"])
+            stored[name] += 1
+    return {
+        name: Reads(Manifest(sorted(read[name]), sorted(probed[name] - read[name])), count)
+        for name, count in stored.items()
+    }
+
+
+def parts_of(project: Path) -> list[str]:
+    """The tier 2 parts a combination has: its test groups, then migrating and booting."""
+    return [group.name for group in groups(project)] + [START]
+
+
+@dataclass
+class Distinct:
+    """Counted over rendered combinations: each keyed check's keys, each part's states."""
+
+    reads: Mapping[str, Reads]
+    python: Path | None
+    """The shared environment's interpreter (for keys); None: tier 1 is not counted."""
+    combinations: int = 0
+    keys: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    states: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    present: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    varying: dict[str, dict[str, set[str]]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(set))
+    )
+    """Per part, per path it read, the path's states: which paths split a part's runs."""
+
+    def observe(self, project: Path) -> None:
+        self.combinations += 1
+        if self.python is not None:
+            for check in CHECKS:
+                if check.keyed:
+                    self.keys[check.name].add(check_key(check, project, self.python))
+        states: dict[str, list[object]] = {}  # a path read by several parts: its state once
+        for part in parts_of(project):
+            self.present[part] += 1
+            if part in self.reads:
+                self.states[part].add(self._key(part, project, states))
+
+    def _key(self, part: str, project: Path, states: dict[str, list[object]]) -> str:
+        """The part's manifest key here (Manifest.key), noting each path's state."""
+        manifest = self.reads[part].manifest
+        read = []
+        for path in sorted(manifest.read):
+            if path not in states:
+                states[path] = path_state(project, path)
+            read.append([path, states[path]])
+            self.varying[part][path].add(digest(states[path]))
+        probed = [[path, path_kind(project, path)] for path in sorted(manifest.probed)]
+        for path, kind in probed:
+            self.varying[part][path].add(str(kind))
+        return digest(read, probed)
+
+    def _split_by(self, part: str) -> list[list[object]]:
+        """The paths with more than one state, most states first (at most five)."""
+        found = [[path, len(s)] for path, s in self.varying[part].items() if len(s) > 1]
+        return sorted(found, key=lambda f: (-int(str(f[1])), str(f[0])))[:5]
+
+    def counts(self) -> dict[str, Any]:
+        return {
+            "combinations": self.combinations,
+            "checks": {
+                c.name: len(self.keys[c.name]) if c.keyed else None
+                for c in CHECKS
+                if self.python is not None
+            },
+            "parts": {
+                part: {"present": present,
+                       "distinct": len(self.states[part]) if part in self.reads else None,
+                       "stored_runs": self.reads[part].stored if part in self.reads else 0,
+                       "paths": len(self.reads[part].manifest.read) if part in self.reads else 0,
+                       "split_by": self._split_by(part)}
+                for part, present in sorted(self.present.items())
+            },
+        }  # fmt: skip
+
+
+def count_every_combination(store: Path, python: Path, template: str | None) -> dict[str, Any]:
+    """Render every combination the catalog allows and count its distinct inputs."""
+    from tests.matrix.workspace import render  # imports scaffold's rendering: only when needed
+
+    distinct = Distinct(stored_reads(store), python)
+    with tempfile.TemporaryDirectory(prefix="matrix-distinct-") as folder:
+        for combination in combinations():
+            distinct.observe(render(combination, Path(folder), template))
+    return distinct.counts()
+
+
+def _median(values: Iterable[float]) -> float | None:
+    found = list(values)
+    return round(statistics.median(found), 2) if found else None
+
+
+def _tier_two_rows(entry: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    tier2 = entry["tier2"]
+    return {**(tier2.get("groups") or {}), **(tier2.get("start") or {})}
+
+
+def measured_costs(entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """From a report's combinations: per check and per part, the CPU-s of its runs (and of a
+    check's reuses); per phase, the median CPU-s beyond its checks or parts."""
+    checks: dict[str, dict[str, list[float]]] = defaultdict(lambda: {"ran": [], "reused": []})
+    parts: dict[str, dict[str, Any]] = defaultdict(lambda: {"ran": [], "reusable": 0})
+    beyond: dict[str, list[float]] = {"tier1": [], "tier2": []}
+    for entry in entries:
+        cpu = entry.get("cpu") or {}
+        found = entry["tier1"].get("checks") or {}
+        for name, check in found.items():
+            kind = "reused" if check.get("reused_from") else "ran"
+            checks[name][kind].append(float(check.get("cpu_seconds", 0.0)))
+        if found and not entry.get("cold") and "tier1" in cpu:
+            spent = sum(float(c.get("cpu_seconds", 0.0)) for c in found.values())
+            beyond["tier1"].append(float(cpu["tier1"]) - spent)
+        rows = _tier_two_rows(entry)
+        ran = [row for row in rows.values() if row.get("reused_from") is None]
+        for name, row in rows.items():
+            if row.get("reused_from") is None and "cpu_seconds" in row:
+                parts[name]["ran"].append(float(row["cpu_seconds"]))
+                parts[name]["reusable"] += bool(row.get("reusable"))
+        if rows and "tier2" in cpu and all("cpu_seconds" in row for row in ran):
+            beyond["tier2"].append(float(cpu["tier2"]) - sum(r["cpu_seconds"] for r in ran))
+    return {
+        "checks": {
+            name: {"ran": len(c["ran"]), "median_cpu_seconds": _median(c["ran"]),
+                   "reused": len(c["reused"]), "median_reused_cpu_seconds": _median(c["reused"])}
+            for name, c in sorted(checks.items())
+        },
+        "parts": {
+            name: {"ran": len(p["ran"]), "reusable_runs": p["reusable"],
+                   "median_cpu_seconds": _median(p["ran"])}
+            for name, p in sorted(parts.items())
+        },
+        "render": _median(float((e.get("cpu") or {}).get("render", 0.0)) for e in entries),
+        "beyond": {phase: _median(values) for phase, values in beyond.items()},
+    }  # fmt: skip
+
+
+def project(counts: dict[str, Any], summary: dict[str, Any]) -> dict[str, Any]:
+    """The projection by distinct inputs from the counts and a report's summary."""
+    measured = measured_costs(summary["combinations"])
+    n = counts["combinations"]
+    tier1 = []
+    for name, distinct in counts["checks"].items():
+        cost = measured["checks"].get(name, {})
+        runs = n if distinct is None else distinct
+        each, reuse = cost.get("median_cpu_seconds"), cost.get("median_reused_cpu_seconds")
+        cpu = runs * (each or 0.0) + (n - runs) * (reuse or 0.0)
+        tier1.append({"check": name, "keyed": distinct is not None, "runs": runs,
+                      "median_cpu_seconds": each, "median_reused_cpu_seconds": reuse,
+                      "cpu_seconds": round(cpu, 1)})  # fmt: skip
+    tier2 = []
+    for name, found in counts["parts"].items():
+        cost = measured["parts"].get(name, {"ran": 0, "reusable_runs": 0})
+        runs = found["present"] if found["distinct"] is None else found["distinct"]
+        each = cost.get("median_cpu_seconds")
+        tier2.append({"part": name, "measured_runs": cost["ran"],
+                      "reusable_runs": cost["reusable_runs"], "stored_runs": found["stored_runs"],
+                      "paths_read": found["paths"], "present": found["present"],
+                      "reused": found["distinct"] is not None, "runs": runs,
+                      "split_by": found.get("split_by", []),
+                      "median_cpu_seconds": each,
+                      "cpu_seconds": round(runs * (each or 0.0), 1)})  # fmt: skip
+    beyond = {phase: n * max(0.0, value or 0.0) for phase, value in measured["beyond"].items()}
+    phases = {
+        "render": round(n * (measured["render"] or 0.0), 1),
+        "tier1": round(sum(r["cpu_seconds"] for r in tier1) + beyond["tier1"], 1),
+        "tier2": round(sum(r["cpu_seconds"] for r in tier2) + beyond["tier2"], 1),
+    }
+    total = sum(phases.values())
+    totals, additive = summary["totals"], summary["projection"]
+    workers, cores = int(additive["workers"]), int(additive.get("cores", additive["workers"]))
+    per_worker_second = totals["cpu_seconds"] / totals["worker_seconds"]
+    rest = float(additive["rest_of_session_seconds"])
+    return {
+        "combinations": n, "workers": workers, "cores": cores,
+        "full_catalog_combinations": len(combinations(EVERY_CAPABILITY)),
+        "cpu_seconds_by_phase": phases,
+        "beyond_parts_cpu_seconds": {k: round(v, 1) for k, v in beyond.items()},
+        "median_beyond_parts_cpu_seconds": measured["beyond"],
+        "median_render_cpu_seconds": measured["render"],
+        "tier1": tier1, "tier2": tier2,
+        "unmeasured": sorted([r["check"] for r in tier1 if r["median_cpu_seconds"] is None]
+                             + [r["part"] for r in tier2 if r["median_cpu_seconds"] is None]),
+        "cpu_seconds": round(total, 1),
+        "matrix_wall_seconds_if_cpu_bound": round(total / min(workers, cores), 1),
+        "cpu_per_worker_second": round(per_worker_second, 3),
+        "rest_of_session_seconds": rest,
+        "wall_seconds": round(rest + total / per_worker_second / workers, 1),
+    }  # fmt: skip
+
+
+def measure(summary: dict[str, Any], store: Path, template: str | None) -> dict[str, Any]:
+    from tests.matrix.shared_env import VENV
+
+    counts = count_every_combination(store, VENV / "bin" / "python", template)
+    return project(counts, summary)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("report", type=Path, help="report.json of a run")
+    parser.add_argument("--store", type=Path, help="its reuse store (default: beside it)")
+    parser.add_argument("--write", action="store_true", help="add it to report.json and .md")
+    parser.add_argument("--template", help="another template (as SCAFFOLD_MATRIX_TEMPLATE)")
+    options = parser.parse_args()
+    summary = json.loads(options.report.read_text(encoding="utf-8"))
+    store = options.store or options.report.parent / "reuse"
+    projected = measure(summary, store, options.template)
+    print("\n".join(distinct_lines(projected)))
+    if options.write:
+        from tests.matrix.report import write
+
+        summary["projection_by_distinct_inputs"] = projected
+        write(summary, options.report.parent)
+
+
+if __name__ == "__main__":
+    main()

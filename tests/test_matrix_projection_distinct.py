@@ -1,0 +1,171 @@
+"""The projection by distinct inputs: a tier 2 part runs once per distinct state of what its
+stored runs read, over the rendered combinations that have it; a part never stored runs in each
+one; each at the CPU-s the run measured (projection_distinct.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from scaffold.catalog import CATALOG
+from tests.matrix.projection_distinct import Distinct, Reads, project, stored_reads
+from tests.matrix.report_markdown import distinct_lines
+from tests.matrix.reuse import Manifest, Result, Store
+from tests.matrix.runtime_groups import group_name
+from tests.matrix.runtime_parts import Place, reused_or_run
+
+PACKAGE = str(CATALOG.get("caching").package)  # type: ignore[union-attr]
+INTEGRATION, UNIT = group_name(PACKAGE, "integration"), group_name(PACKAGE, "unit")
+
+
+def traced(tmp_path: Path, read: list[str], probed: list[str]) -> Any:
+    """A part's body whose one command read ``read`` and probed ``probed``."""
+
+    def body(traces: list[Path], details: dict[str, Any]) -> None:
+        trace = tmp_path / f"trace-{len(list(tmp_path.glob('trace-*')))}.json"
+        trace.write_text(json.dumps({"opened": read, "listed": [], "probed": probed,
+                                     "spawned": False, "written": [], "errors": []}))  # fmt: skip
+        traces.append(trace)
+
+    return body
+
+
+def project_with(root: Path, files: dict[str, str]) -> Path:
+    for folder in (f"tests/integration/{PACKAGE}", f"tests/unit/{PACKAGE}"):
+        (root / folder).mkdir(parents=True)
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
+def test_a_run_part_stores_its_name_and_cpu_and_a_reuse_reports_them(tmp_path: Path) -> None:
+    store = Store(tmp_path / "store")
+    root = project_with(tmp_path / "one", {"src/cache.py": "x = 1\n"})
+    clock = iter([1.0, 3.5])
+    place = Place(store, root, "caching", lambda: next(clock))
+    body = traced(tmp_path, ["src/cache.py"], ["src/absent.py"])
+    result, row = reused_or_run("runtime-group", "primary", place, body, INTEGRATION)
+    assert row["reused_from"] is None and row["cpu_seconds"] == 2.5
+    assert result.details == {"part": INTEGRATION, "cpu_seconds": 2.5}
+    again = Place(store, root, "caching+auth", lambda: 0.0)
+    _, reused = reused_or_run("runtime-group", "primary", again, body, INTEGRATION)
+    assert reused["reused_from"] == "caching" and reused["cpu_seconds"] == 2.5
+    assert stored_reads(tmp_path / "store") == {
+        INTEGRATION: Reads(Manifest(["src/cache.py"], ["src/absent.py"]), 1)
+    }
+
+
+def test_a_part_runs_once_per_distinct_state_of_what_its_runs_read(tmp_path: Path) -> None:
+    store = Store(tmp_path / "store")
+    # Two stored runs of the integration group: the union of what they read counts.
+    for key, read in (("a", ["src/cache.py"]), ("b", ["src/shared.py"])):
+        entry = Result("passed", "", "sample", 1.0, {"part": INTEGRATION})
+        store.put(f"runtime-group/p{key}", key, entry, Manifest(read))
+    unit = Result("passed", "", "sample", 1.0, {"part": UNIT})
+    store.put("runtime-group/pu", "u", unit, Manifest(["src/shared.py"], ["src/cache.py"]))
+    # Stored without a part's name (an older harness) or a manifest: not counted.
+    store.put("runtime-group/ps", "s", Result("passed", "", "sample", 1.0))
+    shared = "def f(): ...\n"
+    one = project_with(tmp_path / "one", {"src/cache.py": "x = 1\n", "src/shared.py": shared})
+    two = project_with(tmp_path / "two", {"src/cache.py": "x = 2\n", "src/shared.py": shared})
+    counting = Distinct(stored_reads(tmp_path / "store"), python=None)
+    for root in (one, two):
+        counting.observe(root)
+    parts = counting.counts()["parts"]
+    # cache.py differs: two runs; shared.py is the same and cache.py only probed (a file in
+    # both): one run; the service group and migrating were not stored: every combination.
+    assert parts[INTEGRATION] == {"present": 2, "distinct": 2, "stored_runs": 2, "paths": 2,
+                                  "split_by": [["src/cache.py", 2]]}  # fmt: skip
+    assert parts[UNIT] == {"present": 2, "distinct": 1, "stored_runs": 1, "paths": 1,
+                           "split_by": []}  # fmt: skip
+    assert parts["service"] == {"present": 2, "distinct": None, "stored_runs": 0, "paths": 0,
+                                "split_by": []}  # fmt: skip
+    # The states counted are the keys under which the store looks a run up (reuse.py).
+    union = Manifest(["src/cache.py", "src/shared.py"])
+    assert counting.states[INTEGRATION] == {union.key(one), union.key(two)}
+    assert parts["migrate+boot"]["distinct"] is None
+
+
+def entry(
+    label: str, *, cold: bool, hadolint: str | None, groups: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "id": label, "cold": cold,
+        "cpu": {"render": 0.5, "tier1": 10.0, "tier2": 30.0},
+        "tier1": {"checks": {
+            "ruff": {"cpu_seconds": 2.0, "reused_from": None},
+            "hadolint": {"cpu_seconds": 4.0 if hadolint is None else 0.5,
+                         "reused_from": hadolint}}},
+        "tier2": {"groups": groups, "start": {"migrate+boot": {
+            "reused_from": None, "cpu_seconds": 3.0, "reusable": True}}},
+    }  # fmt: skip
+
+
+def ran(cpu: float, reusable: bool = True) -> dict[str, Any]:
+    return {"reused_from": None, "cpu_seconds": cpu, "reusable": reusable}
+
+
+REUSED = {"reused_from": "base", "cpu_seconds": 20.0, "reusable": True}
+SUMMARY = {
+    "combinations": [
+        entry("base", cold=True, hadolint=None, groups={"service": ran(15.0, False)}),
+        entry(
+            "caching",
+            cold=False,
+            hadolint="base",
+            groups={"service": ran(17.0, False), INTEGRATION: ran(9.0), UNIT: REUSED},
+        ),
+    ],
+    "totals": {"cpu_seconds": 80.0, "worker_seconds": 100.0},
+    "projection": {"workers": 2, "cores": 2, "rest_of_session_seconds": 12.0},
+}
+COUNTS = {
+    "combinations": 4,
+    "checks": {"ruff": None, "hadolint": 1},
+    "parts": {
+        "service": {"present": 4, "distinct": None, "stored_runs": 0, "paths": 0},
+        INTEGRATION: {
+            "present": 2,
+            "distinct": 2,
+            "stored_runs": 1,
+            "paths": 5,
+            "split_by": [["src/cache.py", 2]],
+        },
+        UNIT: {"present": 2, "distinct": 1, "stored_runs": 0, "paths": 0},
+        "migrate+boot": {"present": 4, "distinct": 1, "stored_runs": 2, "paths": 9},
+    },
+}
+
+
+def test_the_projection_counts_runs_by_distinct_inputs_at_the_measured_cpu() -> None:
+    projected = project(COUNTS, SUMMARY)
+    tier1 = {row["check"]: row for row in projected["tier1"]}
+    assert tier1["ruff"]["runs"] == 4 and tier1["ruff"]["cpu_seconds"] == 8.0
+    # hadolint: one run at 4.0, three reuses at 0.5 (the key and the look-up)
+    assert tier1["hadolint"]["cpu_seconds"] == 5.5
+    tier2 = {row["part"]: row for row in projected["tier2"]}
+    assert tier2["service"]["runs"] == 4 and tier2["service"]["cpu_seconds"] == 64.0
+    assert tier2[INTEGRATION]["runs"] == 2 and tier2[INTEGRATION]["cpu_seconds"] == 18.0
+    assert tier2["migrate+boot"]["cpu_seconds"] == 3.0
+    assert tier2[INTEGRATION]["measured_runs"] == 1 and tier2["service"]["reusable_runs"] == 0
+    # The unit group was never measured: listed, not guessed.
+    assert tier2[UNIT]["median_cpu_seconds"] is None and projected["unmeasured"] == [UNIT]
+    # Beyond checks: tier 1 of the warm one, 10 - 2 - 0.5; beyond parts: the median of
+    # 30 - 15 - 3 and 30 - 17 - 9 - 3 (the reused group cost nothing here).
+    assert projected["median_beyond_parts_cpu_seconds"] == {"tier1": 7.5, "tier2": 6.5}
+    assert projected["cpu_seconds_by_phase"] == {
+        "render": 2.0, "tier1": 8.0 + 5.5 + 4 * 7.5, "tier2": 64.0 + 18.0 + 3.0 + 4 * 6.5,
+    }  # fmt: skip
+    total = 2.0 + 43.5 + 111.0
+    assert projected["cpu_seconds"] == total
+    assert projected["matrix_wall_seconds_if_cpu_bound"] == round(total / 2, 1)
+    assert projected["cpu_per_worker_second"] == 0.8
+    assert projected["wall_seconds"] == round(12.0 + total / 0.8 / 2, 1)
+    text = "\n".join(distinct_lines(projected))
+    assert f"| {INTEGRATION} | 1 (1) | 1 | 5 | 2 | 2 | 9.0 | 18.0 |" in text
+    assert "| service | 2 (0) | 0 | 0 | 4 | 4 (never reused) | 16.0 | 64.0 |" in text
+    assert f"- {INTEGRATION} (2 runs) is split most by: `src/cache.py` (2 states)" in text
+    assert "Only the 4 combinations offered today were rendered" in text
+    assert f"Not measured in this run (counted 0 CPU-s): {UNIT}." in text
