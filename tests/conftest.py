@@ -12,6 +12,21 @@ from tests.support.disk import snapshot
 pytest_plugins = ["tests.matrix.plugin"]
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--cpu-cost",
+        action="store_true",
+        help="print the costliest test modules in CPU seconds (tests/support/cpu_cost.py)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--cpu-cost"):
+        from tests.support import cpu_cost
+
+        config.pluginmanager.register(cpu_cost, "cpu_cost")
+
+
 @pytest.fixture
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """An empty folder to run in, with its own TMPDIR so stray temporary files show up."""

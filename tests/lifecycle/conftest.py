@@ -7,12 +7,17 @@
 - ``base_project``: `scaffold new demo --yes` from the packaged template.
 - ``toy_project``: made at v1 of the small template of tests/support/toy_template.py (v2
   exists), for the tests that render many times.
+
+Every test here remembers Copier's renders of these three templates once they are final (tags
+made): an update, `add` or `remove` that renders what an earlier test rendered gets a copy of
+that render (tests/support/remembered_renders.py). Renders of any other template are Copier's.
 """
 
 from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,8 +25,10 @@ import pytest
 
 from scaffold.lifecycle.records import RECORDS
 from scaffold.pristine import REF_PREFIX
+from scaffold.template_source import packaged_template
 from tests.support.cli import run_cli
 from tests.support.disk import snapshot
+from tests.support.remembered_renders import RenderMemory
 from tests.support.team_template import make_template_repo, release
 from tests.support.toy_template import make_toy_template, release_toy_v2
 
@@ -45,6 +52,19 @@ def release_v3(project: Path) -> None:
         readme.write(README_V3)
 
 
+@pytest.fixture(scope="session")
+def render_memory(tmp_path_factory: pytest.TempPathFactory) -> RenderMemory:
+    """The renders of this session's final templates: the packaged one, and the team's and the
+    toy's once their fixtures have made their releases (they add themselves)."""
+    return RenderMemory(tmp_path_factory.mktemp("renders"), {str(packaged_template())})
+
+
+@pytest.fixture(autouse=True)
+def remembered(render_memory: RenderMemory) -> Iterator[None]:
+    with render_memory.in_use():
+        yield
+
+
 @dataclass(frozen=True)
 class Team:
     template: Path
@@ -52,13 +72,14 @@ class Team:
 
 
 @pytest.fixture(scope="session")
-def team(tmp_path_factory: pytest.TempPathFactory) -> Team:
+def team(tmp_path_factory: pytest.TempPathFactory, render_memory: RenderMemory) -> Team:
     root = tmp_path_factory.mktemp("team")
     template = make_template_repo(root / "template")
     made = run_cli("new", "demo", "--yes", "--template", str(template), "--output-dir", str(root))
     assert made.exit_code == 0, made.stderr
     release(template, "v2", release_v2)
     release(template, "v3", release_v3)
+    render_memory.remember(template)
     return Team(template, root / "demo")
 
 
@@ -92,12 +113,13 @@ class Toy:
 
 
 @pytest.fixture(scope="session")
-def toy(tmp_path_factory: pytest.TempPathFactory) -> Toy:
+def toy(tmp_path_factory: pytest.TempPathFactory, render_memory: RenderMemory) -> Toy:
     root = tmp_path_factory.mktemp("toy")
     template = make_toy_template(root / "template")
     made = run_cli("new", "demo", "--yes", "--template", str(template), "--output-dir", str(root))
     assert made.exit_code == 0, made.stderr
     release_toy_v2(template)
+    render_memory.remember(template)
     return Toy(template, root / "demo")
 
 
@@ -152,4 +174,4 @@ def forget_generations(repo: Path) -> None:
 
 def worktree(root: Path) -> dict[str, str]:
     """``snapshot`` without the .git folder."""
-    return {k: v for k, v in snapshot(root).items() if k != ".git" and not k.startswith(".git/")}
+    return snapshot(root, leave_out={".git"})

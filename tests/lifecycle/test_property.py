@@ -49,9 +49,10 @@ from tests.support.property_world import (
     build_world,
     git,
     git_code,
+    project_files,
     read_tree,
-    remembered_renders,
 )
+from tests.support.remembered_renders import remembered_renders
 
 EXAMPLES = {"ci": (200, 200), "dev": (25, 15)}
 """Per profile, the examples of the one-branch property and of the branches property."""
@@ -76,7 +77,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 
 def worktree(root: Path) -> dict[str, str]:
     """``snapshot`` without the .git folder."""
-    return {k: v for k, v in snapshot(root).items() if k != ".git" and not k.startswith(".git/")}
+    return snapshot(root, leave_out={".git"})
 
 
 # --- the user's edits -------------------------------------------------------------------------
@@ -342,7 +343,8 @@ def edit_side(world: World, project: Path, side: str, edits: list[Edit]) -> None
             with path.open("a", encoding="utf-8") as file:
                 file.write(token + "\n")
             continue
-        mine = [p for p in sorted(read_tree(project)) if owner(world, p) == side]
+        files = (str(p.relative_to(project)) for p in project_files(project))
+        mine = [p for p in sorted(files) if owner(world, p) == side]
         if not mine:
             continue
         path = project / mine[a % len(mine)]

@@ -7,27 +7,19 @@ in the packaged template, so two branches that each add one collide there under 
 v2 modifies lines of one file, deletes one, renames one and adds one.
 
 Rendering is the slow part and is not what these tests are about: ``remembered_renders``
-keeps each distinct render (template, answers, version) and copies it the next time. Copier
-still renders each one once; what is copied is exactly what it rendered.
+(tests/support/remembered_renders.py) keeps each distinct render and copies it the next time.
 """
 
 from __future__ import annotations
 
-import json
-import shutil
 import subprocess
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
-
-import pytest
 
 from scaffold.catalog import CATALOG
 from scaffold.pristine import start_history
-from scaffold.render import ANSWERS_FILE, render_project, render_tree
+from scaffold.render import render_project, render_tree
 from scaffold.template_source import resolve_template
 from tests.support.team_template import make_template_repo, release
 
@@ -106,13 +98,29 @@ class World:
         return f"World({self.template})"
 
 
+BOOKKEEPING = frozenset({".git", ".scaffold"})
+"""git's folder and scaffold's records: not the project's files."""
+
+
 def read_tree(root: Path) -> Tree:
     """The project's files, without git's folder and scaffold's records (its bookkeeping)."""
-    return {
-        str(p.relative_to(root)): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and not {".git", ".scaffold"} & set(p.relative_to(root).parts)
-    }
+    return {str(p.relative_to(root)): p.read_bytes() for p in project_files(root)}
+
+
+def project_files(root: Path) -> list[Path]:
+    """The paths of ``read_tree``, not read: nothing below .git (most of a project's folder,
+    the object store) is even listed."""
+    return sorted(_files(root))
+
+
+def _files(folder: Path) -> Iterator[Path]:
+    for path in folder.iterdir():
+        if path.name in BOOKKEEPING:
+            continue
+        if path.is_dir() and not path.is_symlink():
+            yield from _files(path)
+        elif path.is_file():
+            yield path
 
 
 def git(repo: Path, *args: str) -> str:
@@ -146,30 +154,3 @@ def build_world(root: Path) -> World:
         render_tree(location, tree, {"project_name": "demo", FIRST: on}, "v2")
         expected[on] = read_tree(tree)
     return World(template, projects, base, expected)
-
-
-@contextmanager
-def remembered_renders(store: Path) -> Iterator[None]:
-    """Copier's render of a (template, answers, version, answers file) it has seen, copied
-    from ``store``. Only for a template whose tags no longer change."""
-    import copier
-
-    real = copier.run_copy
-    kept: dict[str, tuple[Path, str]] = {}
-
-    def run_copy(src_path: str, dst_path: Any, data: Any = None, **options: Any) -> Any:
-        key = json.dumps([src_path, data, options.get("vcs_ref"), options.get("answers_file")],
-                         sort_keys=True, default=str)  # fmt: skip
-        if key not in kept:
-            worker = real(src_path, dst_path, data, **options)
-            folder = store / str(len(kept))
-            shutil.copytree(dst_path, folder, symlinks=True)
-            kept[key] = (folder, str(getattr(worker, "answers_relpath", ANSWERS_FILE)))
-            return worker
-        folder, answers_file = kept[key]
-        shutil.copytree(folder, dst_path, symlinks=True, dirs_exist_ok=True)
-        return SimpleNamespace(answers_relpath=Path(answers_file))
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(copier, "run_copy", run_copy)
-        yield
