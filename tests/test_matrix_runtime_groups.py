@@ -6,7 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from scaffold.catalog import CATALOG
-from tests.matrix.runtime_groups import SERVICE, Group, groups, merged, nothing_left_to_run
+from tests.matrix.runtime_groups import (
+    CORE,
+    SERVICE,
+    Group,
+    groups,
+    merged,
+    nothing_left_to_run,
+)
 
 PACKAGES = sorted({c.package for c in CATALOG if c.package})
 BASE = ["-q"]
@@ -44,6 +51,36 @@ def test_the_service_group_ignores_every_capability_of_the_catalog_in_every_proj
     for package in PACKAGES:
         assert f"--ignore=tests/integration/{package}" in args
         assert f"--ignore=tests/unit/{package}" in args
+
+
+def test_the_core_tests_are_a_group_of_their_own_that_the_service_group_always_ignores(
+    tmp_path: Path,
+) -> None:
+    assert CORE not in PACKAGES
+    bare = groups(project_with(tmp_path / "bare", []))
+    cored = groups(project_with(tmp_path / "core", [f"tests/unit/{CORE}"]))
+    assert [g.name for g in cored] == [SERVICE, f"{CORE}-unit"]
+    assert cored[1].folders == (f"tests/unit/{CORE}",)
+    assert cored[0] == bare[0]
+    args = cored[0].args(BASE, (), "probe.json")
+    assert f"--ignore=tests/unit/{CORE}" in args
+    assert f"--ignore=tests/integration/{CORE}" in args
+    assert not cored[0].owns(f"tests/unit/{CORE}/test_a.py::test_b")
+    assert cored[0].owns("tests/unit/test_config.py::test_b")
+
+
+def test_the_template_s_core_tests_read_no_capability_and_build_no_app() -> None:
+    """What the core group holds is the same in every combination only while its modules
+    import nothing that lists the capabilities (the settings, the app, the fixture modules)."""
+    folder = Path(__file__).parents[1] / "templates/service/project/tests/unit" / CORE
+    modules = sorted(folder.glob("test_*"))
+    assert modules, folder
+    for module in modules:
+        text = module.read_text(encoding="utf-8")
+        for needs_the_combination in (".config", ".main", ".capabilities", "fixtures", "{%"):
+            assert needs_the_combination not in text, (module.name, needs_the_combination)
+    conftest = (folder / "conftest.py").read_text(encoding="utf-8")
+    assert f'group("{CORE}")' in conftest  # its session loads no capability's fixture module
 
 
 def test_each_group_gets_only_the_covered_tests_it_runs() -> None:

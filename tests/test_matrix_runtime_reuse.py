@@ -17,7 +17,7 @@ from tests.matrix.project_env import base_env
 from tests.matrix.reuse import Store
 from tests.matrix.runner import ForkServer, warm_modules
 from tests.matrix.runtime_checks import Combination, Worker, runtime_tier
-from tests.matrix.runtime_groups import group_name
+from tests.matrix.runtime_groups import CORE, SERVICE, group_name
 from tests.matrix.shared_env import VENV, shared_python
 from tests.matrix.workspace import render
 
@@ -92,7 +92,8 @@ def test_a_group_is_reused_where_only_another_capability_package_differs(
 ) -> None:
     """Two capability packages of the catalog, as a toy: the first has a test group that
     imports it, the second only its package. A combination without the second, or with it
-    changed, reuses the first's group; an edit to what the first's group read runs it again."""
+    changed, reuses the first's group; an edit to what the first's group read runs it again.
+    The core's tests (`tests/unit/core/`) are reused where the list of capabilities differs."""
     runs, project = worker
     first, second = sorted({c.package for c in CATALOG if c.package})[:2]
     package = project / "src" / "matrix_svc"
@@ -108,15 +109,28 @@ def test_a_group_is_reused_where_only_another_capability_package_differs(
         "    assert VALUE == 1\n"
     )
 
+    sources: dict[str, list[str | None]] = {SERVICE: [], CORE: []}
+
     def group(label: str) -> tuple[str | None, str, str]:
         result = runtime_tier(Combination(label, frozenset(), project, "matrix_svc"), runs)
-        row = result.details["groups"][group_name(first, "unit")]
+        groups = result.details["groups"]
+        sources[SERVICE].append(groups[SERVICE]["reused_from"])
+        sources[CORE].append(groups[group_name(CORE, "unit")]["reused_from"])
+        row = groups[group_name(first, "unit")]
         return row["reused_from"], row["outcome"], result.message
 
     assert group("both")[:2] == (None, "passed")
     (package / second / "__init__.py").write_text("OTHER = 2\n")
     (package / second / "more.py").write_text("")
     assert group("second changed")[:2] == ("both", "passed")
+    listed = (package / "capabilities.py").read_text()
+    (package / "capabilities.py").write_text(f"{listed}\n# another list of capabilities\n")
+    assert group("capabilities changed")[:2] == ("both", "passed")
+    # the service group read the list of capabilities and ran again; the core's tests, which
+    # read no capability, are reused where it differs
+    assert sources[SERVICE][-1] is None
+    assert sources[CORE] == [None, "both", "both"]
+    (package / "capabilities.py").write_text(listed)
     for path in sorted((package / second).iterdir()):
         path.unlink()
     (package / second).rmdir()

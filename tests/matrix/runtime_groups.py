@@ -6,7 +6,10 @@ capability's tests (``tests/integration/<package>/``, ``tests/unit/<package>/``:
 names them after the catalog's ``Capability.package``) are two groups, one per folder, each
 reusable by every combination whose tree is the same in what that group read; the "service"
 group is the rest, run with an ``--ignore`` for each capability package of the whole catalog,
-so that its arguments are the same in every combination.
+so that its arguments are the same in every combination. The core's tests that read no
+capability, no settings and no app (``tests/unit/core/``, the template's) are a group of their
+own the same way (``core-unit``): identical in every combination, they are reused by all but the
+first, where in the service group they ran in each.
 
 A group's result carries its matrix-probe summary; the summaries are merged so that the
 combination's checks (every test passed, the interaction tests are declared right, tier 1's
@@ -22,6 +25,10 @@ from typing import Any
 from scaffold.catalog import CATALOG
 
 SERVICE = "service"
+CORE = "core"
+"""The test folders of the service's own core (``tests/<kind>/core/``): grouped like a
+capability package's, so that the service group, which runs them in no combination, keeps the
+same arguments in every one."""
 KINDS = ("integration", "unit")
 
 
@@ -55,11 +62,13 @@ def group_name(package: str, kind: str) -> str:
 
 
 def groups(project: Path) -> list[Group]:
-    """The service group, then one per capability package and kind of test folder present in
-    ``project``: a capability's unit tests build no app, so they read less than its integration
-    tests and are reusable in more combinations when they run on their own."""
-    packages = sorted({c.package for c in CATALOG if c.package})
-    assert SERVICE not in packages, f"a capability package is named {SERVICE!r}: rename a group"
+    """The service group, then one per capability package (and the core) and kind of test
+    folder present in ``project``: a capability's unit tests build no app, so they read less than
+    its integration tests and are reusable in more combinations when they run on their own."""
+    capabilities = sorted({c.package for c in CATALOG if c.package})
+    for name in (SERVICE, CORE):
+        assert name not in capabilities, f"a capability package is named {name!r}: rename it"
+    packages = [CORE, *capabilities]
     every = tuple(folder for package in packages for folder in capability_folders(package))
     found = [Group(SERVICE, (), every)]
     for package in packages:
