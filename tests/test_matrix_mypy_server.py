@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.matrix import mypy_runner
-from tests.support.processes import gone
+from tests.support.processes import outlived_by
 
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = """\
@@ -103,17 +103,4 @@ if sys.argv[2] == "hang":
 def test_no_server_outlives_its_process(tmp_path: Path, ending: str) -> None:
     """Whether the test process exits or is killed (a crashed pytest worker), its server ends."""
     folder = project(tmp_path / "project", HELPER)
-    process = subprocess.Popen(
-        [sys.executable, "-c", START_AND_REPORT, str(folder), ending],
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    server = int(process.stdout.readline())
-    if ending == "hang":
-        assert not gone(server, seconds=0)
-        process.kill()
-    process.wait(timeout=120)
-    assert gone(server)
+    assert outlived_by(START_AND_REPORT, [str(folder)], ending, ROOT) == []

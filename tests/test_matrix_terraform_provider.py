@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,7 +21,7 @@ from tests.matrix.terraform_checks import (
     run_terraform,
     terraform,
 )
-from tests.support.processes import gone
+from tests.support.processes import gone, outlived_by
 
 ROOT = Path(__file__).resolve().parents[1]
 STARTS_A_PROVIDER = "starting plugin"
@@ -254,18 +252,4 @@ def test_no_provider_outlives_its_process(tmp_path: Path, ending: str) -> None:
     """Whether the test process exits or is killed (a crashed pytest worker), its provider and
     the provider's watchdog end with it."""
     folder = emulated_folder(tmp_path / "a", configuration("us-east-1", "a"))
-    process = subprocess.Popen(
-        [sys.executable, "-c", ATTACH_AND_REPORT, str(folder), ending],
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    provider, watchdog = map(int, process.stdout.readline().split())
-    if ending == "hang":
-        assert not gone(provider, seconds=0)
-        process.kill()
-    process.wait(timeout=120)
-    assert gone(provider)
-    assert gone(watchdog)
+    assert outlived_by(ATTACH_AND_REPORT, [str(folder)], ending, ROOT) == []

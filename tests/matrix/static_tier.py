@@ -45,6 +45,7 @@ CODE += [terraform.PROMISES, Path(str(terraform_init.__file__))]
 CODE += [Path(str(terraform_provider.__file__))]
 CODE += [Path(str(checkov_runner.__file__)), checkov_runner.SERVER]
 CODE += [Path(str(mypy_runner.__file__)), mypy_runner.SERVER, Path(str(warm_server.__file__))]
+CODE += [checkov_runner.SERVER.with_name("forked_runs.py")]
 
 
 @dataclass(frozen=True)
