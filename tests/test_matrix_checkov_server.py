@@ -39,7 +39,7 @@ def scanned(folder: Path, tables: str, monkeypatch: pytest.MonkeyPatch) -> tuple
     monkeypatch.setenv(checkov_runner.TABLES_VARIABLE, tables)
     server = checkov_runner.WarmCheckov(interpreter)
     try:
-        code, output = server.scan(["--config-file", ".checkov.yaml"], folder)
+        code, output = server.run(["--config-file", ".checkov.yaml"], folder)
     finally:
         server.stop()
     return code, TIMESTAMP.sub("", output)

@@ -42,9 +42,6 @@ class WarmCheckov(WarmServer):
     def __init__(self, interpreter: Path) -> None:
         super().__init__([str(interpreter), str(SERVER)], "checkov")
 
-    def scan(self, arguments: list[str], cwd: Path) -> tuple[int, str]:
-        return self.run(arguments, cwd)
-
 
 @cache
 def _server(interpreter: Path) -> WarmCheckov:
@@ -59,4 +56,4 @@ def run_checkov(checkov: Path, arguments: list[str], cwd: Path) -> tuple[int, st
             [str(checkov), *arguments], cwd=cwd, capture_output=True, text=True, check=False
         )
         return done.returncode, done.stdout + done.stderr
-    return _server(interpreter).scan(arguments, cwd)
+    return _server(interpreter).run(arguments, cwd)
