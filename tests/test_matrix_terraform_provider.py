@@ -224,6 +224,113 @@ def test_the_declared_types_are_read_from_every_block_that_declares_one(tmp_path
     assert terraform_provider.declared_types(tmp_path) is None
 
 
+def web_acl(tag: str, rule: str, scope: str = "REGIONAL") -> str:
+    """A WAF web ACL (a type of ``PURE_TYPES``) with one rule, under default tags."""
+    return f"""\
+terraform {{
+  required_providers {{
+    aws = {{
+      source = "hashicorp/aws"
+    }}
+  }}
+}}
+
+provider "aws" {{
+  region = "us-east-1"
+  default_tags {{
+    tags = {{ configuration = "{tag}" }}
+  }}
+}}
+
+resource "aws_wafv2_web_acl" "this" {{
+  name  = "matrix"
+  scope = "{scope}"
+
+  default_action {{
+    allow {{}}
+  }}
+
+  rule {{
+    name     = "{rule}"
+    priority = 1
+
+    action {{
+      block {{}}
+    }}
+
+    statement {{
+      rate_based_statement {{
+        limit              = 100
+        aggregate_key_type = "IP"
+      }}
+    }}
+
+    visibility_config {{
+      cloudwatch_metrics_enabled = false
+      metric_name                = "{rule}"
+      sampled_requests_enabled   = false
+    }}
+  }}
+
+  visibility_config {{
+    cloudwatch_metrics_enabled = false
+    metric_name                = "matrix"
+    sampled_requests_enabled   = false
+  }}
+}}
+"""
+
+
+def planned_acl(folder: Path) -> tuple[str, dict[str, str]]:
+    """The web ACL's planned rule name and tags."""
+    plan_or_explain(folder)
+    plan = json.loads(terraform(folder, "show", "-json", "plan.out").strip())
+    (acl,) = plan["planned_values"]["root_module"]["resources"]
+    (rule,) = acl["values"]["rule"]
+    return rule["name"], acl["values"]["tags_all"]
+
+
+def plan_counts() -> dict[str, float]:
+    """The cache's counts of plans of a resource (pure types only)."""
+    provider = terraform_provider.running()
+    assert provider is not None
+    return provider.cache_counts()["/tfplugin5.Provider/PlanResourceChange"]
+
+
+def test_a_pure_types_plan_is_kept_per_request_and_provider_configuration(
+    tmp_path: Path,
+) -> None:
+    """The plan of a resource of a pure type is answered again for the same request under the
+    same provider configuration; another configuration of the resource, or of the provider
+    (its default tags, which the provider merges into the plan), is planned by the provider, and
+    a configuration it rejects stays rejected."""
+    assert os.environ.get(terraform_provider.CACHE_VARIABLE), "no provider cache"
+    assert "aws_wafv2_web_acl" in terraform_provider.PURE_TYPES
+    first = emulated_folder(tmp_path / "first", web_acl("a", "one"))
+    same = emulated_folder(tmp_path / "same", web_acl("a", "one"))
+    other_rule = emulated_folder(tmp_path / "other-rule", web_acl("a", "two"))
+    other_tags = emulated_folder(tmp_path / "other-tags", web_acl("b", "one"))
+    rejected = emulated_folder(tmp_path / "rejected", web_acl("a", "one", scope="NOWHERE"))
+    expected = (
+        (first, ("one", {"configuration": "a"}), 1, 0),
+        (same, ("one", {"configuration": "a"}), 1, 1),
+        (other_rule, ("two", {"configuration": "a"}), 2, 1),
+        (other_tags, ("one", {"configuration": "b"}), 3, 1),
+        (first, ("one", {"configuration": "a"}), 3, 2),
+    )
+    for folder, values, ran, reused in expected:
+        assert planned_acl(folder) == values
+        counts = plan_counts()
+        assert (counts["ran"], counts["reused"]) == (ran, reused), counts
+    for _ in range(2):
+        code, output = run_terraform(rejected, "validate")
+        assert code != 0 and "NOWHERE" in output, output
+    provider = terraform_provider.running()
+    assert provider is not None
+    validations = provider.cache_counts()["/tfplugin5.Provider/ValidateResourceTypeConfig"]
+    assert validations["reused"] >= 1, validations
+
+
 def test_a_dead_provider_is_replaced(tmp_path: Path) -> None:
     folder = emulated_folder(tmp_path / "a", configuration("us-east-1", "a"))
     plan_or_explain(folder)

@@ -34,6 +34,14 @@ thousands of types, and a configuration only consults the schemas of the types i
 type the filter left out makes Terraform stop ("does not support resource type"), it cannot
 make a check pass. A folder that calls modules or has JSON configuration gets the whole schema.
 
+The cache also keeps the validation and plan of a resource of the types of ``PURE_TYPES``
+(``provider_cache/pure_types.go``), keyed on the request's bytes and those of the provider's
+last configuration request: the AWS provider's plan of the WAF deep-copies its huge schema by
+reflection (about 1.8 of the provider's 2.9 CPU-s per plan of the fullest tree), and the WAF's
+configuration is the same in almost every combination. Terraform still decodes, checks and
+shows the planned values it receives; a changed configuration of the resource, or of the
+provider, is a new request.
+
 ``SHARED_PROVIDER_VARIABLE=0`` turns sharing off (Terraform starts its providers itself).
 """
 
@@ -60,6 +68,12 @@ SHARED_PROVIDER_VARIABLE = "SCAFFOLD_TERRAFORM_SHARED_PROVIDER"
 CACHE_VARIABLE = "SCAFFOLD_TERRAFORM_PROVIDER_CACHE"
 TYPES_VARIABLE = "PROVIDER_CACHE_SCHEMA_TYPES"
 """Names the file of the types the cache keeps in its schema answer (provider_cache reads it)."""
+PURE_TYPES_VARIABLE = "PROVIDER_CACHE_PURE_TYPES"
+PURE_TYPES = ("aws_wafv2_web_acl",)
+"""Resource types whose validation and plan the provider computes from the request and its
+configuration alone: no API call (its CustomizeDiff only merges the provider's default tags;
+a plan with TF_LOG_PROVIDER=debug shows no request but the configuration's own IAM GetUser).
+A type belongs here only when that holds for every configuration of it."""
 DECLARED = re.compile(r'^\s*(?:resource|data|ephemeral)\s+"?([A-Za-z0-9_-]+)', re.MULTILINE)
 """A block declaring a type (labels may be quoted or not); a match in a string only adds a type."""
 CALLS_A_MODULE = re.compile(r"^\s*module\s", re.MULTILINE)
@@ -163,7 +177,11 @@ class SharedProvider:
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=descriptor,
-                env={**provider_environment(environment), TYPES_VARIABLE: str(self.types)},
+                env={
+                    **provider_environment(environment),
+                    TYPES_VARIABLE: str(self.types),
+                    PURE_TYPES_VARIABLE: ",".join(PURE_TYPES),
+                },
                 text=True,
             )
         finally:

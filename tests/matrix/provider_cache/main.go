@@ -8,7 +8,9 @@
 // attaches to the proxy. Every call is forwarded to the provider unchanged (streams included),
 // except the methods in `cached`: their answer is a function of the request's bytes alone for
 // one provider process (its binary and environment are fixed), so the first answer to given
-// bytes is kept and returned for the same bytes again. The AWS provider's answer to
+// bytes is kept and returned for the same bytes again (and, for the resource types the caller
+// names, the validation and plan of a resource under the same provider configuration:
+// pure_types.go). The AWS provider's answer to
 // PrepareProviderConfig (ValidateProviderConfig in later protocol versions) runs
 // InternalValidate over every resource schema, about 2.5 CPU-s, and Terraform asks twice per
 // plan; GetSchema rebuilds the schema of thousands of resources. Failed calls are not kept.
@@ -78,14 +80,23 @@ type proxy struct {
 	mu       sync.Mutex
 	answers  map[string][]byte
 	stats    map[string]*counts
+	// The last configuration request (Configure, ConfigureProvider) the provider received.
+	configured []byte
+	// Resource types whose per-resource answers are kept (pure_types.go).
+	pure map[string]bool
 }
 
 func (p *proxy) handle(_ any, stream grpc.ServerStream) error {
 	method, _ := grpc.MethodFromServerStream(stream)
 	incoming, _ := metadata.FromIncomingContext(stream.Context())
 	ctx := metadata.NewOutgoingContext(stream.Context(), incoming.Copy())
-	if cached[method] {
+	switch {
+	case cached[method]:
 		return p.unaryCached(ctx, method, stream)
+	case configureMethods[method]:
+		return p.configure(ctx, method, stream)
+	case perTypeMethods[method] && len(p.pure) > 0:
+		return p.perType(ctx, method, stream)
 	}
 	return p.forward(ctx, method, stream)
 }
@@ -95,25 +106,9 @@ func (p *proxy) unaryCached(ctx context.Context, method string, stream grpc.Serv
 	if err := stream.RecvMsg(request); err != nil {
 		return err
 	}
-	key := method + "\x00" + string(request.payload)
-	p.mu.Lock()
-	answer, found := p.answers[key]
-	p.mu.Unlock()
-	if !found {
-		started := time.Now()
-		response := &frame{}
-		if err := p.upstream.Invoke(ctx, method, request, response); err != nil {
-			return err
-		}
-		answer = response.payload
-		p.mu.Lock()
-		p.answers[key] = answer
-		p.count(method, false, time.Since(started).Seconds())
-		p.mu.Unlock()
-	} else {
-		p.mu.Lock()
-		p.count(method, true, 0)
-		p.mu.Unlock()
+	answer, err := p.answer(ctx, method, method+"\x00"+string(request.payload), request)
+	if err != nil {
+		return err
 	}
 	if schemaMethods[method] {
 		if wanted, ok := wantedTypes(); ok {
@@ -125,6 +120,70 @@ func (p *proxy) unaryCached(ctx context.Context, method string, stream grpc.Serv
 		}
 	}
 	return stream.SendMsg(&frame{answer})
+}
+
+// answer is the kept answer for key, or the provider's (then kept, unless the call failed).
+func (p *proxy) answer(ctx context.Context, method, key string, request *frame) ([]byte, error) {
+	p.mu.Lock()
+	answer, found := p.answers[key]
+	if found {
+		p.count(method, true, 0)
+	}
+	p.mu.Unlock()
+	if found {
+		return answer, nil
+	}
+	started := time.Now()
+	response := &frame{}
+	if err := p.upstream.Invoke(ctx, method, request, response); err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	p.answers[key] = response.payload
+	p.count(method, false, time.Since(started).Seconds())
+	p.mu.Unlock()
+	return response.payload, nil
+}
+
+// configure forwards a configuration request and remembers its bytes: the provider's
+// configured state, which the per-resource answers of pure types are keyed on.
+func (p *proxy) configure(ctx context.Context, method string, stream grpc.ServerStream) error {
+	request := &frame{}
+	if err := stream.RecvMsg(request); err != nil {
+		return err
+	}
+	p.mu.Lock()
+	p.configured = request.payload
+	p.mu.Unlock()
+	response := &frame{}
+	if err := p.upstream.Invoke(ctx, method, request, response); err != nil {
+		return err
+	}
+	return stream.SendMsg(response)
+}
+
+// perType answers a per-resource call: kept under its configuration for a pure type
+// (pure_types.go), forwarded for any other.
+func (p *proxy) perType(ctx context.Context, method string, stream grpc.ServerStream) error {
+	request := &frame{}
+	if err := stream.RecvMsg(request); err != nil {
+		return err
+	}
+	if name, ok := typeName(request.payload); ok && p.pure[name] {
+		p.mu.Lock()
+		key := pureKey(method, p.configured, request.payload)
+		p.mu.Unlock()
+		answer, err := p.answer(ctx, method, key, request)
+		if err != nil {
+			return err
+		}
+		return stream.SendMsg(&frame{answer})
+	}
+	response := &frame{}
+	if err := p.upstream.Invoke(ctx, method, request, response); err != nil {
+		return err
+	}
+	return stream.SendMsg(response)
 }
 
 // count records one call (p.mu held) and writes the counts so far to stderr, one line.
@@ -281,7 +340,7 @@ func main() {
 			_ = provider.Process.Signal(received)
 		}
 	}()
-	p := &proxy{answers: map[string][]byte{}, stats: map[string]*counts{}}
+	p := &proxy{answers: map[string][]byte{}, stats: map[string]*counts{}, pure: pureTypes()}
 	socket := filepath.Join(folder, "provider.sock")
 	upstream := ""
 	copied := make(chan struct{})
