@@ -70,8 +70,11 @@ def test_a_second_provider_is_refused_wherever_it_is_declared(tmp_path: Path) ->
 
 def test_a_broken_promise_stops_the_plan(tmp_path: Path) -> None:
     """The preconditions the matrix adds to every plan catch a listener that redirects to
-    plain HTTP and a WAF pattern that also refuses a body under the limit, in one plan."""
+    plain HTTP and a WAF pattern that also refuses a body under the limit, in one plan, right
+    after the sound project's plan (whose WAF plan the provider cache keeps: the broken one is
+    another request)."""
     project = render(Selection(capabilities=frozenset(), variants={}), tmp_path, None)
+    terraform_plan(project)
     folder = project / TERRAFORM_DIR
     alb, waf = folder / "alb.tf", folder / "waf.tf"
     alb.write_text(alb.read_text().replace('protocol    = "HTTPS"', 'protocol    = "HTTP"'))
