@@ -1,6 +1,7 @@
-"""The projection by distinct inputs: a tier 2 part runs once per distinct state of what its
-stored runs read, over the rendered combinations that have it; a part never stored runs in each
-one; each at the CPU-s the run measured (projection_distinct.py)."""
+"""The projection by distinct inputs: a tier 2 part is replayed over the rendered combinations
+that have it as the store reuses it (a combination reuses an earlier run whose reads are in the
+same state in its tree, else it runs and reads what the nearest measured run read); a part never
+stored runs in each one; each at the CPU-s the run measured (projection_distinct.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from scaffold.catalog import CATALOG
-from tests.matrix.projection_distinct import Distinct, Reads, project, stored_reads
+from tests.matrix.projection_distinct import Distinct, Stored, nearest, project, stored_runs
 from tests.matrix.report_markdown import distinct_lines
 from tests.matrix.reuse import Manifest, Result, Store
 from tests.matrix.runtime_groups import group_name
@@ -52,40 +53,75 @@ def test_a_run_part_stores_its_name_and_cpu_and_a_reuse_reports_them(tmp_path: P
     again = Place(store, root, "caching+auth", lambda: 0.0)
     _, reused = reused_or_run("runtime-group", "primary", again, body, INTEGRATION)
     assert reused["reused_from"] == "caching" and reused["cpu_seconds"] == 2.5
-    assert stored_reads(tmp_path / "store") == {
-        INTEGRATION: Reads(Manifest(["src/cache.py"], ["src/absent.py"]), 1)
+    assert stored_runs(tmp_path / "store") == {
+        INTEGRATION: [Stored("caching", Manifest(["src/cache.py"], ["src/absent.py"]))]
     }
 
 
-def test_a_part_runs_once_per_distinct_state_of_what_its_runs_read(tmp_path: Path) -> None:
+def test_the_nearest_measured_run_lends_its_reads_to_a_combination() -> None:
+    runs = [Stored("caching+auth", Manifest(["a"])), Stored("caching", Manifest(["b"]))]
+    assert nearest(runs, "caching+cicd").source == "caching"
+    assert nearest(runs, "caching+auth+cicd").source == "caching+auth"
+    # Equally far: the first by name, so that a count does not depend on the store's order.
+    tied = [Stored("caching+cicd", Manifest(["c"])), *runs]
+    assert nearest(tied, "caching+auth+cicd").source == "caching+auth"
+    assert nearest(list(reversed(tied)), "caching+auth+cicd").source == "caching+auth"
+
+
+def test_a_part_is_replayed_as_the_store_reuses_it(tmp_path: Path) -> None:
     store = Store(tmp_path / "store")
-    # Two stored runs of the integration group: the union of what they read counts.
-    for key, read in (("a", ["src/cache.py"]), ("b", ["src/shared.py"])):
-        entry = Result("passed", "", "sample", 1.0, {"part": INTEGRATION})
-        store.put(f"runtime-group/p{key}", key, entry, Manifest(read))
-    unit = Result("passed", "", "sample", 1.0, {"part": UNIT})
+    # The integration group's two measured runs read different files: with auth, its module too.
+    for key, source, read in (
+        ("a", "caching", ["src/cache.py"]),
+        ("b", "caching+auth", ["src/cache.py", "src/auth.py"]),
+    ):
+        result = Result("passed", "", source, 1.0, {"part": INTEGRATION})
+        store.put(f"runtime-group/p{key}", key, result, Manifest(read))
+    unit = Result("passed", "", "caching", 1.0, {"part": UNIT})
     store.put("runtime-group/pu", "u", unit, Manifest(["src/shared.py"], ["src/cache.py"]))
     # Stored without a part's name (an older harness) or a manifest: not counted.
     store.put("runtime-group/ps", "s", Result("passed", "", "sample", 1.0))
     shared = "def f(): ...\n"
     one = project_with(tmp_path / "one", {"src/cache.py": "x = 1\n", "src/shared.py": shared})
     two = project_with(tmp_path / "two", {"src/cache.py": "x = 2\n", "src/shared.py": shared})
-    counting = Distinct(stored_reads(tmp_path / "store"), python=None)
-    for root in (one, two):
-        counting.observe(root)
+    three = project_with(tmp_path / "three", {"src/cache.py": "x = 1\n", "src/shared.py": shared,
+                                              "src/auth.py": "y = 1\n"})  # fmt: skip
+    four = project_with(tmp_path / "four", {"src/cache.py": "x = 1\n", "src/shared.py": shared,
+                                            "src/auth.py": "y = 2\n"})  # fmt: skip
+    counting = Distinct(stored_runs(tmp_path / "store"), python=None)
+    labels = ("caching", "caching+cicd", "caching+auth", "caching+auth+cicd")
+    for root, label in zip((one, two, three, four), labels, strict=True):
+        counting.observe(root, label)
     parts = counting.counts()["parts"]
-    # cache.py differs: two runs; shared.py is the same and cache.py only probed (a file in
-    # both): one run; the service group and migrating were not stored: every combination.
-    assert parts[INTEGRATION] == {"present": 2, "distinct": 2, "stored_runs": 2, "paths": 2,
+    # one runs (reads cache.py); two: cache.py differs, runs; three: the run of one read only
+    # cache.py, the same bytes here, so three reuses it (auth.py is nobody's input yet); four:
+    # the same again. Had the runs' reads been joined, auth.py would have split three and four.
+    assert parts[INTEGRATION] == {"present": 4, "distinct": 2, "stored_runs": 2, "paths": 2,
                                   "split_by": [["src/cache.py", 2]]}  # fmt: skip
-    assert parts[UNIT] == {"present": 2, "distinct": 1, "stored_runs": 1, "paths": 1,
-                           "split_by": []}  # fmt: skip
-    assert parts["service"] == {"present": 2, "distinct": None, "stored_runs": 0, "paths": 0,
+    assert [m for m, _ in counting.runs[INTEGRATION]] == [Manifest(["src/cache.py"])] * 2
+    # shared.py is the same everywhere and cache.py only probed (a file in each): one run.
+    assert parts[UNIT]["distinct"] == 1
+    # The service group and migrating were not stored: every combination.
+    assert parts["service"] == {"present": 4, "distinct": None, "stored_runs": 0, "paths": 0,
                                 "split_by": []}  # fmt: skip
-    # The states counted are the keys under which the store looks a run up (reuse.py).
-    union = Manifest(["src/cache.py", "src/shared.py"])
-    assert counting.states[INTEGRATION] == {union.key(one), union.key(two)}
     assert parts["migrate+boot"]["distinct"] is None
+
+
+def test_a_combination_that_reads_more_runs_when_what_only_it_reads_differs(
+    tmp_path: Path,
+) -> None:
+    store = Store(tmp_path / "store")
+    result = Result("passed", "", "caching+auth", 1.0, {"part": INTEGRATION})
+    store.put("runtime-group/p", "k", result, Manifest(["src/cache.py", "src/auth.py"]))
+    counting = Distinct(stored_runs(tmp_path / "store"), python=None)
+    for name, auth in (("one", "y = 1\n"), ("two", "y = 2\n"), ("three", "y = 1\n")):
+        root = project_with(tmp_path / name, {"src/cache.py": "x\n", "src/auth.py": auth})
+        counting.observe(root, "caching+auth")
+    assert counting.counts()["parts"][INTEGRATION]["distinct"] == 2
+    # The keys replayed are those under which the store looks a run up (reuse.py).
+    manifest = Manifest(["src/cache.py", "src/auth.py"])
+    keys = [key for _, key in counting.runs[INTEGRATION]]
+    assert keys == [manifest.key(tmp_path / "one"), manifest.key(tmp_path / "two")]
 
 
 def entry(

@@ -31,7 +31,7 @@ def distinct_keys(template: str | None = None) -> dict[str, Any]:
     distinct = Distinct({}, VENV / "bin" / "python")
     with tempfile.TemporaryDirectory(prefix="matrix-keys-") as folder:
         for combination in selected(None):
-            distinct.observe(render(combination, Path(folder), template))
+            distinct.observe(render(combination, Path(folder), template), combination.label())
     counts = distinct.counts()
     return {"combinations": counts["combinations"], "checks": counts["checks"]}
 

@@ -7,22 +7,25 @@ work is counted as often as its inputs differ across all the combinations:
 - tier 1: a keyed check runs once per distinct key (static_tier.check_key) among the
   combinations, an unkeyed one in every combination; each run at the check's median CPU-s when
   it ran in the sample, each reuse at its median CPU-s when it was reused (computing the key);
-- tier 2: a part (a test group, runtime_groups.py, or migrating and booting) runs once per
-  distinct state, across the combinations that have it, of the union of the paths that its
-  stored runs read (their manifests, reuse.py: a file's bytes, a folder's names, a probed
-  path's kind), at its median CPU-s when it ran; a part with no stored manifest (the "service"
-  group, never reusable: its tree always differs) runs in every combination that has it;
+- tier 2: a part (a test group, runtime_groups.py, or migrating and booting) is replayed as the
+  store does it (reuse.Store.find): the combinations are taken in order, and one reuses an
+  earlier run when the paths that run read (its manifest, reuse.py: a file's bytes, a folder's
+  names, a probed path's kind) are in the same state in its tree; otherwise it runs, and what
+  it reads is taken to be what the stored run of the nearest measured combination read (fewest
+  capabilities or variants apart; the run's ``source``). Each run at the part's median CPU-s
+  when it ran; a part with no stored manifest (the "service" group, never reusable: its tree
+  always differs) runs in every combination that has it;
 - render: every combination, at the sample's median;
 - what the tiers cost beyond their checks and parts (looking results up, the combination's
   database, tier 1's bookkeeping): every combination, at the sample's median of the phase's CPU
   minus what its checks or parts cost.
 A part's count is only as good as the sample: a file that only a capability absent from every
-measured run of the part makes it read (a partner's module imported when present) is not in the
-union, so combinations differing only there count as one; and a path read by one stored run
-splits combinations for all of them, which errs the other way. The report lists each part's
-measured runs and stored manifests: measure every capability (a local flip, see
-docs/development.md) before trusting the counts. Two workers racing on one key both run it;
-that is not counted.
+measured run of the part makes it read (a partner's module imported when present) is in no
+manifest, so combinations differing only there count as one; a combination far from every
+measured one borrows a manifest that may read more or less than its own run would. The report
+lists each part's measured runs and stored manifests: measure every capability (a local flip,
+see docs/development.md), with a sample spread over the partners, before trusting the counts.
+Two workers racing on one key both run it; that is not counted.
 
 Wall time on the run's cores if CPU-bound: projected CPU-s / min(workers, cores). Adjusted for
 utilisation: projected CPU-s / (this run's CPU-s per worker-second) / workers, plus the rest of
@@ -62,31 +65,35 @@ PART_KINDS = ("runtime-group", "runtime-start")
 
 
 @dataclass(frozen=True)
-class Reads:
-    """What a part's stored runs read, all together, and how many runs were stored."""
+class Stored:
+    """One stored run of a part: the combination that ran it and what it read."""
 
+    source: str
     manifest: Manifest
-    stored: int
 
 
-def stored_reads(store: Path) -> dict[str, Reads]:
-    """Per tier 2 part (as its stored results name it): the union of its manifests."""
-    read: dict[str, set[str]] = defaultdict(set)
-    probed: dict[str, set[str]] = defaultdict(set)
-    stored: dict[str, int] = defaultdict(int)
+def stored_runs(store: Path) -> dict[str, list[Stored]]:
+    """Per tier 2 part (as its stored results name it): its stored runs, in a stable order."""
+    found: dict[str, list[Stored]] = defaultdict(list)
     for kind in PART_KINDS:
         for path in sorted((store / kind).glob("*/*.json")):
             entry = json.loads(path.read_text(encoding="utf-8"))
             name = entry["result"]["details"].get("part")
             if name is None or "manifest" not in entry:
                 continue
-            read[name].update(entry["manifest"]["read"])
-            probed[name].update(entry["manifest"]["probed"])
-            stored[name] += 1
-    return {
-        name: Reads(Manifest(sorted(read[name]), sorted(probed[name] - read[name])), count)
-        for name, count in stored.items()
-    }
+            found[name].append(Stored(entry["result"]["source"], Manifest(**entry["manifest"])))
+    return dict(found)
+
+
+def label_parts(label: str) -> frozenset[str]:
+    """A combination's label as its settings: ``caching+messaging[kafka]`` -> both parts."""
+    return frozenset() if label == "base" else frozenset(label.split("+"))
+
+
+def nearest(runs: list[Stored], label: str) -> Stored:
+    """The stored run of the measured combination fewest settings apart from ``label``."""
+    wanted = label_parts(label)
+    return min(runs, key=lambda run: (len(label_parts(run.source) ^ wanted), run.source))
 
 
 def parts_of(project: Path) -> list[str]:
@@ -96,35 +103,42 @@ def parts_of(project: Path) -> list[str]:
 
 @dataclass
 class Distinct:
-    """Counted over rendered combinations: each keyed check's keys, each part's states."""
+    """Counted over rendered combinations: each keyed check's keys, each part's runs."""
 
-    reads: Mapping[str, Reads]
+    stored: Mapping[str, list[Stored]]
     python: Path | None
     """The shared environment's interpreter (for keys); None: tier 1 is not counted."""
     combinations: int = 0
     keys: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-    states: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    runs: dict[str, list[tuple[Manifest, str]]] = field(default_factory=lambda: defaultdict(list))
+    """Per part, the replayed runs: what each read and its key (the store's entries)."""
     present: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     varying: dict[str, dict[str, set[str]]] = field(
         default_factory=lambda: defaultdict(lambda: defaultdict(set))
     )
-    """Per part, per path it read, the path's states: which paths split a part's runs."""
+    """Per part, per path a run read, the path's states: which paths split a part's runs."""
 
-    def observe(self, project: Path) -> None:
+    def observe(self, project: Path, label: str) -> None:
         self.combinations += 1
         if self.python is not None:
             for check in CHECKS:
                 if check.keyed:
                     self.keys[check.name].add(check_key(check, project, self.python))
-        states: dict[str, list[object]] = {}  # a path read by several parts: its state once
+        states: dict[str, list[object]] = {}  # a path read by several runs: its state once
         for part in parts_of(project):
             self.present[part] += 1
-            if part in self.reads:
-                self.states[part].add(self._key(part, project, states))
+            if part not in self.stored:
+                continue
+            runs = self.runs[part]
+            if any(self._key(part, m, project, states) == key for m, key in runs):
+                continue
+            manifest = nearest(self.stored[part], label).manifest
+            runs.append((manifest, self._key(part, manifest, project, states)))
 
-    def _key(self, part: str, project: Path, states: dict[str, list[object]]) -> str:
-        """The part's manifest key here (Manifest.key), noting each path's state."""
-        manifest = self.reads[part].manifest
+    def _key(
+        self, part: str, manifest: Manifest, project: Path, states: dict[str, list[object]]
+    ) -> str:
+        """The manifest's key here (Manifest.key), noting each path's state."""
         read = []
         for path in sorted(manifest.read):
             if path not in states:
@@ -151,9 +165,10 @@ class Distinct:
             },
             "parts": {
                 part: {"present": present,
-                       "distinct": len(self.states[part]) if part in self.reads else None,
-                       "stored_runs": self.reads[part].stored if part in self.reads else 0,
-                       "paths": len(self.reads[part].manifest.read) if part in self.reads else 0,
+                       "distinct": len(self.runs[part]) if part in self.stored else None,
+                       "stored_runs": len(self.stored.get(part, [])),
+                       "paths": len({p for run in self.stored.get(part, [])
+                                     for p in run.manifest.read}),
                        "split_by": self._split_by(part)}
                 for part, present in sorted(self.present.items())
             },
@@ -164,10 +179,11 @@ def count_every_combination(store: Path, python: Path, template: str | None) -> 
     """Render every combination the catalog allows and count its distinct inputs."""
     from tests.matrix.workspace import render  # imports scaffold's rendering: only when needed
 
-    distinct = Distinct(stored_reads(store), python)
+    distinct = Distinct(stored_runs(store), python)
     with tempfile.TemporaryDirectory(prefix="matrix-distinct-") as folder:
         for combination in combinations():
-            distinct.observe(render(combination, Path(folder), template))
+            project = render(combination, Path(folder), template)
+            distinct.observe(project, combination.label())
     return distinct.counts()
 
 
