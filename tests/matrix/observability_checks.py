@@ -16,12 +16,16 @@ from tests.matrix.static_checks import run
 PROMETHEUS = Path("deploy/observability/prometheus")
 SERVICE_RULES = (PROMETHEUS / "rules.yml", PROMETHEUS / "rules.test.yml")
 CAPABILITY_RULES = (PROMETHEUS / "capability-rules.yml", PROMETHEUS / "capability-rules.test.yml")
-PROMTOOL_TESTS = tuple(
-    f"tests/integration/observability/test_rules.py::{name}"
-    for name in ("test_promtool_accepts_the_rules", "test_the_rules_pass_their_unit_tests")
+PROMTOOL_TESTS = (
+    "tests/integration/observability/test_rules.py::test_promtool_accepts_the_rules",
+    "tests/integration/observability/test_rules.py::test_the_rules_pass_their_unit_tests",
+    "tests/integration/test_observability_deploy_files.py::test_promtool_accepts_the_capability_rules",
+    "tests/integration/test_observability_deploy_files.py::test_the_capability_rules_pass_their_unit_tests",
 )
-"""The project's own tests that run these two commands over these two pairs of files: once
-both checks passed, tier 2 leaves them out (the probe confirms they exist)."""
+"""The project's own tests that run these two commands over these two pairs of files (the
+service's rules in observability's group, the capabilities' in the service's tests, which read
+what every capability adds): once both checks passed, tier 2 leaves them out (the probe confirms
+they exist)."""
 
 
 def promtool() -> str:

@@ -76,6 +76,18 @@ def uvicorn_serving(app: FastAPI, port: int | None = None) -> Iterator[str]:
         thread.join(timeout=30)
 
 
+def rule_groups(path: Path) -> list[dict[str, Any]]:
+    """The groups of a rules file."""
+    loaded: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    groups: list[dict[str, Any]] = loaded["groups"]
+    return groups
+
+
+def rule_group_names(server: "Prometheus") -> set[str]:
+    """The names of the rule groups Prometheus evaluates."""
+    return {group["name"] for group in server.get("/api/v1/rules")["groups"]}
+
+
 class Prometheus:
     """A Prometheus process scraping one target every 250 ms, with the service's rules.
 
@@ -129,20 +141,20 @@ class Prometheus:
 
 class PrometheusProcess:
     """Prometheus on a free loopback port, scraping the loopback port `scraped_port` as job
-    `job`: started at once, waited for by `ready()`.
+    `job`: started at once, waited for by `wait_ready()`.
 
     It scrapes a new target only about five seconds after it starts (its scrape manager applies
     discovered targets on a five-second tick, whatever the scrape interval), so the session
-    starts it before its first test (conftest.py) and those seconds pass while other tests run.
-    Until `ready()` it evaluates no rules (evaluating them every 250 ms is what an idle
-    Prometheus spends its CPU on): `ready()` loads them by a configuration reload (SIGHUP),
-    which keeps the scrape running.
+    starts it before its first test (tests/fixtures/observability.py) and those seconds pass
+    while other tests run. It evaluates no rules until a test asks for some (`evaluating`:
+    evaluating them every 250 ms is what an idle Prometheus spends its CPU on), and loads them
+    by a configuration reload (SIGHUP), which keeps the scrape running.
     """
 
-    def __init__(self, binary: str, job: str, scraped_port: int, rules: Sequence[Path]) -> None:
+    def __init__(self, binary: str, job: str, scraped_port: int) -> None:
         self.job = job
         self.scraped_port = scraped_port
-        self.rules = rules
+        self.rules: tuple[Path, ...] = ()
         self.scratch = Path(tempfile.mkdtemp(prefix="prometheus-"))
         self.config_file = self.scratch / "prometheus.yml"
         self.configure(rules=())
@@ -186,15 +198,21 @@ class PrometheusProcess:
                 pytest.fail(f"Prometheus: {what} not within 30 s:\n{output}", pytrace=False)
             time.sleep(0.05)
 
-    @contextmanager
-    def ready(self) -> Iterator[Prometheus]:
-        """Once Prometheus answers ready and evaluates the rules: a client of it."""
+    def wait_ready(self) -> None:
         self.wait_until(lambda: httpx.get(f"{self.url}/-/ready", timeout=1).is_success, "ready")
-        self.configure(self.rules)
-        self.process.send_signal(signal.SIGHUP)
+
+    @contextmanager
+    def evaluating(self, rules: Sequence[Path]) -> Iterator[Prometheus]:
+        """A client of it, once it evaluates these rules files (reloaded when they are not the
+        ones it has)."""
         with httpx.Client(base_url=self.url, timeout=10) as client:
             server = Prometheus(client, self.job)
-            self.wait_until(lambda: bool(server.get("/api/v1/rules")["groups"]), "rules loaded")
+            if tuple(rules) != self.rules:
+                self.configure(rules)
+                self.process.send_signal(signal.SIGHUP)
+                wanted = {group["name"] for path in rules for group in rule_groups(path)}
+                self.wait_until(lambda: rule_group_names(server) == wanted, "rules loaded")
+                self.rules = tuple(rules)
             yield server
 
     def stop(self) -> None:
