@@ -6,8 +6,25 @@ listed (``os.listdir``/``os.scandir``, which the import system uses to find modu
 ``os.stat``/``os.lstat`` are wrapped to see existence probes (``Path.exists``, ``is_file`` …),
 which raise no audit event. Paths are recorded relative to the folder.
 
-A run cannot be keyed by its reads when it starts another program (whose reads nobody sees) or
-writes into the folder; both are recorded, and such a run's result is never reused.
+A run that writes into the folder cannot be keyed by its reads: it is recorded, and such a
+run's result is never reused. A run that starts other processes is keyed by their reads too,
+when every one of them is traced (``children`` is the folder of their records):
+- a forked child (``os.fork``) inherits the trace; from the fork on, it records its own reads
+  (``_forked``, at fork time, before it runs anything);
+- a Python program started by ``subprocess``/``os.posix_spawn`` (the reshard command, a worker,
+  ``python -c``) finds ``ENVIRONMENT`` in its environment, and the shared environment's start-up
+  file (``START_LINE``, a ``.pth`` in its site-packages) installs a trace in it before it runs
+  anything (``start_child``).
+A child's record is streamed: each path is appended to its file before the read it records
+happens, so a child that dies in any way, SIGKILL included, has recorded every read it did.
+Every traced process counts the processes it starts (``created``: the audit events
+``subprocess.Popen``, ``os.posix_spawn`` outside a Popen, ``os.fork``, ``os.forkpty``,
+``os.system``, and ``_posixsubprocess.fork_exec`` called directly, as multiprocessing does),
+and every child's record names its parent's process id. The run is keyed by its reads only when
+each process's count equals the number of records naming it as their parent
+(``child_records``): a program that is not Python, one started with an environment without
+``ENVIRONMENT`` or with ``-S``, the shell of ``os.system`` leave no record, and the run is never
+reused. A process that replaces itself (``os.exec*``) is recorded as untraceable.
 
 Imports are keyed precisely, not by whole folders. The import system's ``FileFinder`` lists a
 folder once to fill its cache, then answers each ``find_spec(fullname)`` from that cache: with
@@ -39,32 +56,117 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-SPAWNING = frozenset(
-    {"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork",
-     "os.forkpty", "pty.spawn"}
-)  # fmt: skip
+CREATING = frozenset({"os.fork", "os.forkpty", "os.system"})
+"""Audit events of a process being started (besides ``subprocess.Popen``/``os.posix_spawn``)."""
+REPLACING = frozenset({"os.exec", "os.spawn"})
+"""A process replacing itself by another program (``os.spawn``: Windows), unseen."""
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 CASE_INSENSITIVE = sys.platform.startswith(("win", "cygwin", "darwin"))
+ENVIRONMENT = "SCAFFOLD_READ_TRACE"
+"""In a traced run's environment: JSON ``{"root", "children", "module"}`` for its children."""
+START_LINE = (
+    'import os; "SCAFFOLD_READ_TRACE" in os.environ and __import__("runpy").run_path('
+    '__import__("json").loads(os.environ["SCAFFOLD_READ_TRACE"])["module"], '
+    'run_name="read_trace_child")\n'
+)
+"""The ``.pth`` line of the shared environment that traces a Python child (shared_env.py)."""
+KINDS = ("opened", "listed", "probed", "written")
 
 
 class ReadTrace:
-    def __init__(self, root: str) -> None:
+    def __init__(self, root: str, children: str | None = None) -> None:
         self.root = os.path.realpath(root)
+        self.children = children
+        """The folder of the child processes' records; None: children are not traced."""
         self.opened: set[str] = set()
         self.listed: set[str] = set()
         self.probed: set[str] = set()
         self.written: set[str] = set()
-        self.spawned: list[str] = []
+        self.created = 0
+        """Processes this one started."""
+        self.untraceable: list[str] = []
         self.errors: list[str] = []
+        self.pid = os.getpid()
+        self.record: str | None = None
+        """This process's streamed record, in a child; None in the run's own process."""
         self._filling: set[int] = set()
         """Threads inside a FileFinder filling its cache: their listing is not recorded."""
+        self._popen = threading.local()
+        """Set in a thread between its Popen event and the process it starts."""
 
     def install(self) -> None:
+        import _posixsubprocess
+        import subprocess  # noqa: F401 - bound its own fork_exec: only multiprocessing's is seen
+
         sys.addaudithook(self._audit)
         os.stat = self._probing(os.stat)
         os.lstat = self._probing(os.lstat)
+        fork_exec: Any = _posixsubprocess.fork_exec
+        trace = self
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            trace._started("fork_exec")
+            return fork_exec(*args, **kwargs)
+
+        _posixsubprocess.fork_exec = counted
+        os.register_at_fork(after_in_child=self._forked)
         if not CASE_INSENSITIVE:
             self._trace_imports()
+
+    def propagate(self) -> None:
+        """Put the trace in this process's environment, for the programs it starts."""
+        assert self.children is not None
+        os.makedirs(self.children, exist_ok=True)
+        spec = {"root": self.root, "children": self.children, "module": os.path.abspath(__file__)}
+        os.environ[ENVIRONMENT] = json.dumps(spec)
+
+    def begin(self, ppid: int, how: str) -> None:
+        """Record from now on, streamed, as a child of process ``ppid``."""
+        assert self.children is not None
+        self.pid = os.getpid()
+        name = f"{self.pid}-{os.urandom(6).hex()}.jsonl"
+        self.record = os.path.join(self.children, name)
+        self._stream({"pid": self.pid, "ppid": ppid, "start": how})
+
+    def _forked(self) -> None:
+        parent = self.pid
+        for kind in KINDS:
+            getattr(self, kind).clear()
+        self.created = 0
+        self.untraceable.clear()
+        self.errors.clear()
+        self._popen = threading.local()
+        self._filling &= {threading.get_ident()}
+        if self.children is None:
+            self.record = None  # unrecorded: the parent's count of children tells
+            return
+        self.begin(parent, "fork")
+
+    def _stream(self, item: Any) -> None:
+        """Append one line to this child's record. Opened, written and closed each time: the
+        program may close or reuse any descriptor (a daemon closes them all)."""
+        if self.record is None:
+            return
+        line = (json.dumps(item) + "\n").encode()
+        handle = os.open(self.record, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(handle, line)
+        finally:
+            os.close(handle)
+
+    def _note(self, kind: str, relative: str) -> None:
+        found: set[str] = getattr(self, kind)
+        if relative not in found:
+            found.add(relative)
+            self._stream([kind, relative])
+
+    def _error(self, text: str) -> None:
+        self.errors.append(text)
+        self._stream(["errors", text])
+
+    def _started(self, how: str) -> None:
+        self.created += 1
+        self._stream(["created", how])
 
     def _trace_imports(self) -> None:
         finder: Any = importlib.machinery.FileFinder
@@ -95,9 +197,9 @@ class ReadTrace:
             for name in names:
                 relative = self._relative(os.path.join(folder, name))
                 if relative is not None:
-                    self.probed.add(relative)
+                    self._note("probed", relative)
         except Exception as error:
-            self.errors.append(f"find_spec: {error!r}")
+            self._error(f"find_spec: {error!r}")
 
     def _hooking(self, hook: Callable[[str], Any]) -> Callable[[str], Any]:
         """FileFinder's path hook accepts only a folder: whether there is one is an input."""
@@ -107,7 +209,7 @@ class ReadTrace:
         def checked(path: str) -> Any:
             relative = self._relative(path or os.getcwd())
             if relative is not None:
-                self.probed.add(relative)
+                self._note("probed", relative)
             return hook(path)
 
         return checked
@@ -132,37 +234,101 @@ class ReadTrace:
                     writes = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
                         isinstance(flags, int) and flags & WRITE_FLAGS
                     )
-                    (self.written if writes else self.opened).add(relative)
+                    self._note("written" if writes else "opened", relative)
             elif event in ("os.listdir", "os.scandir"):
                 if threading.get_ident() in self._filling:
                     return  # keyed per lookup instead (_looked_up)
                 relative = self._relative(args[0] if args[0] is not None else ".")
                 if relative is not None:
-                    self.listed.add(relative)
-            elif event in SPAWNING:
-                self.spawned.append(event)
+                    self._note("listed", relative)
+            elif event == "subprocess.Popen":
+                self._popen.active = True
+                self._started(event)
+            elif event == "os.posix_spawn":
+                if getattr(self._popen, "active", False):
+                    self._popen.active = False  # the Popen's own process, counted already
+                else:
+                    self._started(event)
+            elif event in CREATING:
+                self._started(event)
+            elif event in REPLACING:
+                self.untraceable.append(event)
+                self._stream(["untraceable", event])
         except Exception as error:  # an audit hook that raises would break the traced call
-            self.errors.append(f"{event}: {error!r}")
+            self._error(f"{event}: {error!r}")
 
     def _probing(self, real: Callable[..., os.stat_result]) -> Callable[..., os.stat_result]:
         def probe(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
             try:
                 relative = self._relative(path)
                 if relative is not None:
-                    self.probed.add(relative)
+                    self._note("probed", relative)
             except Exception as error:
-                self.errors.append(f"stat: {error!r}")
+                self._error(f"stat: {error!r}")
             return real(path, *args, **kwargs)
 
         return probe
 
     def write(self, target: Path) -> None:
+        """The run's own process's record (a child's is streamed: in a forked child of the
+        run's process, this does nothing)."""
+        if self.record is not None:
+            return
         data = {
+            "pid": self.pid,
             "opened": sorted(self.opened),
             "listed": sorted(self.listed),
             "probed": sorted(self.probed - self.opened),
             "written": sorted(self.written),
-            "spawned": self.spawned,
+            "created": self.created,
+            "untraceable": self.untraceable,
             "errors": self.errors,
+            "children": self.children,
         }
         target.write_text(json.dumps(data), encoding="utf-8")
+
+
+def start_child() -> None:
+    """In a Python program started by a traced process (``START_LINE``): trace it, once (the
+    environment's site-packages may be seen twice, as ``lib`` and its alias ``lib64``). The
+    module stays loaded under its own name, which marks it started."""
+    if "scaffold_read_trace" in sys.modules:
+        return
+    sys.modules["scaffold_read_trace"] = sys.modules["read_trace_child"]
+    spec = json.loads(os.environ[ENVIRONMENT])
+    trace = ReadTrace(spec["root"], spec["children"])
+    trace.begin(os.getppid(), "exec")
+    trace.install()
+
+
+def child_records(folder: Path) -> list[dict[str, Any]] | None:
+    """The records of a run's child processes (none: an empty list), each with its ``pid``,
+    ``ppid``, a set per kind of read, ``created`` and ``untraceable``; None when one cannot be
+    read. A record's last line may be cut short (the process was killed while appending it,
+    before the read it announced): it is left out."""
+    if not folder.is_dir():
+        return []
+    records = []
+    for path in sorted(folder.glob("*.jsonl")):
+        lines = path.read_bytes().split(b"\n")
+        try:
+            items = [json.loads(line) for line in lines[:-1]]
+        except ValueError:
+            return None
+        if not items or not isinstance(items[0], dict):
+            return None  # killed before it said who it is: it read nothing yet, but unknown
+        record: dict[str, Any] = {**items[0], "created": 0, "untraceable": [], "errors": []}
+        record.update({kind: set() for kind in KINDS})
+        for kind, value in items[1:]:
+            if kind == "created":
+                record["created"] += 1
+            elif kind in ("untraceable", "errors"):
+                record[kind].append(value)
+            else:
+                record[kind].add(value)
+        records.append(record)
+    return records
+
+
+if __name__ == "read_trace_child":
+    start_child()

@@ -15,6 +15,7 @@ imports the modules named on the command line.
 Protocol: one JSON object per line on stdin, one reply per line on stdout.
   {"op": "spawn", "kind": "pytest"|"alembic"|"uvicorn", "args": [...], "cwd": ..., "env": {...},
    "path": [...], "log": FILE, "trace": FILE|null}           -> {"pid": N}
+  (the records of the processes a traced command starts: in the folder FILE + ".children")
   {"op": "wait", "pid": N}                       -> {"pid": N, "exit": CODE, "cpu": SECONDS}
   {"op": "poll", "pid": N}       -> {"pid": N, "exit": CODE or null while running, "cpu": ...}
 Standard library only at import time: this runs in the generated projects' environment.
@@ -88,7 +89,8 @@ def run_child(request: dict[str, Any], replies: int) -> int:
     sys.argv = [request["kind"], *request["args"]]
     trace = None
     if request.get("trace"):
-        trace = sys.modules["read_trace"].ReadTrace(request["cwd"])
+        trace = sys.modules["read_trace"].ReadTrace(request["cwd"], request["trace"] + ".children")
+        trace.propagate()
         trace.install()
     try:
         return run_command(request["kind"], request["args"])
