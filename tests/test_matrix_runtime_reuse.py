@@ -145,6 +145,58 @@ def test_a_group_is_reused_where_only_another_capability_package_differs(
     assert group("first restored")[:2] == ("both", "passed")
 
 
+CHILD_TEST = """\
+import os
+import subprocess
+import sys
+
+
+def test_a_child_process_sees_the_value() -> None:
+    program = "from matrix_svc.{first} import VALUE; assert VALUE == 1, VALUE"
+    environment = {{**os.environ, "PYTHONPATH": "src"}}
+    subprocess.run([sys.executable, "-c", program], env=environment, check=True)
+"""
+
+
+def test_a_group_whose_test_starts_a_python_child_is_keyed_by_what_the_child_read(
+    worker: tuple[Worker, Path],
+) -> None:
+    """The group's test imports nothing of the package: only the child it starts does. The
+    group is reused while what the child read is unchanged, and runs again (failing) after an
+    edit to it; a test that starts a program that is not Python leaves it not reusable."""
+    runs, project = worker
+    first = sorted({c.package for c in CATALOG if c.package})[0]
+    package = project / "src" / "matrix_svc"
+    (package / first).mkdir()
+    (package / first / "__init__.py").write_text("VALUE = 1\n")
+    tests = project / "tests" / "unit" / first
+    tests.mkdir()
+    (tests / "__init__.py").write_text("")
+    (tests / "test_child.py").write_text(CHILD_TEST.format(first=first))
+
+    def group(label: str) -> dict[str, object]:
+        result = runtime_tier(Combination(label, frozenset(), project, "matrix_svc"), runs)
+        row: dict[str, object] = result.details["groups"][group_name(first, "unit")]
+        return {**row, "message": result.message}
+
+    ran = group("first")
+    assert (ran["reused_from"], ran["outcome"], ran["reusable"]) == (None, "passed", True)
+    assert group("again")["reused_from"] == "first"
+    (package / first / "__init__.py").write_text("VALUE = 2\n")  # read by the child only
+    edited = group("edited")
+    assert (edited["reused_from"], edited["outcome"]) == (None, "failed")
+    assert "test_a_child_process_sees_the_value" in str(edited["message"])
+
+    (package / first / "__init__.py").write_text("VALUE = 1\n")
+    (tests / "test_binary.py").write_text(
+        "import subprocess\n\n\ndef test_cat() -> None:\n"
+        "    subprocess.run(['cat', 'pyproject.toml'], check=True, capture_output=True)\n"
+    )
+    binary = group("binary child")
+    assert (binary["reused_from"], binary["outcome"], binary["reusable"]) == (None, "passed", False)
+    assert group("binary child again")["reused_from"] is None
+
+
 def test_an_integration_group_is_reused_where_only_a_capability_it_does_not_meet_differs(
     tmp_path: Path,
 ) -> None:
