@@ -173,13 +173,12 @@ def test_a_child_killed_by_sigkill_has_recorded_what_it_read(tmp_path: Path, pyt
 @pytest.mark.parametrize(
     "start",
     [
-        "subprocess.run(['cat', 'pkg/a.py'], check=True)",  # not Python
         "subprocess.run([sys.executable, '-c', 'pass'], check=True, env={})",  # trace stripped
         "subprocess.run([sys.executable, '-S', '-c', 'pass'], check=True)",  # no start-up
         "assert os.system('true') == 0",  # the shell
         "pid = os.fork()\nif pid == 0:\n    os.execv('/bin/true', ['true'])\nos.waitpid(pid, 0)",
     ],
-    ids=["binary", "environment-stripped", "no-site", "os-system", "exec"],
+    ids=["environment-stripped", "no-site", "os-system", "exec"],
 )
 def test_a_process_that_leaves_no_record_makes_the_run_unkeyable(
     tmp_path: Path, python: str, start: str
@@ -196,3 +195,33 @@ def test_a_child_that_writes_into_the_project_makes_the_run_unkeyable(
     code = "import subprocess, sys\nsubprocess.run([sys.executable, '-c', \"open('x', 'w')\"])\n"
     assert traced_run(root, code, tmp_path, python) is None
     assert traced_run(root, CHILD_READS.replace("pkg/data.txt", "pkg/a.py"), tmp_path, python)
+
+
+@pytest.mark.slow
+def test_what_a_binary_and_the_programs_it_starts_read_is_in_the_manifest(
+    tmp_path: Path, python: str
+) -> None:
+    """A program that is not Python runs under strace: a file it opens is read, a folder it
+    lists is listed, a path it stats is probed, also in the programs it starts in turn."""
+    root = package(tmp_path)
+    (root / "pkg" / "data.txt").write_text("one\n")
+    shell = "cat pkg/data.txt; ls pkg; test -e pkg/flag || true"
+    code = f"import subprocess\nsubprocess.run(['sh', '-c', {shell!r}], check=True)\n"
+    manifest = traced(root, code, tmp_path, python)
+    assert {"pkg/data.txt", "pkg"} <= set(manifest.read)
+    assert "pkg/flag" in manifest.probed
+    before = manifest.key(root)
+    (root / "pkg" / "data.txt").write_text("two\n")
+    assert manifest.key(root) != before
+    (root / "pkg" / "data.txt").write_text("one\n")
+    (root / "pkg" / "flag").write_text("")
+    assert manifest.key(root) != before
+
+
+@pytest.mark.slow
+def test_a_binary_that_writes_into_the_project_makes_the_run_unkeyable(
+    tmp_path: Path, python: str
+) -> None:
+    root = package(tmp_path)
+    code = "import subprocess\nsubprocess.run(['sh', '-c', 'echo x > pkg/new'], check=True)\n"
+    assert traced_run(root, code, tmp_path, python) is None

@@ -163,7 +163,8 @@ def test_a_group_whose_test_starts_a_python_child_is_keyed_by_what_the_child_rea
 ) -> None:
     """The group's test imports nothing of the package: only the child it starts does. The
     group is reused while what the child read is unchanged, and runs again (failing) after an
-    edit to it; a test that starts a program that is not Python leaves it not reusable."""
+    edit to it; a test that starts a child without the trace in its environment leaves it not
+    reusable."""
     runs, project = worker
     first = sorted({c.package for c in CATALOG if c.package})[0]
     package = project / "src" / "matrix_svc"
@@ -188,13 +189,15 @@ def test_a_group_whose_test_starts_a_python_child_is_keyed_by_what_the_child_rea
     assert "test_a_child_process_sees_the_value" in str(edited["message"])
 
     (package / first / "__init__.py").write_text("VALUE = 1\n")
-    (tests / "test_binary.py").write_text(
-        "import subprocess\n\n\ndef test_cat() -> None:\n"
-        "    subprocess.run(['cat', 'pyproject.toml'], check=True, capture_output=True)\n"
+    (tests / "test_untraced.py").write_text(
+        "import subprocess\nimport sys\n\n\ndef test_untraced() -> None:\n"
+        "    subprocess.run([sys.executable, '-c', 'pass'], check=True, env={})\n"
     )
-    binary = group("binary child")
-    assert (binary["reused_from"], binary["outcome"], binary["reusable"]) == (None, "passed", False)
-    assert group("binary child again")["reused_from"] is None
+    untraced = group("untraced child")
+    assert (untraced["reused_from"], untraced["outcome"], untraced["reusable"]) == (
+        None, "passed", False,
+    )  # fmt: skip
+    assert group("untraced child again")["reused_from"] is None
 
 
 def test_an_integration_group_is_reused_where_only_a_capability_it_does_not_meet_differs(

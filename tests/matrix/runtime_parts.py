@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.matrix.child.read_trace import child_records
+from tests.matrix.child_records import child_records
 from tests.matrix.reuse import Manifest, Result, Store
 
 

@@ -14,7 +14,11 @@ when every one of them is traced (``children`` is the folder of their records):
 - a Python program started by ``subprocess``/``os.posix_spawn`` (the reshard command, a worker,
   ``python -c``) finds ``ENVIRONMENT`` in its environment, and the shared environment's start-up
   file (``START_LINE``, a ``.pth`` in its site-packages) installs a trace in it before it runs
-  anything (``start_child``).
+  anything (``start_child``);
+- any other program started by ``subprocess`` (Prometheus, promtool, a shell) is run under
+  ``strace -D -f``: its record names strace's output, which child_records.py reads (every
+  file it and the programs it starts opened, listed, stat'ed or changed, each of those
+  processes having ended).
 A child's record is streamed: each path is appended to its file before the read it records
 happens, so a child that dies in any way, SIGKILL included, has recorded every read it did.
 Every traced process counts the processes it starts (``created``: the audit events
@@ -22,9 +26,11 @@ Every traced process counts the processes it starts (``created``: the audit even
 ``os.system``, and ``_posixsubprocess.fork_exec`` called directly, as multiprocessing does),
 and every child's record names its parent's process id. The run is keyed by its reads only when
 each process's count equals the number of records naming it as their parent
-(``child_records``): a program that is not Python, one started with an environment without
-``ENVIRONMENT`` or with ``-S``, the shell of ``os.system`` leave no record, and the run is never
-reused. A process that replaces itself (``os.exec*``) is recorded as untraceable.
+(child_records.py): a Python started with an environment without ``ENVIRONMENT`` or with
+``-S``, the shell of ``os.system``, a binary started by ``os.posix_spawn`` leave no record,
+and the run is never reused. A process that replaces itself (``os.exec*``) is recorded as
+untraceable. What strace shows of a file that is only stat'ed is its kind, as for a probe: a
+program that branched on a file's size or mtime without reading it would escape this.
 
 Imports are keyed precisely, not by whole folders. The import system's ``FileFinder`` lists a
 folder once to fill its cache, then answers each ``find_spec(fullname)`` from that cache: with
@@ -96,7 +102,7 @@ class ReadTrace:
 
     def install(self) -> None:
         import _posixsubprocess
-        import subprocess  # noqa: F401 - bound its own fork_exec: only multiprocessing's is seen
+        import subprocess  # bound its own fork_exec: only multiprocessing's is seen
 
         sys.addaudithook(self._audit)
         os.stat = self._probing(os.stat)
@@ -109,9 +115,43 @@ class ReadTrace:
             return fork_exec(*args, **kwargs)
 
         _posixsubprocess.fork_exec = counted
+        if self.children is not None and hasattr(subprocess, "_fork_exec"):
+            subprocess._fork_exec = self._tracing_binaries(subprocess._fork_exec)
         os.register_at_fork(after_in_child=self._forked)
         if not CASE_INSENSITIVE:
             self._trace_imports()
+
+    def _tracing_binaries(self, fork_exec: Callable[..., int]) -> Callable[..., int]:
+        """subprocess's ``fork_exec``, starting a program that is not this Python under
+        ``strace`` (``-D``: the program keeps the process id and is the parent's child, its
+        signals and exit status its own); the record names strace's output (``strace_reads``).
+        The trace is taken out of its environment: strace sees the Python it may start too."""
+        trace = self
+
+        def exec_traced(
+            args: list[Any], executables: tuple[bytes, ...], close_fds: bool, keep: Any,
+            cwd: Any, env: list[bytes] | None, *rest: Any,
+        ) -> int:  # fmt: skip
+            program, strace = _executable(executables), _executable(_on_path(b"strace"))
+            if program is None or strace is None or _is_python(program):
+                return fork_exec(args, executables, close_fds, keep, cwd, env, *rest)
+            assert trace.children is not None
+            output = os.path.join(trace.children, f"strace-{os.urandom(6).hex()}.txt")
+            command = [strace, *STRACE, "-o", output, "--", program, *args[1:]]
+            mine = ENVIRONMENT.encode() + b"="
+            env = [e for e in env if not e.startswith(mine)] if env is not None else [
+                os.fsencode(k) + b"=" + os.fsencode(v) for k, v in os.environ.items()
+                if k != ENVIRONMENT
+            ]  # fmt: skip
+            pid = fork_exec(command, (strace,), close_fds, keep, cwd, env, *rest)
+            name = os.path.join(trace.children, f"{pid}-{os.urandom(6).hex()}.jsonl")
+            start = {"pid": pid, "ppid": trace.pid, "start": "strace", "strace": output,
+                     "root": trace.root}  # fmt: skip
+            with open(name, "w", encoding="utf-8") as record:
+                record.write(json.dumps(start) + "\n")
+            return pid
+
+        return exec_traced
 
     def propagate(self) -> None:
         """Put the trace in this process's environment, for the programs it starts."""
@@ -301,33 +341,31 @@ def start_child() -> None:
     trace.install()
 
 
-def child_records(folder: Path) -> list[dict[str, Any]] | None:
-    """The records of a run's child processes (none: an empty list), each with its ``pid``,
-    ``ppid``, a set per kind of read, ``created`` and ``untraceable``; None when one cannot be
-    read. A record's last line may be cut short (the process was killed while appending it,
-    before the read it announced): it is left out."""
-    if not folder.is_dir():
-        return []
-    records = []
-    for path in sorted(folder.glob("*.jsonl")):
-        lines = path.read_bytes().split(b"\n")
-        try:
-            items = [json.loads(line) for line in lines[:-1]]
-        except ValueError:
-            return None
-        if not items or not isinstance(items[0], dict):
-            return None  # killed before it said who it is: it read nothing yet, but unknown
-        record: dict[str, Any] = {**items[0], "created": 0, "untraceable": [], "errors": []}
-        record.update({kind: set() for kind in KINDS})
-        for kind, value in items[1:]:
-            if kind == "created":
-                record["created"] += 1
-            elif kind in ("untraceable", "errors"):
-                record[kind].append(value)
-            else:
-                record[kind].add(value)
-        records.append(record)
-    return records
+STRACE = ("-D", "-f", "-q", "-y", "-s", "65535", "--seccomp-bpf",
+          "-e", "trace=%file,getdents,getdents64,fchdir")  # fmt: skip
+"""strace's options: follow every process it starts, decorate each descriptor with its path
+(``AT_FDCWD</cwd>`` too), whole strings, only the calls that name a file or list a folder."""
+
+
+def _on_path(name: bytes) -> tuple[bytes, ...]:
+    return tuple(os.path.join(os.fsencode(folder), name) for folder in os.get_exec_path())
+
+
+def _executable(candidates: tuple[bytes, ...]) -> bytes | None:
+    """The file ``execve`` would run, of the candidates (subprocess's search of PATH)."""
+    for candidate in candidates:
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def _is_python(program: bytes) -> bool:
+    """This interpreter, or a script it runs (``#!`` ... ``python``): traced at its start-up."""
+    if os.path.realpath(program) == os.path.realpath(os.fsencode(sys.executable)):
+        return True
+    with open(program, "rb") as head:
+        first = head.readline(256)
+    return first.startswith(b"#!") and b"python" in first
 
 
 if __name__ == "read_trace_child":

@@ -27,6 +27,7 @@ import gc
 import importlib
 import json
 import os
+import platform
 import random
 import signal
 import sys
@@ -52,6 +53,10 @@ def warm_up(modules: list[str]) -> None:
     os.chdir("/")
     for name in modules:
         importlib.import_module(name)
+    # The machine's description, cached for every child: its processor field is the output of
+    # `uname -p`, a program it starts (the stripe client puts platform.platform() in each
+    # request's user agent), which a traced run could not see into, so it was never reused.
+    platform.platform()
     assert threading.active_count() == 1, "a warm-up import started a thread: forking is unsafe"
     # What is loaded now stays for every child: keep the collector off it, so that children
     # do not copy the shared pages just to scan them.
