@@ -45,8 +45,9 @@ def worker(tmp_path: Path) -> Iterator[tuple[Worker, Path]]:
     python = shared_python()
     project = render(Selection(capabilities=frozenset(), variants={}), tmp_path / "w", None)
     (project / "tests" / "unit" / "test_probing.py").write_text(PROBING_TEST)
-    # A run whose tests start processes cannot be traced, so it is never reused (_manifest);
-    # this test is about reuse, so its project keeps only the tests that run in-process.
+    # The tests that start processes are keyed by their children's reads too (see
+    # test_matrix_read_trace.py); these tests are about what a run reads itself, and run
+    # quicker without them.
     for spawning in SPAWNING_TESTS:
         (project / spawning).unlink()
     logs = tmp_path / "logs"
