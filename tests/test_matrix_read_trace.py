@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, {child!r})
 import read_trace
 
-trace = read_trace.ReadTrace({root!r}, {children!r})
+trace = read_trace.ReadTrace({root!r}, {children!r}, read_trace.working_strace())
 trace.propagate()
 trace.install()
 sys.path.insert(0, {root!r})

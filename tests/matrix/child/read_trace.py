@@ -80,10 +80,12 @@ KINDS = ("opened", "listed", "probed", "written")
 
 
 class ReadTrace:
-    def __init__(self, root: str, children: str | None = None) -> None:
+    def __init__(self, root: str, children: str | None = None, strace: str | None = None) -> None:
         self.root = os.path.realpath(root)
         self.children = children
         """The folder of the child processes' records; None: children are not traced."""
+        self.strace = strace
+        """A strace that works here (``working_strace``); None: binaries are not traced."""
         self.opened: set[str] = set()
         self.listed: set[str] = set()
         self.probed: set[str] = set()
@@ -115,7 +117,7 @@ class ReadTrace:
             return fork_exec(*args, **kwargs)
 
         _posixsubprocess.fork_exec = counted
-        if self.children is not None and hasattr(subprocess, "_fork_exec"):
+        if self.children is not None and self.strace and hasattr(subprocess, "_fork_exec"):
             subprocess._fork_exec = self._tracing_binaries(subprocess._fork_exec)
         os.register_at_fork(after_in_child=self._forked)
         if not CASE_INSENSITIVE:
@@ -132,8 +134,8 @@ class ReadTrace:
             args: list[Any], executables: tuple[bytes, ...], close_fds: bool, keep: Any,
             cwd: Any, env: list[bytes] | None, *rest: Any,
         ) -> int:  # fmt: skip
-            program, strace = _executable(executables), _executable(_on_path(b"strace"))
-            if program is None or strace is None or _is_python(program):
+            program, strace = _executable(executables), os.fsencode(trace.strace or "")
+            if program is None or _is_python(program):
                 return fork_exec(args, executables, close_fds, keep, cwd, env, *rest)
             assert trace.children is not None
             output = os.path.join(trace.children, f"strace-{os.urandom(6).hex()}.txt")
@@ -157,7 +159,8 @@ class ReadTrace:
         """Put the trace in this process's environment, for the programs it starts."""
         assert self.children is not None
         os.makedirs(self.children, exist_ok=True)
-        spec = {"root": self.root, "children": self.children, "module": os.path.abspath(__file__)}
+        spec = {"root": self.root, "children": self.children, "strace": self.strace,
+                "module": os.path.abspath(__file__)}  # fmt: skip
         os.environ[ENVIRONMENT] = json.dumps(spec)
 
     def begin(self, ppid: int, how: str) -> None:
@@ -336,7 +339,7 @@ def start_child() -> None:
         return
     sys.modules["scaffold_read_trace"] = sys.modules["read_trace_child"]
     spec = json.loads(os.environ[ENVIRONMENT])
-    trace = ReadTrace(spec["root"], spec["children"])
+    trace = ReadTrace(spec["root"], spec["children"], spec.get("strace"))
     trace.begin(os.getppid(), "exec")
     trace.install()
 
@@ -347,8 +350,21 @@ STRACE = ("-D", "-f", "-q", "-y", "-s", "65535", "--seccomp-bpf",
 (``AT_FDCWD</cwd>`` too), whole strings, only the calls that name a file or list a folder."""
 
 
-def _on_path(name: bytes) -> tuple[bytes, ...]:
-    return tuple(os.path.join(os.fsencode(folder), name) for folder in os.get_exec_path())
+def working_strace() -> str | None:
+    """strace, if it is installed and may trace here (ptrace can be denied: in a container
+    without the capability strace would fail to start the program; its binaries then stay
+    untraced, and their runs are not reused)."""
+    import subprocess
+
+    found = _executable(tuple(os.path.join(os.fsencode(f), b"strace") for f in os.get_exec_path()))
+    if found is None:
+        return None
+    probe = [os.fsdecode(found), *STRACE, "-o", os.devnull, "--", "/bin/sh", "-c", "exit 3"]
+    try:
+        done = subprocess.run(probe, capture_output=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return os.fsdecode(found) if done.returncode == 3 and not done.stderr else None
 
 
 def _executable(candidates: tuple[bytes, ...]) -> bytes | None:

@@ -39,6 +39,8 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ISOLATION_BROKEN = 70
+STRACE: list[str | None] = [None]
+"""The strace the traced commands run binaries under, if one works here (read_trace.py)."""
 PYTEST_PLUGINS = ("matrix_probe", "narrow_collect")
 """The harness's plugins in every pytest run (this folder's modules): the probe, and the
 collection that lists no folder a run only passes through (a group's reads stay its own)."""
@@ -94,7 +96,8 @@ def run_child(request: dict[str, Any], replies: int) -> int:
     sys.argv = [request["kind"], *request["args"]]
     trace = None
     if request.get("trace"):
-        trace = sys.modules["read_trace"].ReadTrace(request["cwd"], request["trace"] + ".children")
+        tracing = sys.modules["read_trace"]
+        trace = tracing.ReadTrace(request["cwd"], request["trace"] + ".children", STRACE[0])
         trace.propagate()
         trace.install()
     try:
@@ -154,6 +157,7 @@ def serve(modules: list[str]) -> None:
     for helper in (*PYTEST_PLUGINS, "read_trace"):  # loaded once here: no project module in them
         importlib.import_module(helper)
     sys.path.remove(str(HERE))
+    STRACE[:] = [sys.modules["read_trace"].working_strace()]
     warm_up(modules)
     finished: dict[int, tuple[int, float]] = {}
     for line in sys.stdin:
