@@ -1,16 +1,21 @@
 """What a traced run is keyed by: an import depends on the names it looked up in a package
 folder, not on the folder's other names; a listing by anything but the import system depends on
-every name (child/read_trace.py)."""
+every name; what the processes it starts read is its input too, and a process it starts that
+leaves no record of its reads makes it unkeyable (child/read_trace.py)."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.matrix.reuse import Manifest
 from tests.matrix.runner import CHILD
 from tests.matrix.runtime_parts import manifest_of
+from tests.matrix.shared_env import shared_python
 
 TRACED = """\
 import sys
@@ -19,7 +24,8 @@ from pathlib import Path
 sys.path.insert(0, {child!r})
 import read_trace
 
-trace = read_trace.ReadTrace({root!r})
+trace = read_trace.ReadTrace({root!r}, {children!r}, read_trace.working_strace())
+trace.propagate()
 trace.install()
 sys.path.insert(0, {root!r})
 try:
@@ -29,13 +35,24 @@ finally:
 """
 
 
-def traced(root: Path, code: str, tmp_path: Path) -> Manifest:
-    """The manifest of ``code`` run in a fresh interpreter, traced below ``root``."""
+def traced_run(
+    root: Path, code: str, tmp_path: Path, python: str = sys.executable
+) -> Manifest | None:
+    """The manifest of ``code`` run in a fresh ``python``, traced below ``root`` with the
+    processes it starts; None when it cannot be keyed by its reads."""
     out = tmp_path / "trace.json"
-    script = TRACED.format(child=str(CHILD), root=str(root), code=code, out=str(out))
-    subprocess.run([sys.executable, "-B", "-c", script], cwd=root, check=True)
-    manifest = manifest_of([out])
-    assert manifest is not None, out.read_text()
+    children = str(tmp_path / "children")
+    shutil.rmtree(children, ignore_errors=True)  # an earlier run's records
+    script = TRACED.format(
+        child=str(CHILD), root=str(root), children=children, code=code, out=str(out)
+    )
+    subprocess.run([python, "-B", "-c", script], cwd=root, check=True)
+    return manifest_of([out])
+
+
+def traced(root: Path, code: str, tmp_path: Path, python: str = sys.executable) -> Manifest:
+    manifest = traced_run(root, code, tmp_path, python)
+    assert manifest is not None, (tmp_path / "trace.json").read_text()
     return manifest
 
 
@@ -89,3 +106,122 @@ def test_a_scan_by_the_code_itself_after_an_import_depends_on_every_name(tmp_pat
     before = manifest.key(root)
     (root / "pkg" / "c.py").write_text("")
     assert manifest.key(root) != before
+
+
+@pytest.fixture(scope="module")
+def python() -> str:
+    """The generated projects' interpreter: its environment traces the Python programs a traced
+    run starts (shared_env.traces_children)."""
+    return str(shared_python())
+
+
+CHILD_READS = """\
+import subprocess, sys
+subprocess.run([sys.executable, "-c", "open('pkg/data.txt').read()"], check=True)
+"""
+
+
+@pytest.mark.slow
+def test_what_a_python_child_reads_is_in_the_manifest(tmp_path: Path, python: str) -> None:
+    root = package(tmp_path)
+    (root / "pkg" / "data.txt").write_text("one\n")
+    manifest = traced(root, CHILD_READS, tmp_path, python)
+    assert "pkg/data.txt" in manifest.read
+    before = manifest.key(root)
+    (root / "pkg" / "data.txt").write_text("two\n")
+    assert manifest.key(root) != before
+
+
+@pytest.mark.slow
+def test_what_a_grandchild_and_a_forked_child_read_is_in_the_manifest(
+    tmp_path: Path, python: str
+) -> None:
+    root = package(tmp_path)
+    code = (
+        "import os, subprocess, sys\n"
+        'inner = \'import subprocess, sys; subprocess.run([sys.executable, "-c", '
+        '"import pkg.a"], check=True)\'\n'
+        "subprocess.run([sys.executable, '-c', inner], check=True, env={**os.environ, "
+        "'PYTHONPATH': '.'})\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    open('pkg/b.py').read()\n"
+        "    os._exit(0)\n"
+        "assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0\n"
+    )
+    manifest = traced(root, code, tmp_path, python)
+    assert {"pkg/a.py", "pkg/b.py"} <= set(manifest.read)
+
+
+@pytest.mark.slow
+def test_a_child_killed_by_sigkill_has_recorded_what_it_read(tmp_path: Path, python: str) -> None:
+    """Its record is appended to before each read: a kill loses nothing it read."""
+    root = package(tmp_path)
+    code = (
+        "import subprocess, sys\n"
+        "child = subprocess.Popen([sys.executable, '-c', \"open('pkg/a.py').read(); "
+        "print('read', flush=True); import time; time.sleep(60)\"], stdout=subprocess.PIPE)\n"
+        "assert child.stdout.readline() == b'read\\n'\n"
+        "child.kill()\n"
+        "assert child.wait() == -9\n"
+    )
+    manifest = traced(root, code, tmp_path, python)
+    assert "pkg/a.py" in manifest.read
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "start",
+    [
+        "subprocess.run([sys.executable, '-c', 'pass'], check=True, env={})",  # trace stripped
+        "subprocess.run([sys.executable, '-S', '-c', 'pass'], check=True)",  # no start-up
+        "assert os.system('true') == 0",  # the shell
+        "pid = os.fork()\nif pid == 0:\n    os.execv('/bin/true', ['true'])\nos.waitpid(pid, 0)",
+    ],
+    ids=["environment-stripped", "no-site", "os-system", "exec"],
+)
+def test_a_process_that_leaves_no_record_makes_the_run_unkeyable(
+    tmp_path: Path, python: str, start: str
+) -> None:
+    root = package(tmp_path)
+    assert traced_run(root, f"import os, subprocess, sys\n{start}\n", tmp_path, python) is None
+
+
+@pytest.mark.slow
+def test_a_child_that_writes_into_the_project_makes_the_run_unkeyable(
+    tmp_path: Path, python: str
+) -> None:
+    root = package(tmp_path)
+    code = "import subprocess, sys\nsubprocess.run([sys.executable, '-c', \"open('x', 'w')\"])\n"
+    assert traced_run(root, code, tmp_path, python) is None
+    assert traced_run(root, CHILD_READS.replace("pkg/data.txt", "pkg/a.py"), tmp_path, python)
+
+
+@pytest.mark.slow
+def test_what_a_binary_and_the_programs_it_starts_read_is_in_the_manifest(
+    tmp_path: Path, python: str
+) -> None:
+    """A program that is not Python runs under strace: a file it opens is read, a folder it
+    lists is listed, a path it stats is probed, also in the programs it starts in turn."""
+    root = package(tmp_path)
+    (root / "pkg" / "data.txt").write_text("one\n")
+    shell = "cat pkg/data.txt; ls pkg; test -e pkg/flag || true"
+    code = f"import subprocess\nsubprocess.run(['sh', '-c', {shell!r}], check=True)\n"
+    manifest = traced(root, code, tmp_path, python)
+    assert {"pkg/data.txt", "pkg"} <= set(manifest.read)
+    assert "pkg/flag" in manifest.probed
+    before = manifest.key(root)
+    (root / "pkg" / "data.txt").write_text("two\n")
+    assert manifest.key(root) != before
+    (root / "pkg" / "data.txt").write_text("one\n")
+    (root / "pkg" / "flag").write_text("")
+    assert manifest.key(root) != before
+
+
+@pytest.mark.slow
+def test_a_binary_that_writes_into_the_project_makes_the_run_unkeyable(
+    tmp_path: Path, python: str
+) -> None:
+    root = package(tmp_path)
+    code = "import subprocess\nsubprocess.run(['sh', '-c', 'echo x > pkg/new'], check=True)\n"
+    assert traced_run(root, code, tmp_path, python) is None

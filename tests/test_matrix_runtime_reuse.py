@@ -45,8 +45,9 @@ def worker(tmp_path: Path) -> Iterator[tuple[Worker, Path]]:
     python = shared_python()
     project = render(Selection(capabilities=frozenset(), variants={}), tmp_path / "w", None)
     (project / "tests" / "unit" / "test_probing.py").write_text(PROBING_TEST)
-    # A run whose tests start processes cannot be traced, so it is never reused (_manifest);
-    # this test is about reuse, so its project keeps only the tests that run in-process.
+    # The tests that start processes are keyed by their children's reads too (see
+    # test_matrix_read_trace.py); these tests are about what a run reads itself, and run
+    # quicker without them.
     for spawning in SPAWNING_TESTS:
         (project / spawning).unlink()
     logs = tmp_path / "logs"
@@ -143,6 +144,61 @@ def test_a_group_is_reused_where_only_another_capability_package_differs(
     (package / first / "__init__.py").write_text("VALUE = 1\n")
     (package / first / "late.py").write_text("")  # a sibling module nobody imports
     assert group("first restored")[:2] == ("both", "passed")
+
+
+CHILD_TEST = """\
+import os
+import subprocess
+import sys
+
+
+def test_a_child_process_sees_the_value() -> None:
+    program = "from matrix_svc.{first} import VALUE; assert VALUE == 1, VALUE"
+    environment = {{**os.environ, "PYTHONPATH": "src"}}
+    subprocess.run([sys.executable, "-c", program], env=environment, check=True)
+"""
+
+
+def test_a_group_whose_test_starts_a_python_child_is_keyed_by_what_the_child_read(
+    worker: tuple[Worker, Path],
+) -> None:
+    """The group's test imports nothing of the package: only the child it starts does. The
+    group is reused while what the child read is unchanged, and runs again (failing) after an
+    edit to it; a test that starts a child without the trace in its environment leaves it not
+    reusable."""
+    runs, project = worker
+    first = sorted({c.package for c in CATALOG if c.package})[0]
+    package = project / "src" / "matrix_svc"
+    (package / first).mkdir()
+    (package / first / "__init__.py").write_text("VALUE = 1\n")
+    tests = project / "tests" / "unit" / first
+    tests.mkdir()
+    (tests / "__init__.py").write_text("")
+    (tests / "test_child.py").write_text(CHILD_TEST.format(first=first))
+
+    def group(label: str) -> dict[str, object]:
+        result = runtime_tier(Combination(label, frozenset(), project, "matrix_svc"), runs)
+        row: dict[str, object] = result.details["groups"][group_name(first, "unit")]
+        return {**row, "message": result.message}
+
+    ran = group("first")
+    assert (ran["reused_from"], ran["outcome"], ran["reusable"]) == (None, "passed", True)
+    assert group("again")["reused_from"] == "first"
+    (package / first / "__init__.py").write_text("VALUE = 2\n")  # read by the child only
+    edited = group("edited")
+    assert (edited["reused_from"], edited["outcome"]) == (None, "failed")
+    assert "test_a_child_process_sees_the_value" in str(edited["message"])
+
+    (package / first / "__init__.py").write_text("VALUE = 1\n")
+    (tests / "test_untraced.py").write_text(
+        "import subprocess\nimport sys\n\n\ndef test_untraced() -> None:\n"
+        "    subprocess.run([sys.executable, '-c', 'pass'], check=True, env={})\n"
+    )
+    untraced = group("untraced child")
+    assert (untraced["reused_from"], untraced["outcome"], untraced["reusable"]) == (
+        None, "passed", False,
+    )  # fmt: skip
+    assert group("untraced child again")["reused_from"] is None
 
 
 def test_an_integration_group_is_reused_where_only_a_capability_it_does_not_meet_differs(

@@ -17,6 +17,7 @@ another program or writes into the project cannot be traced completely and is ne
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import socket
 import subprocess
@@ -187,6 +188,7 @@ def _command(
     trace = worker.logs / f"{name}.trace.json" if worker.runner.traces else None
     if trace is not None:
         trace.unlink(missing_ok=True)
+        shutil.rmtree(f"{trace}.children", ignore_errors=True)  # its processes' records
         traces.append(trace)
     return Command(kind, args, combination.project, env, worker.logs / f"{name}.log", trace)
 

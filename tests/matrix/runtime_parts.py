@@ -2,8 +2,9 @@
 traced, or reuse a stored result whose manifest matches this tree (reuse.py).
 
 A part's result is stored under a primary key (everything it depends on besides the files it
-reads) with the manifest of what its commands read below the project; a part whose commands
-were not fully traced (one started another program, wrote into the project) is never stored.
+reads) with the manifest of what its commands, and every process they started, read below the
+project; a part whose commands were not fully traced (a process they started left no record,
+one wrote into the project) is never stored.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.matrix.child_records import child_records
 from tests.matrix.reuse import Manifest, Result, Store
 
 
@@ -64,15 +66,41 @@ def reused_or_run(
 
 
 def manifest_of(traces: list[Path]) -> Manifest | None:
-    """Every path the part's commands read, or None when a run is not fully traced."""
+    """Every path the part's commands and the processes they started read, or None when a run
+    is not fully traced (child/read_trace.py): it wrote into the project, a process replaced
+    itself, the trace saw an error, or a process it started left no record (not Python, its
+    environment stripped of the trace)."""
     read: set[str] = set()
     probed: set[str] = set()
     for trace in traces:
         if not trace.is_file():
             return None
-        data = json.loads(trace.read_text(encoding="utf-8"))
-        if data["spawned"] or data["written"] or data["errors"]:
+        top = json.loads(trace.read_text(encoding="utf-8"))
+        folder = top.get("children")
+        children = child_records(Path(folder)) if folder else []
+        if children is None:
             return None
-        read.update(data["opened"], data["listed"])
-        probed.update(data["probed"])
+        for record in [top, *children]:
+            if record["written"] or record["errors"] or record["untraceable"]:
+                return None
+            read.update(record["opened"], record["listed"])
+            probed.update(record["probed"])
+        if not every_child_recorded(top, children):
+            return None
     return Manifest(sorted(read), sorted(probed - read))
+
+
+def every_child_recorded(top: dict[str, Any], children: list[dict[str, Any]]) -> bool:
+    """Each process started as many processes as there are records naming it as their parent,
+    and every record's parent is a traced process: no process of the run went unrecorded.
+    Two records with one process id (an id reused within the run) cannot be told apart."""
+    pids = [top["pid"], *(child["pid"] for child in children)]
+    if len(set(pids)) != len(pids):
+        return False
+    started = {record["pid"]: record["created"] for record in [top, *children]}
+    named: dict[int, int] = {}
+    for child in children:
+        named[child["ppid"]] = named.get(child["ppid"], 0) + 1
+    return all(pid in started for pid in named) and all(
+        named.get(pid, 0) == count for pid, count in started.items()
+    )

@@ -31,6 +31,7 @@ from pathlib import Path
 from scaffold.catalog import CATALOG
 from scaffold.matrix import pairwise
 from scaffold.template_source import resolve_template
+from tests.matrix.child.read_trace import START_LINE
 from tests.matrix.content import tree_digest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -96,7 +97,18 @@ def shared_python(template: str | None = None) -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)  # xdist workers: one builds, the others wait
         wanted = union_of_requirements(template)
         digest = hashlib.sha256("\n".join([LAYOUT, *wanted]).encode()).hexdigest()[:16]
-        return environment(VENV, wanted, digest)
+        python = environment(VENV, wanted, digest)
+        traces_children(python)
+        return python
+
+
+def traces_children(python: Path) -> None:
+    """The environment's start-up line that traces a Python program started by a traced run
+    (it acts only with the trace in its environment: child/read_trace.py)."""
+    for site in python.parent.parent.glob("lib/python*/site-packages"):
+        start = site / "scaffold_read_trace.pth"
+        if not start.is_file() or start.read_text(encoding="utf-8") != START_LINE:
+            start.write_text(START_LINE, encoding="utf-8")
 
 
 def environment(venv: Path, wanted: list[str], digest: str) -> Path:

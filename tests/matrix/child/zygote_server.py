@@ -15,6 +15,7 @@ imports the modules named on the command line.
 Protocol: one JSON object per line on stdin, one reply per line on stdout.
   {"op": "spawn", "kind": "pytest"|"alembic"|"uvicorn", "args": [...], "cwd": ..., "env": {...},
    "path": [...], "log": FILE, "trace": FILE|null}           -> {"pid": N}
+  (the records of the processes a traced command starts: in the folder FILE + ".children")
   {"op": "wait", "pid": N}                       -> {"pid": N, "exit": CODE, "cpu": SECONDS}
   {"op": "poll", "pid": N}       -> {"pid": N, "exit": CODE or null while running, "cpu": ...}
 Standard library only at import time: this runs in the generated projects' environment.
@@ -26,6 +27,7 @@ import gc
 import importlib
 import json
 import os
+import platform
 import random
 import signal
 import sys
@@ -37,6 +39,8 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ISOLATION_BROKEN = 70
+STRACE: list[str | None] = [None]
+"""The strace the traced commands run binaries under, if one works here (read_trace.py)."""
 PYTEST_PLUGINS = ("matrix_probe", "narrow_collect")
 """The harness's plugins in every pytest run (this folder's modules): the probe, and the
 collection that lists no folder a run only passes through (a group's reads stay its own)."""
@@ -51,6 +55,10 @@ def warm_up(modules: list[str]) -> None:
     os.chdir("/")
     for name in modules:
         importlib.import_module(name)
+    # The machine's description, cached for every child: its processor field is the output of
+    # `uname -p`, a program it starts (the stripe client puts platform.platform() in each
+    # request's user agent), which a traced run could not see into, so it was never reused.
+    platform.platform()
     assert threading.active_count() == 1, "a warm-up import started a thread: forking is unsafe"
     # What is loaded now stays for every child: keep the collector off it, so that children
     # do not copy the shared pages just to scan them.
@@ -88,7 +96,9 @@ def run_child(request: dict[str, Any], replies: int) -> int:
     sys.argv = [request["kind"], *request["args"]]
     trace = None
     if request.get("trace"):
-        trace = sys.modules["read_trace"].ReadTrace(request["cwd"])
+        tracing = sys.modules["read_trace"]
+        trace = tracing.ReadTrace(request["cwd"], request["trace"] + ".children", STRACE[0])
+        trace.propagate()
         trace.install()
     try:
         return run_command(request["kind"], request["args"])
@@ -147,6 +157,7 @@ def serve(modules: list[str]) -> None:
     for helper in (*PYTEST_PLUGINS, "read_trace"):  # loaded once here: no project module in them
         importlib.import_module(helper)
     sys.path.remove(str(HERE))
+    STRACE[:] = [sys.modules["read_trace"].working_strace()]
     warm_up(modules)
     finished: dict[int, tuple[int, float]] = {}
     for line in sys.stdin:
