@@ -254,10 +254,17 @@ def reap(block: bool) -> None:
             pass
 
 
+PROBED = ("main", "capabilities")
+"""The service's modules a probe imports: the app factory, and the list of capabilities that
+`create_app` imports when it runs (with their clients: the factory alone does not load them)."""
+
+
 def service_libraries() -> list[str]:
     """The modules the service's package loads besides its own, in the order it loads them
-    (its capabilities' clients: httpx, redis, cryptography ...). A probe child imports the
-    package and reports them, so that this interpreter never imports the package itself."""
+    (its capabilities' clients: httpx, redis, cryptography, a broker's ...). A probe child
+    imports the package and reports them, so that this interpreter never imports the package
+    itself. Each child of a fully featured service imported about 0.4 CPU-s of them anew while
+    the probe imported `main` alone."""
     packages = [p.parent.name for p in SOURCES.glob("*/__init__.py")]
     read, write = os.pipe()
     pid = os.fork()
@@ -266,12 +273,13 @@ def service_libraries() -> list[str]:
         before = set(sys.modules)
         try:
             for package in packages:
-                importlib.import_module(f"{package}.main")
-        except BaseException:  # noqa: BLE001, S110 - what loaded before the failure still counts
-            pass
+                for module in PROBED:
+                    with contextlib.suppress(BaseException):  # what loaded before a failure counts
+                        importlib.import_module(f"{package}.{module}")
         finally:
             loaded = [m for m in sys.modules if m not in before and m.split(".")[0] not in packages]
-            os.write(write, json.dumps(loaded).encode())
+            with os.fdopen(write, "wb") as out:  # every byte, however long the list
+                out.write(json.dumps(loaded).encode())
             os._exit(0)
     os.close(write)
     with os.fdopen(read, "rb") as reply:

@@ -8,10 +8,16 @@ differs from a fresh build, so:
 
 - settings are reused for the same values and the same environment (their sources read it), and
   dropped after a test that changed them in place (they no longer equal their pristine copy);
-- an app is reused only with the very settings object it was built with. What a test can change
-  of it (routes, middleware, exception handlers, dependency overrides, lifespan) is compared after
-  the test, and a changed app is dropped. Before each hand-out, `app.state` is set back to what
-  `create_app` left there and the OpenAPI schema is forgotten. What an app holds at run time (pools,
+- an app is reused with the very settings object it was built with, or with settings that differ
+  from those only in `per_test` values (the namespaces each test gets of its own on a shared
+  service: messaging's channels). The app reads those only through `app.state.settings` once it
+  runs (its lifespan, its requests), never while it is built (`Wiring.per_test_settings`), so
+  it is handed out with `app.state.settings` set to the test's own settings: as a new app would
+  be, without building its routes' dependency models again for every test. What a test can
+  change of it (routes, middleware, exception handlers, dependency overrides, lifespan) is
+  compared after the test, and a changed app is dropped; so is one whose settings were changed
+  in place. Before each hand-out, `app.state` is set back to what `create_app` left there (with
+  the test's settings) and the OpenAPI schema is forgotten. What an app holds at run time (pools,
   clients, limiters, metrics registries, tracer providers) is made by its lifespan, which every
   test runs anew (`serve`).
 """
@@ -47,17 +53,20 @@ def shape(app: FastAPI) -> tuple[object, ...]:
 
 
 @dataclass
-class KeptApp:
+class KeptApp(Generic[S]):
     app: FastAPI
     state: dict[str, Any]
     shape: tuple[object, ...]
+    built_with: S
+    pristine: S
 
 
 @dataclass
 class Kept(Generic[S]):
     settings: S
     pristine: S
-    app: KeptApp | None = None
+    shared: Hashable
+    """The key of its values but the per-test ones: settings with the same share an app."""
 
 
 @dataclass
@@ -66,7 +75,10 @@ class Reused(Generic[S]):
     build_app: Callable[[S], FastAPI]
     restart: Callable[[FastAPI], None]
     """What `build_app` does besides the app itself, done again on each hand-out (logging)."""
+    per_test: Callable[[], frozenset[str]] = frozenset
+    """The settings each test gets a value of its own for (`fixtures.per_test_settings`)."""
     kept: dict[Hashable, Kept[S]] = field(default_factory=dict)
+    apps: dict[Hashable, KeptApp[S]] = field(default_factory=dict)
 
     def settings(self, values: Mapping[str, object]) -> tuple[Hashable | None, S]:
         """Settings for these values; the key to hand to `settings_used`."""
@@ -76,9 +88,13 @@ class Reused(Generic[S]):
         found = self.kept.get(key)
         if found is None:
             built = self.build_settings(dict(values))
-            found = self.kept[key] = Kept(built, copy.deepcopy(built))
+            per_test = self.per_test()
+            shared = _key({name: v for name, v in values.items() if name not in per_test})
+            found = self.kept[key] = Kept(built, copy.deepcopy(built), shared)
             while len(self.kept) > KEPT:
                 del self.kept[next(iter(self.kept))]
+            while len(self.apps) > KEPT:
+                del self.apps[next(iter(self.apps))]
         return key, found.settings
 
     def settings_used(self, key: Hashable | None) -> None:
@@ -91,23 +107,29 @@ class Reused(Generic[S]):
         found = next((k for k in self.kept.values() if k.settings is settings), None)
         if found is None:
             return self.build_app(settings)
-        if found.app is None:
+        kept = self.apps.get(found.shared)
+        if kept is not None and kept.built_with != kept.pristine:  # changed in place
+            kept = None
+        if kept is None:
             app = self.build_app(settings)
-            found.app = KeptApp(app, dict(app.state._state), shape(app))
+            self.apps[found.shared] = KeptApp(
+                app, dict(app.state._state), shape(app), settings, copy.deepcopy(settings)
+            )
             return app
-        app = found.app.app
+        app = kept.app
         app.state._state.clear()
-        app.state._state.update(found.app.state)
+        app.state._state.update(kept.state)
+        app.state.settings = settings
         app.openapi_schema = None
         self.restart(app)
         return app
 
     def app_used(self, app: FastAPI) -> None:
         """After a test: an app it changed is not handed out again."""
-        for found in self.kept.values():
-            if found.app is not None and found.app.app is app:
-                if shape(app) != found.app.shape:
-                    found.app = None
+        for shared, kept in self.apps.items():
+            if kept.app is app:
+                if shape(app) != kept.shape:
+                    del self.apps[shared]
                 return
 
 
