@@ -14,8 +14,8 @@ from http import HTTPStatus
 
 import stripe
 
-from ..config import Settings
 from ..problems import ProblemError
+from .config import Settings
 
 
 class BillingUnavailableError(ProblemError):

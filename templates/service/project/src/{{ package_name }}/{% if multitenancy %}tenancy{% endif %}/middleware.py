@@ -15,9 +15,8 @@ from typing import Any
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..auth.principal import authentication_of, claim_at
-from ..config import Settings
 from ..problems import problem_response
-from .config import TENANT_ID_PATTERN, PlanRules
+from .config import TENANT_ID_PATTERN, PlanRules, Settings
 from .context import ActiveTenant, acting_for
 from .directory import TenantDirectory
 from .metering import UsageMeter

@@ -24,8 +24,8 @@ from sqlalchemy.exc import DBAPIError
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..config import Settings
 from ..problems import problem_response
+from .config import Settings
 from .routing import RequestRouting, request_routing
 from .runtime import ShardingRuntime
 from .tokens import TOKEN_COOKIE, TOKEN_HEADER, format_token, merge, parse_token

@@ -19,14 +19,14 @@ from typing import NoReturn
 
 from sqlalchemy import func, select, text
 
-from ..capabilities import CAPABILITIES
 from ..capability import extended
-from ..config import Settings
 from ..database import Base
+from ..extensions import Extensions
 from ..items import models as _items_models  # noqa: F401 - its table, in the metadata
 from .buckets import BUCKETS, format_ranges, parse_ranges
 from .copying import ShardedTable, ShardedTables, sharded_tables
 from .resharding import Resharder, ReshardError
+from .settings import ShardingSettings
 from .shard_map import ShardMap, load_map
 from .topology import Shard, build_shards, describe, dispose
 from .versions import migration_heads
@@ -72,23 +72,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = parser().parse_args(argv)
     if getattr(arguments, "batch", 1) < 1:
         parser().error("--batch must be at least 1")
+    # The whole service's settings and capabilities: imported here, for the command alone, so
+    # that importing this module (its tests do) reads no other capability's code.
+    from ..capabilities import CAPABILITIES  # noqa: PLC0415
+    from ..config import Settings  # noqa: PLC0415
+
     try:
-        return asyncio.run(run(arguments, Settings()))
+        return asyncio.run(run(arguments, Settings(), extended(CAPABILITIES)))
     except ReshardError as error:
         sys.stderr.write(f"reshard: {error}\n")
         return 1
 
 
-def tables() -> ShardedTables:
-    return sharded_tables(Base.metadata.sorted_tables, extended(CAPABILITIES).shard_key)
+def tables(extensions: Extensions) -> ShardedTables:
+    """The tables `extensions.shard_key` places by a column (an app's: `app.state.extensions`)."""
+    return sharded_tables(Base.metadata.sorted_tables, extensions.shard_key)
 
 
-async def run(arguments: argparse.Namespace, settings: Settings) -> int:
+async def run(
+    arguments: argparse.Namespace, settings: ShardingSettings, extensions: Extensions
+) -> int:
     # Pooled: a move opens a dozen connections per batch, half of them while it is fenced.
     shards = build_shards(settings)
     try:
-        moved_with = extended(CAPABILITIES).moved_with_buckets
-        resharder = Resharder(shards, tables(), say=print, moved_with=moved_with)
+        moved_with = extensions.moved_with_buckets
+        resharder = Resharder(shards, tables(extensions), say=print, moved_with=moved_with)
         if arguments.command == "move":
             grace = arguments.grace_seconds
             if grace is None:

@@ -16,13 +16,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapper
 
-from ..config import Settings
 from ..database import session_class
 from ..extensions import Extensions, Primary
 from .exceptions import ShardMapUnavailableError, ShardVersionsDisagreeError
 from .positions import PositionReader
 from .replicas import ReplicaTracker
 from .routing import RoutedSession
+from .settings import ShardingSettings
 from .shard_map import ShardMap, ShardMapError, ensure_map, load_map, map_version
 from .stats import ShardingStats
 from .tokens import Positions
@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 
 
 class ShardingRuntime:
-    def __init__(self, settings: Settings, extensions: Extensions) -> None:
+    def __init__(self, settings: ShardingSettings, extensions: Extensions) -> None:
         self.settings = settings
         self.shard_key = extensions.shard_key
         self.shards: tuple[Shard, ...] = build_shards(settings)

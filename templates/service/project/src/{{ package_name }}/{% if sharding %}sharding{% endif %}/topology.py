@@ -24,9 +24,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from ..config import Settings
 from ..core_config import normalise_database_url, with_ssl_mode
 from ..database_iam import authenticate_with_iam_tokens
+from .settings import ShardingSettings
 
 logger = logging.getLogger(__name__)
 CLOSE_TIMEOUT_SECONDS = 5.0
@@ -61,7 +61,7 @@ class Shard:
         return str(self.number)
 
 
-def logging_in_as(raw: str, login: str, settings: Settings) -> str:
+def logging_in_as(raw: str, login: str, settings: ShardingSettings) -> str:
     """`raw`, normalised, with the user and password of `login` when it names no user, and the
     TLS mode of DATABASE_SSLMODE."""
     url = make_url(normalise_database_url(raw))
@@ -72,13 +72,13 @@ def logging_in_as(raw: str, login: str, settings: Settings) -> str:
     return with_ssl_mode(plain, settings.database_sslmode)
 
 
-def shard_urls(settings: Settings) -> list[str]:
+def shard_urls(settings: ShardingSettings) -> list[str]:
     """Every shard's primary, shard 0 first; what `alembic upgrade heads` migrates."""
     main = settings.database_url
     return [main, *(logging_in_as(url, main, settings) for url in settings.shard_urls)]
 
 
-def replica_urls(settings: Settings) -> list[tuple[int, str]]:
+def replica_urls(settings: ShardingSettings) -> list[tuple[int, str]]:
     primaries = shard_urls(settings)
     return [
         (shard, logging_in_as(raw, primaries[shard], settings))
@@ -92,7 +92,9 @@ def describe(engine: AsyncEngine) -> str:
     return f"{url.host}:{url.port or 5432}/{url.database}"
 
 
-def build_shards(settings: Settings, *, pooled: bool = True, **options: Any) -> tuple[Shard, ...]:
+def build_shards(
+    settings: ShardingSettings, *, pooled: bool = True, **options: Any
+) -> tuple[Shard, ...]:
     """Engines for every shard and replica. `pooled=False` opens a connection per use."""
 
     def engines(url: str, **connect_args: Any) -> tuple[AsyncEngine, AsyncEngine]:
