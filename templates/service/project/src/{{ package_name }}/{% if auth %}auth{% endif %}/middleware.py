@@ -15,6 +15,8 @@ Credentials, in order:
 
 import hmac
 import logging
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from redis.exceptions import RedisError
 from starlette.datastructures import Headers
@@ -24,9 +26,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .config import Settings
 from .cookies import CSRF_HEADER, CookieNames
 from .dependencies import Auth, auth_of
-from .principal import STATE_KEY, Authentication, acting_as, principal_from_claims
+from .principal import STATE_KEY, Authentication, Principal, acting_as, principal_from_claims
 from .sessions import SessionStore
-from .tokens import InvalidTokenError
+from .tokens import InvalidTokenError, VerifiedTokens
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +41,7 @@ class AuthenticationMiddleware:
         self.app = app
         self.settings = settings
         self.cookies = CookieNames.for_settings(settings)
+        self._principals: dict[str, tuple[Mapping[str, Any], Principal]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -70,7 +73,26 @@ class AuthenticationMiddleware:
             auth.stats.tokens_refused_total += 1
             logger.info("bearer token refused: %s", error)
             return Authentication(error="invalid_token")
-        return Authentication(principal=auth.principal_of(claims, via="bearer"))
+        return Authentication(principal=self.principal_of(token, claims, auth.principal_of))
+
+    def principal_of(
+        self, token: str, claims: Mapping[str, Any], build: Callable[[Mapping[str, Any]], Principal]
+    ) -> Principal:
+        """The principal of claims the validator has just verified (or found still verified).
+
+        A token the validator remembers comes back as the same claims object on each request
+        (tokens.py), so its principal is built once, not per request; claims verified anew (a
+        new token, or one verified again after expiry or a key change) are a new object and
+        build a new principal. Only what verification let through is ever looked up here.
+        """
+        known = self._principals.get(token)
+        if known is not None and known[0] is claims:
+            return known[1]
+        principal = build(claims)
+        if len(self._principals) >= VerifiedTokens.SIZE:
+            self._principals.clear()
+        self._principals[token] = (claims, principal)
+        return principal
 
     async def from_session(
         self, handle: str, method: str, headers: Headers, sessions: SessionStore

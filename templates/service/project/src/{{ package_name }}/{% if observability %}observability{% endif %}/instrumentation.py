@@ -23,7 +23,8 @@ logger = logging.getLogger(__name__)
 # library -> its instrumentor ("module:class"); each is applied when both are installed, so a
 # capability whose client has one (a broker's) adds the instrumentation package and a line here.
 LIBRARY_INSTRUMENTORS = {
-    "redis": "opentelemetry.instrumentation.redis:RedisInstrumentor",
+    # Redis: OpenTelemetry's, minus its work under a dropped trace (redis_spans.py).
+    "redis": f"{__package__}.redis_spans:RedisCommandSpans",
     "httpx": "opentelemetry.instrumentation.httpx:HTTPXClientInstrumentor",
     "aiokafka": "opentelemetry.instrumentation.aiokafka:AIOKafkaInstrumentor",
     "aio_pika": "opentelemetry.instrumentation.aio_pika:AioPikaInstrumentor",

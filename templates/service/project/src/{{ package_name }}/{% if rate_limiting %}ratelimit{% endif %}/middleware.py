@@ -10,7 +10,6 @@ touching its code.
 from collections.abc import Iterable
 from typing import cast
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .config import DEFAULT_POLICY, SENSITIVE_POLICY, RateLimitPolicy, Settings, with_quota
@@ -113,11 +112,12 @@ class RateLimitMiddleware:
 
 
 def _adding_headers(send: Send, headers: list[tuple[str, str]]) -> Send:
+    # Appended as ASGI carries them (names in lower case), without building `MutableHeaders`.
+    raw = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers]
+
     async def send_with_headers(message: Message) -> None:
         if message["type"] == "http.response.start":
-            response_headers = MutableHeaders(scope=message)
-            for name, value in headers:
-                response_headers.append(name, value)
+            message["headers"] = [*message.get("headers", ()), *raw]
         await send(message)
 
     return send_with_headers
