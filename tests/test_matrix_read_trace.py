@@ -121,15 +121,22 @@ subprocess.run([sys.executable, "-c", "open('pkg/data.txt').read()"], check=True
 """
 
 
+def assert_keyed_by_data(root: Path, manifest: Manifest) -> str:
+    """``pkg/data.txt`` (written "one") is an input: rewritten, the key changes. The key
+    before."""
+    before = manifest.key(root)
+    (root / "pkg" / "data.txt").write_text("two\n")
+    assert manifest.key(root) != before
+    return before
+
+
 @pytest.mark.slow
 def test_what_a_python_child_reads_is_in_the_manifest(tmp_path: Path, python: str) -> None:
     root = package(tmp_path)
     (root / "pkg" / "data.txt").write_text("one\n")
     manifest = traced(root, CHILD_READS, tmp_path, python)
     assert "pkg/data.txt" in manifest.read
-    before = manifest.key(root)
-    (root / "pkg" / "data.txt").write_text("two\n")
-    assert manifest.key(root) != before
+    assert_keyed_by_data(root, manifest)
 
 
 @pytest.mark.slow
@@ -210,9 +217,7 @@ def test_what_a_binary_and_the_programs_it_starts_read_is_in_the_manifest(
     manifest = traced(root, code, tmp_path, python)
     assert {"pkg/data.txt", "pkg"} <= set(manifest.read)
     assert "pkg/flag" in manifest.probed
-    before = manifest.key(root)
-    (root / "pkg" / "data.txt").write_text("two\n")
-    assert manifest.key(root) != before
+    before = assert_keyed_by_data(root, manifest)
     (root / "pkg" / "data.txt").write_text("one\n")
     (root / "pkg" / "flag").write_text("")
     assert manifest.key(root) != before

@@ -28,9 +28,8 @@ STARTS_A_PROVIDER = "starting plugin"
 """What Terraform logs (TF_LOG=debug) when it starts a provider process itself."""
 
 
-def configuration(region: str, tag: str) -> str:
-    """A bucket and the region, planned with the provider configuration's region and default
-    tags: what the plan shows comes from that command's own provider configuration."""
+def aws_provider(region: str, tag: str) -> str:
+    """The AWS provider, configured with ``region`` and default tags naming ``tag``."""
     return f"""\
 terraform {{
   required_providers {{
@@ -46,7 +45,15 @@ provider "aws" {{
     tags = {{ configuration = "{tag}" }}
   }}
 }}
+"""
 
+
+def configuration(region: str, tag: str) -> str:
+    """A bucket and the region, planned with the provider configuration's region and default
+    tags: what the plan shows comes from that command's own provider configuration."""
+    return (
+        aws_provider(region, tag)
+        + f"""
 data "aws_region" "current" {{}}
 
 resource "aws_s3_bucket" "this" {{
@@ -57,6 +64,7 @@ output "region" {{
   value = data.aws_region.current.name
 }}
 """
+    )
 
 
 def emulated_folder(folder: Path, text: str) -> Path:
@@ -226,22 +234,9 @@ def test_the_declared_types_are_read_from_every_block_that_declares_one(tmp_path
 
 def web_acl(tag: str, rule: str, scope: str = "REGIONAL") -> str:
     """A WAF web ACL (a type of ``PURE_TYPES``) with one rule, under default tags."""
-    return f"""\
-terraform {{
-  required_providers {{
-    aws = {{
-      source = "hashicorp/aws"
-    }}
-  }}
-}}
-
-provider "aws" {{
-  region = "us-east-1"
-  default_tags {{
-    tags = {{ configuration = "{tag}" }}
-  }}
-}}
-
+    return (
+        aws_provider("us-east-1", tag)
+        + f"""
 resource "aws_wafv2_web_acl" "this" {{
   name  = "matrix"
   scope = "{scope}"
@@ -279,6 +274,7 @@ resource "aws_wafv2_web_acl" "this" {{
   }}
 }}
 """
+    )
 
 
 def planned_acl(folder: Path) -> tuple[str, dict[str, str]]:
