@@ -5,11 +5,11 @@ stored runs in each one; each at the CPU-s the run measured (projection_distinct
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from scaffold.catalog import CATALOG
+from tests.matrix.child.read_trace import ReadTrace
 from tests.matrix.projection_distinct import Distinct, Stored, nearest, project, stored_runs
 from tests.matrix.report_markdown import distinct_lines
 from tests.matrix.reuse import Manifest, Result, Store
@@ -25,8 +25,9 @@ def traced(tmp_path: Path, read: list[str], probed: list[str]) -> Any:
 
     def body(traces: list[Path], details: dict[str, Any]) -> None:
         trace = tmp_path / f"trace-{len(list(tmp_path.glob('trace-*')))}.json"
-        trace.write_text(json.dumps({"opened": read, "listed": [], "probed": probed,
-                                     "spawned": False, "written": [], "errors": []}))  # fmt: skip
+        record = ReadTrace(str(tmp_path))  # its record, as a run that started nothing writes it
+        record.opened, record.probed = set(read), set(probed)
+        record.write(trace)
         traces.append(trace)
 
     return body
