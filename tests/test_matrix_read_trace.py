@@ -195,11 +195,18 @@ def test_a_process_that_leaves_no_record_makes_the_run_unkeyable(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import subprocess, sys\nsubprocess.run([sys.executable, '-c', \"open('x', 'w')\"])\n",
+        "import subprocess\nsubprocess.run(['sh', '-c', 'echo x > pkg/new'], check=True)\n",
+    ],
+    ids=["a Python child", "a binary"],
+)
 def test_a_child_that_writes_into_the_project_makes_the_run_unkeyable(
-    tmp_path: Path, python: str
+    tmp_path: Path, python: str, code: str
 ) -> None:
     root = package(tmp_path)
-    code = "import subprocess, sys\nsubprocess.run([sys.executable, '-c', \"open('x', 'w')\"])\n"
     assert traced_run(root, code, tmp_path, python) is None
     assert traced_run(root, CHILD_READS.replace("pkg/data.txt", "pkg/a.py"), tmp_path, python)
 
@@ -221,12 +228,3 @@ def test_what_a_binary_and_the_programs_it_starts_read_is_in_the_manifest(
     (root / "pkg" / "data.txt").write_text("one\n")
     (root / "pkg" / "flag").write_text("")
     assert manifest.key(root) != before
-
-
-@pytest.mark.slow
-def test_a_binary_that_writes_into_the_project_makes_the_run_unkeyable(
-    tmp_path: Path, python: str
-) -> None:
-    root = package(tmp_path)
-    code = "import subprocess\nsubprocess.run(['sh', '-c', 'echo x > pkg/new'], check=True)\n"
-    assert traced_run(root, code, tmp_path, python) is None
