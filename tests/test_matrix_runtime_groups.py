@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from scaffold.catalog import CATALOG
 from tests.matrix.runtime_groups import (
     CORE,
@@ -70,27 +72,55 @@ def test_the_core_tests_are_a_group_of_their_own_that_the_service_group_always_i
     assert cored[0].owns("tests/unit/test_config.py::test_b")
 
 
-IMPORT = re.compile(r"^\s*(?:from|import)\s+([\w.{} ]+?)(?:\s+import\b|$)", re.MULTILINE)
+IMPORT = re.compile(r"^[ \t]*(?:from|import)[ \t]+([\w.{} ]+?)(?:[ \t]+import\b|$)", re.M)
+"""One import statement's module, on its own line (``import a`` on the line after ``import b``
+is a statement of its own)."""
 LISTS_THE_CAPABILITIES = re.compile(r"\.(config|main|capabilities)$|(^|\.)fixtures(\.|$)")
 """Modules whose import makes a run read every capability's code: the settings, the app, the
 capability list, the fixture modules."""
+CORE_FOLDERS = Path(__file__).parents[1] / "templates/service/project/tests"
+CORE_GROUPS = {"unit": f'group("{CORE}")', "integration": f'group("{CORE}", app=())'}
+"""How each core folder's conftest declares its group: no fixture module; the integration
+tests' app and database of the core alone (the tests' shared fixtures build them)."""
 
 
-def test_the_template_s_core_tests_read_no_capability_and_build_no_app() -> None:
-    """What the core group holds is the same in every combination only while its modules
-    import nothing that lists the capabilities (the settings, the app, the fixture modules)."""
-    folder = Path(__file__).parents[1] / "templates/service/project/tests/unit" / CORE
+def run_time_imports(text: str) -> list[str]:
+    """The modules imported when the module runs: not those under ``if TYPE_CHECKING:``."""
+    kept: list[str] = []
+    typing_only = False
+    for line in text.splitlines():
+        if line.startswith("if TYPE_CHECKING:"):
+            typing_only = True
+        elif typing_only and line and not line[0].isspace():
+            typing_only = False
+        if not typing_only:
+            kept.append(line)
+    return [m.group(1) for m in IMPORT.finditer("\n".join(kept))]
+
+
+@pytest.mark.parametrize("kind", sorted(CORE_GROUPS))
+def test_the_template_s_core_tests_read_no_capability(kind: str) -> None:
+    """What a core group holds is the same in every combination only while its modules import
+    nothing that lists the capabilities (the settings, the app, the fixture modules) when they
+    run, and its conftest declares the group (its session loads no capability's fixture module
+    and, for the integration tests, builds an app of no capability: `build_app`)."""
+    folder = CORE_FOLDERS / kind / CORE
     modules = sorted(folder.glob("test_*"))
     assert modules, folder
     for module in modules:
         text = module.read_text(encoding="utf-8")
         assert "{%" not in text, module.name
-        imported = [m.group(1) for m in IMPORT.finditer(text)]
+        imported = run_time_imports(text)
         assert imported, module.name
         for name in imported:
             assert not LISTS_THE_CAPABILITIES.search(name), (module.name, name)
     conftest = (folder / "conftest.py").read_text(encoding="utf-8")
-    assert f'group("{CORE}")' in conftest  # its session loads no capability's fixture module
+    assert CORE_GROUPS[kind] in conftest
+
+
+def test_imports_for_types_alone_are_not_run_time_imports() -> None:
+    text = "import a\nimport c\nif TYPE_CHECKING:\n    from p.config import S\n\nimport b.main\n"
+    assert run_time_imports(text) == ["a", "c", "b.main"]
 
 
 def test_each_group_gets_only_the_covered_tests_it_runs() -> None:

@@ -94,7 +94,8 @@ def test_a_group_is_reused_where_only_another_capability_package_differs(
     """Two capability packages of the catalog, as a toy: the first has a test group that
     imports it, the second only its package. A combination without the second, or with it
     changed, reuses the first's group; an edit to what the first's group read runs it again.
-    The core's tests (`tests/unit/core/`) are reused where the list of capabilities differs."""
+    The core's tests (`tests/unit/core/`, and `tests/integration/core/` on an app of no
+    capability) are reused where the list of capabilities differs."""
     runs, project = worker
     first, second = sorted({c.package for c in CATALOG if c.package})[:2]
     package = project / "src" / "matrix_svc"
@@ -110,13 +111,15 @@ def test_a_group_is_reused_where_only_another_capability_package_differs(
         "    assert VALUE == 1\n"
     )
 
-    sources: dict[str, list[str | None]] = {SERVICE: [], CORE: []}
+    core_groups = (group_name(CORE, "unit"), group_name(CORE, "integration"))
+    sources: dict[str, list[str | None]] = {SERVICE: [], **{name: [] for name in core_groups}}
 
     def group(label: str) -> tuple[str | None, str, str]:
         result = runtime_tier(Combination(label, frozenset(), project, "matrix_svc"), runs)
         groups = result.details["groups"]
         sources[SERVICE].append(groups[SERVICE]["reused_from"])
-        sources[CORE].append(groups[group_name(CORE, "unit")]["reused_from"])
+        for name in core_groups:
+            sources[name].append(groups[name]["reused_from"])
         row = groups[group_name(first, "unit")]
         return row["reused_from"], row["outcome"], result.message
 
@@ -130,7 +133,7 @@ def test_a_group_is_reused_where_only_another_capability_package_differs(
     # the service group read the list of capabilities and ran again; the core's tests, which
     # read no capability, are reused where it differs
     assert sources[SERVICE][-1] is None
-    assert sources[CORE] == [None, "both", "both"]
+    assert [sources[name] for name in core_groups] == [[None, "both", "both"]] * 2
     (package / "capabilities.py").write_text(listed)
     for path in sorted((package / second).iterdir()):
         path.unlink()
@@ -222,6 +225,7 @@ def test_an_integration_group_is_reused_where_only_a_capability_it_does_not_meet
                 path.unlink()
         for release in ("integration", "unit"):
             shutil.rmtree(project / "tests" / release / "release", ignore_errors=True)
+        shutil.rmtree(project / "tests" / "integration" / CORE)
         return project
 
     project = rendered(frozenset({"caching"}))
