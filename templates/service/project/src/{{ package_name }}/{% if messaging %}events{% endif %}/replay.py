@@ -10,8 +10,10 @@ leaves the dead-letter channel only once the broker confirmed its copy.
 import argparse
 import asyncio
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
+from ..capability import Capability
+from ..core_config import CoreSettings
 from ..main import create_app
 from . import retries
 from .dependencies import Messaging, messaging_of
@@ -65,7 +67,14 @@ def describe(headers: Mapping[str, str]) -> str:
     )
 
 
-def main(argv: Sequence[str]) -> int:
+def main(
+    argv: Sequence[str],
+    capabilities: Sequence[Capability] | None = None,
+    load_settings: Callable[[], CoreSettings] | None = None,
+) -> int:
+    """The command: the settings read as the service reads them (its environment), and the
+    resources of an app of `capabilities`. By default the whole service's (`capabilities.py`,
+    `config.load_settings`); a test passes its own app's, and its settings class."""
     parser = argparse.ArgumentParser(
         prog=f"python -m {__package__}.replay", description=__doc__.splitlines()[0]
     )
@@ -76,11 +85,24 @@ def main(argv: Sequence[str]) -> int:
     options = parser.parse_args(argv)
     if options.limit is not None and options.limit < 1:
         parser.error("--limit must be at least 1")
-    return asyncio.run(_main(options.limit, options.dry_run))
+    # The whole service's settings and capabilities: imported here, for the command alone, so
+    # that importing this module (its tests do) reads no other capability's code.
+    if capabilities is None:
+        from ..capabilities import CAPABILITIES  # noqa: PLC0415
+
+        capabilities = CAPABILITIES
+    if load_settings is None:
+        from ..config import load_settings as load_service_settings  # noqa: PLC0415
+
+        load_settings = load_service_settings
+    settings = load_settings()  # invalid settings end the process here, as the worker's do
+    return asyncio.run(_main(settings, capabilities, options.limit, options.dry_run))
 
 
-async def _main(limit: int | None, dry_run: bool) -> int:
-    app = create_app(in_app_processes=False)
+async def _main(
+    settings: CoreSettings, capabilities: Sequence[Capability], limit: int | None, dry_run: bool
+) -> int:
+    app = create_app(settings, capabilities, in_app_processes=False)
     async with app.router.lifespan_context(app):
         messaging = messaging_of(app)
         try:
