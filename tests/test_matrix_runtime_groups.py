@@ -69,15 +69,19 @@ def test_the_core_tests_are_a_group_of_their_own_that_the_service_group_always_i
     assert f"--ignore=tests/unit/{CORE}" in args
     assert f"--ignore=tests/integration/{CORE}" in args
     assert not cored[0].owns(f"tests/unit/{CORE}/test_a.py::test_b")
-    assert cored[0].owns("tests/unit/test_config.py::test_b")
+    assert cored[0].owns("tests/unit/test_settings_errors.py::test_b")
 
 
 IMPORT = re.compile(r"^[ \t]*(?:from|import)[ \t]+([\w.{} ]+?)(?:[ \t]+import\b|$)", re.M)
 """One import statement's module, on its own line (``import a`` on the line after ``import b``
 is a statement of its own)."""
-LISTS_THE_CAPABILITIES = re.compile(r"\.(config|main|capabilities)$|(^|\.)fixtures(\.|$)")
-"""Modules whose import makes a run read every capability's code: the settings, the app, the
-capability list, the fixture modules."""
+LISTS_THE_CAPABILITIES = re.compile(r"\.(config|capabilities)$|(^|\.)fixtures(\.|$)")
+"""Modules whose import makes a run read every capability's code: the settings, the
+capability list, the fixture modules. (`main.py` imports the list only in `create_app`, when
+no capabilities are given: `WHOLE_APP`.)"""
+WHOLE_APP = re.compile(r"^(?!from |import ).*\bcreate_app\b(?!\(\s*\w+\s*,)", re.MULTILINE)
+"""`create_app` but where it is imported or called with a list of capabilities: the whole
+service's app (`capabilities.py`), called so or handed on to be."""
 CORE_FOLDERS = Path(__file__).parents[1] / "templates/service/project/tests"
 CORE_GROUPS = {"unit": f'group("{CORE}")', "integration": f'group("{CORE}", app=())'}
 """How each core folder's conftest declares its group: no fixture module; the integration
@@ -114,6 +118,7 @@ def test_the_template_s_core_tests_read_no_capability(kind: str) -> None:
         assert imported, module.name
         for name in imported:
             assert not LISTS_THE_CAPABILITIES.search(name), (module.name, name)
+        assert not WHOLE_APP.search(text), module.name
     conftest = (folder / "conftest.py").read_text(encoding="utf-8")
     assert CORE_GROUPS[kind] in conftest
 
@@ -126,7 +131,7 @@ def test_imports_for_types_alone_are_not_run_time_imports() -> None:
 def test_each_group_gets_only_the_covered_tests_it_runs() -> None:
     package = PACKAGES[0]
     mine = f"tests/integration/{package}/test_rules.py::test_a"
-    other = "tests/unit/test_config.py::test_b"
+    other = "tests/unit/test_settings_errors.py::test_b"
     group = Group(package, (f"tests/integration/{package}",))
     service = Group(SERVICE, (), (f"tests/integration/{package}",))
     assert f"--matrix-covered={mine}" in group.args(BASE, (mine, other), "p")

@@ -36,7 +36,7 @@ SPAWNING_TESTS = (
     "tests/integration/test_migrations.py",
     "tests/integration/test_server_process.py",
     "tests/unit/test_startup_settings.py",
-    "tests/unit/test_request_id_after_fork.py",
+    "tests/unit/core/test_request_id_after_fork.py",
 )
 
 
