@@ -5,12 +5,16 @@ stored runs in each one; each at the CPU-s the run measured (projection_distinct
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 from typing import Any
 
 from scaffold.catalog import CATALOG
+from scaffold.matrix import combinations
 from tests.matrix.child.read_trace import ReadTrace
+from tests.matrix.content import digest, path_kind, path_state
 from tests.matrix.projection_distinct import Distinct, Stored, nearest, project, stored_runs
+from tests.matrix.projection_facts import Paths, facts_in_order, parts_of
 from tests.matrix.report_markdown import distinct_lines
 from tests.matrix.reuse import Manifest, Result, Store
 from tests.matrix.runtime_groups import group_name
@@ -206,3 +210,73 @@ def test_the_projection_counts_runs_by_distinct_inputs_at_the_measured_cpu() -> 
     assert f"- {INTEGRATION} (2 runs) is split most by: `src/cache.py` (2 states)" in text
     assert "Only the 4 combinations offered today were rendered" in text
     assert f"Not measured in this run (counted 0 CPU-s): {UNIT}." in text
+
+
+class Straightforward(Distinct):
+    """The replay as first written: each earlier run's key computed again from the tree, the
+    reference the counting by facts (projection_facts.py) must match."""
+
+    def observe(self, project: Path, label: str) -> None:
+        self.combinations += 1
+        states: dict[str, list[object]] = {}
+        for part in parts_of(project):
+            self.present[part] += 1
+            if part not in self.stored:
+                continue
+            runs = self.runs[part]
+            if any(self._key_again(part, m, project, states) == key for m, key in runs):
+                continue
+            manifest = nearest(self.stored[part], label).manifest
+            runs.append((manifest, self._key_again(part, manifest, project, states)))
+
+    def _key_again(
+        self, part: str, manifest: Manifest, project: Path, states: dict[str, list[object]]
+    ) -> str:
+        read = []
+        for path in sorted(manifest.read):
+            if path not in states:
+                states[path] = path_state(project, path)
+            read.append([path, states[path]])
+            self.varying[part][path].add(digest(states[path]))
+        probed = [[path, path_kind(project, path)] for path in sorted(manifest.probed)]
+        for path, kind in probed:
+            self.varying[part][path].add(str(kind))
+        return digest(read, probed)
+
+
+def test_counting_by_facts_replays_exactly_as_the_straightforward_replay(tmp_path: Path) -> None:
+    # Parts whose stored runs read overlapping files and folders (one also probes), over trees
+    # drawn at random from a few versions of each file: many runs, many reuses, shared keys.
+    rng = random.Random(7)
+    files = ["src/cache.py", "src/auth.py", "src/shared.py", "tests/fixtures/a.py", "config.py"]
+    store = Store(tmp_path / "store")
+    for index, (part, source) in enumerate(
+        [(INTEGRATION, "caching"), (INTEGRATION, "caching+auth"), (UNIT, "caching"),
+         (UNIT, "caching+cicd"), ("migrate+boot", "base")]
+    ):  # fmt: skip
+        read = sorted(rng.sample([*files, "src", "tests/fixtures"], 4))
+        probed = sorted(rng.sample(files, 2))
+        result = Result("passed", "", source, 1.0, {"part": part})
+        store.put(f"runtime-group/p{index}", f"k{index}", result, Manifest(read, probed))
+    stored = stored_runs(tmp_path / "store")
+    fast, reference = Distinct(stored, python=None), Straightforward(stored, python=None)
+    labels = ["caching", "caching+auth", "caching+cicd", "caching+auth+cicd", "base"]
+    for number in range(40):
+        chosen = {name: f"v = {rng.randrange(2)}\n" for name in files if rng.random() < 0.8}
+        root = project_with(tmp_path / f"tree-{number}", chosen)
+        label = rng.choice(labels)
+        fast.observe(root, label)
+        reference.observe(root, label)
+    assert fast.counts() == reference.counts()
+    assert fast.runs == reference.runs and fast.varying == reference.varying
+    runs = {part: len(found) for part, found in fast.runs.items()}
+    assert all(1 < n < 40 for n in runs.values()), runs  # the sample reuses and runs again
+
+
+def test_facts_rendered_by_worker_processes_are_those_rendered_here() -> None:
+    chosen = combinations()[:3]
+    paths = Paths({"service": ["pyproject.toml", "src", "README.md"]}, {"service": ["absent"]})
+    here = list(facts_in_order(chosen, paths, None, None, processes=1))
+    assert [f.label for f in here] == [c.label() for c in chosen]
+    assert list(facts_in_order(chosen, paths, None, None, processes=2)) == here
+    assert here[0].kinds == {"absent": "absent"} and here[0].states["src"][0][0] == "dir"

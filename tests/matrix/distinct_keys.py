@@ -8,30 +8,30 @@ and the reuses' cost, over every combination; this one follows the run's selecti
 
     python -m tests.matrix.distinct_keys [--report REPORT.json] [--json OUT.json]
 
-Renders into a temporary folder (about half a CPU-second per combination), under the same
-mode and variables as the matrix (SCAFFOLD_MATRIX, SCAFFOLD_MATRIX_ONLY, a local catalog flip).
+Renders into a temporary folder (about half a CPU-second per combination, on up to two cores:
+projection_facts.py), under the same mode and variables as the matrix (SCAFFOLD_MATRIX,
+SCAFFOLD_MATRIX_ONLY, a local catalog flip).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from tests.matrix.mode import selected
 from tests.matrix.projection_distinct import Distinct
+from tests.matrix.projection_facts import facts_in_order, workers
 from tests.matrix.shared_env import VENV
-from tests.matrix.workspace import render
 
 
 def distinct_keys(template: str | None = None) -> dict[str, Any]:
     """Per check, the combinations and the distinct keys among them (None: not keyed)."""
-    distinct = Distinct({}, VENV / "bin" / "python")
-    with tempfile.TemporaryDirectory(prefix="matrix-keys-") as folder:
-        for combination in selected(None):
-            distinct.observe(render(combination, Path(folder), template), combination.label())
+    python = VENV / "bin" / "python"
+    distinct = Distinct({}, python)
+    for facts in facts_in_order(selected(None), distinct.paths, python, template, workers()):
+        distinct.add(facts)
     counts = distinct.counts()
     return {"combinations": counts["combinations"], "checks": counts["checks"]}
 

@@ -33,10 +33,11 @@ the session as the additive model carries it (set-up, other tests).
 
     python -m tests.matrix.projection_distinct REPORT.json [--store DIR] [--write]
 
-renders every combination the catalog allows (about half a CPU-second each) under the catalog
-as it is here: with a capability not offered yet flipped on locally, the 288 of the full
-catalog. --store defaults to the reuse folder beside the report; --write adds the projection to
-report.json and report.md. A matrix run computes it itself when SCAFFOLD_MATRIX_DISTINCT=1.
+renders every combination the catalog allows (about half a CPU-second each, on up to two
+cores: projection_facts.py) under the catalog as it is here: with a capability not offered yet
+flipped on locally, the 288 of the full catalog. --store defaults to the reuse folder beside the
+report; --write adds the projection to report.json and report.md. A matrix run computes it
+itself when SCAFFOLD_MATRIX_DISTINCT=1.
 """
 
 from __future__ import annotations
@@ -44,21 +45,20 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from scaffold.matrix import combinations
-from tests.matrix.content import digest, path_kind, path_state
+from tests.matrix.content import digest
 from tests.matrix.projection import EVERY_CAPABILITY
+from tests.matrix.projection_facts import Facts, Paths, facts_in_order, facts_of, workers
 from tests.matrix.report_markdown import distinct_lines
 from tests.matrix.reuse import Manifest
-from tests.matrix.runtime_checks import START
-from tests.matrix.runtime_groups import groups
-from tests.matrix.static_tier import CHECKS, check_key
+from tests.matrix.static_tier import CHECKS
 
 PART_KINDS = ("runtime-group", "runtime-start")
 """The reuse store's folders of tier 2 parts (runtime_parts.py)."""
@@ -96,11 +96,6 @@ def nearest(runs: list[Stored], label: str) -> Stored:
     return min(runs, key=lambda run: (len(label_parts(run.source) ^ wanted), run.source))
 
 
-def parts_of(project: Path) -> list[str]:
-    """The tier 2 parts a combination has: its test groups, then migrating and booting."""
-    return [group.name for group in groups(project)] + [START]
-
-
 @dataclass
 class Distinct:
     """Counted over rendered combinations: each keyed check's keys, each part's runs."""
@@ -118,37 +113,51 @@ class Distinct:
     )
     """Per part, per path a run read, the path's states: which paths split a part's runs."""
 
+    @cached_property
+    def paths(self) -> Paths:
+        """The paths whose states a combination's facts need: those of the stored manifests."""
+        read = {part: {p for run in runs for p in run.manifest.read}
+                for part, runs in self.stored.items()}  # fmt: skip
+        probed = {part: {p for run in runs for p in run.manifest.probed}
+                  for part, runs in self.stored.items()}  # fmt: skip
+        return Paths(read, probed)
+
     def observe(self, project: Path, label: str) -> None:
+        self.add(facts_of(project, label, self.paths, self.python))
+
+    def add(self, facts: Facts) -> None:
+        """Count the next combination: its checks' keys, and each part replayed as the store
+        would: reused when an earlier run's manifest has the same key here, else run."""
         self.combinations += 1
-        if self.python is not None:
-            for check in CHECKS:
-                if check.keyed:
-                    self.keys[check.name].add(check_key(check, project, self.python))
-        states: dict[str, list[object]] = {}  # a path read by several runs: its state once
-        for part in parts_of(project):
+        for name, key in facts.keys.items():
+            self.keys[name].add(key)
+        here: dict[tuple[str, int], str] = {}  # per part and stored manifest: its key here
+        for part in facts.parts:
             self.present[part] += 1
             if part not in self.stored:
                 continue
             runs = self.runs[part]
-            if any(self._key(part, m, project, states) == key for m, key in runs):
+            if any(self._key(part, m, facts, here) == key for m, key in runs):
                 continue
-            manifest = nearest(self.stored[part], label).manifest
-            runs.append((manifest, self._key(part, manifest, project, states)))
+            manifest = nearest(self.stored[part], facts.label).manifest
+            runs.append((manifest, self._key(part, manifest, facts, here)))
 
     def _key(
-        self, part: str, manifest: Manifest, project: Path, states: dict[str, list[object]]
+        self, part: str, manifest: Manifest, facts: Facts, here: dict[tuple[str, int], str]
     ) -> str:
-        """The manifest's key here (Manifest.key), noting each path's state."""
-        read = []
-        for path in sorted(manifest.read):
-            if path not in states:
-                states[path] = path_state(project, path)
-            read.append([path, states[path]])
-            self.varying[part][path].add(digest(states[path]))
-        probed = [[path, path_kind(project, path)] for path in sorted(manifest.probed)]
-        for path, kind in probed:
-            self.varying[part][path].add(str(kind))
-        return digest(read, probed)
+        """The manifest's key here (Manifest.key), noting each path's state. Every replayed
+        run's manifest is one of the part's stored ones (``nearest``): the same object, so its
+        key is computed once per combination however many runs share it."""
+        memo = (part, id(manifest))
+        if memo not in here:
+            read = [[path, facts.states[path][0]] for path in sorted(manifest.read)]
+            probed = [[path, facts.kinds[path]] for path in sorted(manifest.probed)]
+            for path in manifest.read:
+                self.varying[part][path].add(facts.states[path][1])
+            for path in manifest.probed:
+                self.varying[part][path].add(facts.kinds[path])
+            here[memo] = digest(read, probed)
+        return here[memo]
 
     def _split_by(self, part: str) -> list[list[object]]:
         """The paths with more than one state, most states first (at most five)."""
@@ -177,13 +186,10 @@ class Distinct:
 
 def count_every_combination(store: Path, python: Path, template: str | None) -> dict[str, Any]:
     """Render every combination the catalog allows and count its distinct inputs."""
-    from tests.matrix.workspace import render  # imports scaffold's rendering: only when needed
-
     distinct = Distinct(stored_runs(store), python)
-    with tempfile.TemporaryDirectory(prefix="matrix-distinct-") as folder:
-        for combination in combinations():
-            project = render(combination, Path(folder), template)
-            distinct.observe(project, combination.label())
+    selections = combinations()
+    for facts in facts_in_order(selections, distinct.paths, python, template, workers()):
+        distinct.add(facts)
     return distinct.counts()
 
 
