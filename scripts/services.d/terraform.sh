@@ -53,7 +53,7 @@ terraform_write_config() {
     mkdir -p "$TERRAFORM_DIR"
     mirror="$(terraform_mirror || true)"
     if [[ -n $mirror ]]; then
-        cat >"$TERRAFORM_RC" <<CONFIG
+        cat >"$TERRAFORM_RC.new" <<CONFIG
 # Written by scripts/services on every start; edits are overwritten.
 # Providers only from the machine's mirror; no other source (tests run offline).
 provider_installation {
@@ -63,15 +63,17 @@ provider_installation {
   }
 }
 CONFIG
+        mv -f "$TERRAFORM_RC.new" "$TERRAFORM_RC" # a rename: a check reading it never sees half of it
         log "terraform: providers from the mirror in $mirror"
     else
-        cat >"$TERRAFORM_RC" <<CONFIG
+        cat >"$TERRAFORM_RC.new" <<CONFIG
 # Written by scripts/services on every start; edits are overwritten.
 # No provider mirror was found on this machine: providers come from the registry.
 provider_installation {
   direct {}
 }
 CONFIG
+        mv -f "$TERRAFORM_RC.new" "$TERRAFORM_RC"
         log "terraform: no provider mirror found (set SCAFFOLD_TF_PLUGIN_MIRROR); providers come from the registry"
     fi
 }
