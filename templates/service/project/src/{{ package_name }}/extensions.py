@@ -35,7 +35,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from fastapi import Request
 from sqlalchemy.engine import Connection
@@ -46,9 +46,6 @@ from starlette.types import Scope
 from .core_config import CoreSettings
 from .items.hooks import ItemHooks
 from .logging import LogFields
-
-if TYPE_CHECKING:  # the whole app's settings: importing them at run time imports every section
-    from .config import Settings
 
 PrincipalOf = Callable[[Scope], str | None]
 """The verified caller of a request ("user:<sub>", "client:<id>"), or None when anonymous."""
@@ -155,8 +152,11 @@ class Extensions:
     (with multi-tenancy: the one the tenant's plan sets, TENANT_PLANS)."""
     items: ItemHooks = field(default_factory=ItemHooks)
     shard_key: ShardKey = field(default_factory=ShardKey)
-    databases: Callable[[Settings], list[str]] = the_database
-    """Every database the service's tables live in: `alembic upgrade heads` migrates each."""
+    databases: Callable[[CoreSettings], list[str]] = the_database
+    """Every database the service's tables live in: `alembic upgrade heads` migrates each.
+    Given the app's settings, typed as the core's (a capability checks for its own section):
+    naming `config.Settings` here would make every module that touches the extension points
+    depend on every capability's section."""
     migrated: list[Migrated] = field(default_factory=list)
     """What a capability keeps true of the schema whichever migrations ran (sharding guards
     the tables `shard_key` names, which other capabilities' migrations may create later)."""

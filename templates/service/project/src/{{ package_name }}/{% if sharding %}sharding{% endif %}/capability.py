@@ -26,9 +26,11 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from ..capability import Capability, Middleware, Process
+from ..core_config import CoreSettings
 from ..extensions import Extensions
 from ..health.checks import ReadinessCheck
 from ..items.hooks import ItemReader, read_from_database
+from .config import Settings as ShardingSection
 from .guards import guarding
 from .metrics import metrics
 from .middleware import sharding_middleware
@@ -149,9 +151,17 @@ async def poll_replicas(app: FastAPI) -> None:
             await runtime.poll_replicas()
 
 
+def shard_databases(settings: CoreSettings) -> list[str]:
+    """`shard_urls` of the app's settings, which hold this capability's section beside the
+    core's (the extension point types them as the core's alone)."""
+    if not isinstance(settings, ShardingSection):
+        raise TypeError("the app's settings have no sharding section")
+    return shard_urls(settings)
+
+
 def extend(extensions: Extensions) -> None:
     extensions.items.page = page_across_shards
-    extensions.databases = shard_urls
+    extensions.databases = shard_databases
     extensions.migrated.append(guarding(extensions))
 
 
