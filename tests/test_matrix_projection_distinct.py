@@ -102,13 +102,14 @@ def test_a_part_is_replayed_as_the_store_reuses_it(tmp_path: Path) -> None:
     # cache.py, the same bytes here, so three reuses it (auth.py is nobody's input yet); four:
     # the same again. Had the runs' reads been joined, auth.py would have split three and four.
     assert parts[INTEGRATION] == {"present": 4, "distinct": 2, "stored_runs": 2, "paths": 2,
-                                  "split_by": [["src/cache.py", 2]]}  # fmt: skip
+                                  "split_by": [["src/cache.py", 2]],
+                                  "run_sources": {"caching": 2}}  # fmt: skip
     assert [m for m, _ in counting.runs[INTEGRATION]] == [Manifest(["src/cache.py"])] * 2
     # shared.py is the same everywhere and cache.py only probed (a file in each): one run.
     assert parts[UNIT]["distinct"] == 1
     # The service group and migrating were not stored: every combination.
     assert parts["service"] == {"present": 4, "distinct": None, "stored_runs": 0, "paths": 0,
-                                "split_by": []}  # fmt: skip
+                                "split_by": [], "run_sources": {}}  # fmt: skip
     assert parts["migrate+boot"]["distinct"] is None
 
 
@@ -212,6 +213,27 @@ def test_the_projection_counts_runs_by_distinct_inputs_at_the_measured_cpu() -> 
     assert f"Not measured in this run (counted 0 CPU-s): {UNIT}." in text
 
 
+def test_each_run_is_costed_at_the_measured_run_whose_reads_it_borrowed() -> None:
+    """The integration group ran at 9.0 CPU-s in `caching` and 21.0 in `caching+auth`: three
+    runs that borrowed the first's reads and one the second's cost 3 x 9 + 21, not 4 x the
+    median (15.0); a run whose source this report did not measure falls back to the median."""
+    summary = {**SUMMARY, "combinations": [*SUMMARY["combinations"], entry(
+        "caching+auth", cold=False, hadolint="base",
+        groups={"service": ran(19.0, False), INTEGRATION: ran(21.0), UNIT: REUSED},
+    )]}  # fmt: skip
+    parts: dict[str, dict[str, Any]] = COUNTS["parts"]  # type: ignore[assignment]
+    part = {**parts[INTEGRATION], "distinct": 4}
+    by_source = {
+        **COUNTS,
+        "parts": {INTEGRATION: {**part, "run_sources": {"caching": 3, "caching+auth": 1}}},
+    }
+    unknown = {**COUNTS, "parts": {INTEGRATION: {**part, "run_sources": {"cicd": 4}}}}
+    row = project(by_source, summary)["tier2"][0]
+    assert row["costed_by_nearest_run"] and row["cpu_seconds"] == 3 * 9.0 + 21.0
+    row = project(unknown, summary)["tier2"][0]
+    assert not row["costed_by_nearest_run"] and row["cpu_seconds"] == 4 * 15.0
+
+
 class Straightforward(Distinct):
     """The replay as first written: each earlier run's key computed again from the tree, the
     reference the counting by facts (projection_facts.py) must match."""
@@ -226,8 +248,11 @@ class Straightforward(Distinct):
             runs = self.runs[part]
             if any(self._key_again(part, m, project, states) == key for m, key in runs):
                 continue
-            manifest = nearest(self.stored[part], label).manifest
-            runs.append((manifest, self._key_again(part, manifest, project, states)))
+            borrowed = nearest(self.stored[part], label)
+            runs.append(
+                (borrowed.manifest, self._key_again(part, borrowed.manifest, project, states))
+            )
+            self.sources[part].append(borrowed.source)
 
     def _key_again(
         self, part: str, manifest: Manifest, project: Path, states: dict[str, list[object]]

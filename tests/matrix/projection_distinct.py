@@ -12,9 +12,11 @@ work is counted as often as its inputs differ across all the combinations:
   earlier run when the paths that run read (its manifest, reuse.py: a file's bytes, a folder's
   names, a probed path's kind) are in the same state in its tree; otherwise it runs, and what
   it reads is taken to be what the stored run of the nearest measured combination read (fewest
-  capabilities or variants apart; the run's ``source``). Each run at the part's median CPU-s
-  when it ran; a part with no stored manifest (the "service" group, never reusable: its tree
-  always differs) runs in every combination that has it;
+  capabilities or variants apart; the run's ``source``). Each run at the CPU-s that stored
+  run measured (a part costs more with more capabilities around it: the median of a sample of
+  mostly small combinations undercounts the large ones, most of the 288), else at the part's
+  median CPU-s when it ran; a part with no stored manifest (never reusable: a run not fully
+  traced) runs in every combination that has it;
 - render: every combination, at the sample's median;
 - what the tiers cost beyond their checks and parts (looking results up, the combination's
   database, tier 1's bookkeeping): every combination, at the sample's median of the phase's CPU
@@ -45,7 +47,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -107,6 +109,9 @@ class Distinct:
     keys: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     runs: dict[str, list[tuple[Manifest, str]]] = field(default_factory=lambda: defaultdict(list))
     """Per part, the replayed runs: what each read and its key (the store's entries)."""
+    sources: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    """Per part, for each replayed run, the measured combination whose stored run it borrowed
+    (``nearest``): its CPU-s is what the run is costed at."""
     present: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     varying: dict[str, dict[str, set[str]]] = field(
         default_factory=lambda: defaultdict(lambda: defaultdict(set))
@@ -139,8 +144,9 @@ class Distinct:
             runs = self.runs[part]
             if any(self._key(part, m, facts, here) == key for m, key in runs):
                 continue
-            manifest = nearest(self.stored[part], facts.label).manifest
-            runs.append((manifest, self._key(part, manifest, facts, here)))
+            borrowed = nearest(self.stored[part], facts.label)
+            runs.append((borrowed.manifest, self._key(part, borrowed.manifest, facts, here)))
+            self.sources[part].append(borrowed.source)
 
     def _key(
         self, part: str, manifest: Manifest, facts: Facts, here: dict[tuple[str, int], str]
@@ -178,7 +184,8 @@ class Distinct:
                        "stored_runs": len(self.stored.get(part, [])),
                        "paths": len({p for run in self.stored.get(part, [])
                                      for p in run.manifest.read}),
-                       "split_by": self._split_by(part)}
+                       "split_by": self._split_by(part),
+                       "run_sources": dict(sorted(Counter(self.sources[part]).items()))}
                 for part, present in sorted(self.present.items())
             },
         }  # fmt: skip
@@ -207,7 +214,9 @@ def measured_costs(entries: list[dict[str, Any]]) -> dict[str, Any]:
     """From a report's combinations: per check and per part, the CPU-s of its runs (and of a
     check's reuses); per phase, the median CPU-s beyond its checks or parts."""
     checks: dict[str, dict[str, list[float]]] = defaultdict(lambda: {"ran": [], "reused": []})
-    parts: dict[str, dict[str, Any]] = defaultdict(lambda: {"ran": [], "reusable": 0})
+    parts: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {"ran": [], "reusable": 0, "by_source": {}}
+    )
     beyond: dict[str, list[float]] = {"tier1": [], "tier2": []}
     for entry in entries:
         cpu = entry.get("cpu") or {}
@@ -223,6 +232,7 @@ def measured_costs(entries: list[dict[str, Any]]) -> dict[str, Any]:
         for name, row in rows.items():
             if row.get("reused_from") is None and "cpu_seconds" in row:
                 parts[name]["ran"].append(float(row["cpu_seconds"]))
+                parts[name]["by_source"][entry["id"]] = float(row["cpu_seconds"])
                 parts[name]["reusable"] += bool(row.get("reusable"))
         if rows and "tier2" in cpu and all("cpu_seconds" in row for row in ran):
             beyond["tier2"].append(float(cpu["tier2"]) - sum(r["cpu_seconds"] for r in ran))
@@ -234,12 +244,28 @@ def measured_costs(entries: list[dict[str, Any]]) -> dict[str, Any]:
         },
         "parts": {
             name: {"ran": len(p["ran"]), "reusable_runs": p["reusable"],
-                   "median_cpu_seconds": _median(p["ran"])}
+                   "median_cpu_seconds": _median(p["ran"]), "by_source": p["by_source"]}
             for name, p in sorted(parts.items())
         },
         "render": _median(float((e.get("cpu") or {}).get("render", 0.0)) for e in entries),
         "beyond": {phase: _median(values) for phase, values in beyond.items()},
     }  # fmt: skip
+
+
+def part_cpu(
+    runs: int,
+    median: float | None,
+    sources: Mapping[str, int] | None,
+    measured: Mapping[str, float] | None,
+) -> tuple[float, bool]:
+    """A part's CPU-s over its runs, and whether each run was costed at the measured run whose
+    reads it borrowed: a part's cost grows with the capabilities around it (the service group's
+    fourfold from one capability to eight), so the median of a sample of mostly small
+    combinations would undercount the many large ones. Runs of a part never stored (or whose
+    source was not measured in this report) count at the part's median."""
+    if sources and measured and all(source in measured for source in sources):
+        return sum(count * measured[source] for source, count in sources.items()), True
+    return runs * (median or 0.0), False
 
 
 def project(counts: dict[str, Any], summary: dict[str, Any]) -> dict[str, Any]:
@@ -260,13 +286,14 @@ def project(counts: dict[str, Any], summary: dict[str, Any]) -> dict[str, Any]:
         cost = measured["parts"].get(name, {"ran": 0, "reusable_runs": 0})
         runs = found["present"] if found["distinct"] is None else found["distinct"]
         each = cost.get("median_cpu_seconds")
+        cpu, by_nearest = part_cpu(runs, each, found.get("run_sources"), cost.get("by_source"))
         tier2.append({"part": name, "measured_runs": cost["ran"],
                       "reusable_runs": cost["reusable_runs"], "stored_runs": found["stored_runs"],
                       "paths_read": found["paths"], "present": found["present"],
                       "reused": found["distinct"] is not None, "runs": runs,
                       "split_by": found.get("split_by", []),
-                      "median_cpu_seconds": each,
-                      "cpu_seconds": round(runs * (each or 0.0), 1)})  # fmt: skip
+                      "median_cpu_seconds": each, "costed_by_nearest_run": by_nearest,
+                      "cpu_seconds": round(cpu, 1)})  # fmt: skip
     beyond = {phase: n * max(0.0, value or 0.0) for phase, value in measured["beyond"].items()}
     phases = {
         "render": round(n * (measured["render"] or 0.0), 1),

@@ -7,6 +7,8 @@ from typing import Any
 
 from tests.matrix.report_modules import markdown_lines
 
+NEAREST = " (each run at its nearest measured run)"
+
 
 def _tier(tier: dict[str, Any]) -> str:
     outcome = str(tier["outcome"])
@@ -82,7 +84,8 @@ def distinct_lines(projected: dict[str, Any]) -> list[str]:
             f"| {r['part']} | {r['measured_runs']} ({r['reusable_runs']}) | {r['stored_runs']} "
             f"| {r['paths_read']} | {r['present']} "
             f"| {r['runs']}{'' if r['reused'] else ' (never reused)'} "
-            f"| {r['median_cpu_seconds']} | {r['cpu_seconds']} |"
+            f"| {r['median_cpu_seconds']} | {r['cpu_seconds']}"
+            f"{NEAREST if r.get('costed_by_nearest_run') else ''} |"
             for r in projected["tier2"]
         ),
         "",
