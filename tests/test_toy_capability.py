@@ -20,7 +20,7 @@ from scaffold.catalog import CATALOG, Capability, Catalog
 from scaffold.copier_questions import render_copier_yml
 from scaffold.matrix import pairwise
 from scaffold.render import render_tree
-from scaffold.selection import Selection
+from scaffold.selection import Request, Selection, resolve
 from scaffold.template_source import TemplateSource, packaged_template
 from tests.matrix import runtime_checks, static_checks
 from tests.support.render import shared_interpreter
@@ -155,7 +155,7 @@ def toy_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def toy_combinations() -> list[Selection]:
     real = [c.name for c in CATALOG.available]
     chosen = [s for s in pairwise(TOY_CATALOG) if "toy" in s.capabilities]
-    chosen.append(Selection(capabilities=frozenset({"toy", *real}), variants={}))
+    chosen.append(resolve(Request(with_=("toy", *real)), TOY_CATALOG))  # default variants
     unique = {s.label(TOY_CATALOG): s for s in chosen}
     return [unique[label] for label in sorted(unique)]
 
