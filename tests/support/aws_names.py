@@ -114,6 +114,11 @@ RULES: dict[tuple[str, str], NameRule] = {
     ),
     ("aws_sns_topic", "name"): NameRule("SNS topic name", 256, r"[A-Za-z0-9_-]+"),
     ("aws_wafv2_web_acl", "metric_name"): NameRule("WAF metric name", 255, r"[\w#:.\-/]+"),
+    # The Kafka API reference gives only the length; held to letters, digits and hyphens.
+    ("aws_msk_serverless_cluster", "cluster_name"): NameRule(
+        "MSK cluster name", 64, r"[A-Za-z0-9][A-Za-z0-9-]*"
+    ),
+    ("aws_mq_broker", "broker_name"): NameRule("Amazon MQ broker name", 50, r"[A-Za-z0-9_-]+"),
     ("aws_cognito_user_pool", "name"): NameRule("Cognito user pool name", 128, _COGNITO),
     ("aws_cognito_user_pool_client", "name"): NameRule("Cognito app client name", 128, _COGNITO),
     ("aws_cognito_resource_server", "name"): NameRule("resource server name", 256, _COGNITO),
