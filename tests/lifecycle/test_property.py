@@ -390,18 +390,19 @@ def finish(project: Path, result: UpdateResult) -> None:
 
 
 def run_op(project: Path, op: str) -> tuple[set[str], set[str]]:
-    """Run the branch's op when it applies; returns the capabilities it adds and removes."""
+    """Run the branch's op when it applies; returns the capabilities it added and removed."""
     verb, _, name = op.partition(":")
     present = capabilities(project)
     if verb == "update":
         finish(project, update_project(project, to="v2"))
     elif verb == "add" and name not in present:
         finish(project, add_capabilities(project, [name]))
-        return {name}, set()
     elif verb == "remove" and name in present:
         finish(project, remove_capabilities(project, [name]))
-        return set(), {name}
-    return set(), set()
+    after = capabilities(project)
+    if verb in ("add", "remove"):
+        assert (name in after) == (verb == "add"), f"{op} did not {verb} {name}"
+    return after - present, present - after  # an add brings what the capability requires
 
 
 def merge_into_main(project: Path, branch: str, method: str) -> None:
