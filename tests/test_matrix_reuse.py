@@ -12,11 +12,12 @@ from tests.matrix import terraform_checks
 from tests.matrix.reuse import Manifest, Store
 from tests.matrix.shared_env import VENV, shared_python
 from tests.matrix.static_checks import Tools
-from tests.matrix.static_tier import CHECKS, Check, check_key, check_outcome
+from tests.matrix.static_tier import CHECKS, Check, check_key, check_outcome, outside_state
 from tests.matrix.workspace import render
 
 KEYED = [check for check in CHECKS if check.keyed]
 PYTHON = VENV / "bin" / "python"
+ROOT = Path(__file__).resolve().parents[1]
 RATE_LIMITING = Selection(capabilities=frozenset({"rate_limiting"}), variants={})
 
 
@@ -106,6 +107,71 @@ def test_the_terraform_plan_is_keyed_on_exactly_the_files_it_copies(project: Pat
         copied = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
     assert copied == sorted(plan.inputs_in(project))
     assert "deploy/terraform/README.md" not in copied
+
+
+COMMITTED_LOCK = (
+    ROOT
+    / "templates/service/project/deploy/terraform"
+    / ("{% if cicd %}.terraform.lock.hcl{% endif %}")
+)
+
+
+def test_a_lock_file_init_leaves_as_it_writes_it_plans_as_none(project: Path) -> None:
+    """`cicd` commits the lock file `terraform init` writes and the release workflow's variable
+    files: the plan starts from the same folder as without them, so it is one plan input."""
+    (plan,) = [check for check in CHECKS if check.name == "terraform plan"]
+    folder = project / terraform_checks.TERRAFORM_DIR
+    before = check_key(plan, project, PYTHON)
+    lock = folder / ".terraform.lock.hcl"
+    shutil.copy2(COMMITTED_LOCK, lock)
+    (folder / "environments").mkdir()
+    (folder / "environments" / "production.tfvars").write_text('environment = "production"\n')
+    assert check_key(plan, project, PYTHON) == before
+    assert str(terraform_checks.TERRAFORM_DIR / "environments/production.tfvars") not in (
+        plan.inputs_in(project)
+    )
+
+    # A hash the mirror's provider does not have: init refuses it, and the plan is keyed apart.
+    text = lock.read_text()
+    lock.write_text(text.replace('"h1:', '"h1:A', 1))
+    refused = check_key(plan, project, PYTHON)
+    assert refused != before
+    assert terraform_checks.planned_state(project)[0] == "init failed"
+    lock.write_text(text)
+    assert check_key(plan, project, PYTHON) == before
+
+
+@pytest.mark.parametrize(
+    ("relative", "text"),
+    [
+        ("terraform.tfvars", 'image_tag = "other"\n'),
+        ("extra.auto.tfvars", 'image_tag = "other"\n'),
+        ("environments/named.tfvars", 'image_tag = "other"\n'),
+    ],
+)
+def test_variable_files_terraform_reads_are_keyed(project: Path, relative: str, text: str) -> None:
+    """Those it loads itself, and one a function names (here `file`), are in the plan's key."""
+    (plan,) = [check for check in CHECKS if check.name == "terraform plan"]
+    folder = project / terraform_checks.TERRAFORM_DIR
+    if relative.startswith("environments/"):
+        reads = 'locals {\n  named = file("${path.module}/environments/named.tfvars")\n}\n'
+        (folder / "reads_named.tf").write_text(reads)
+    before = check_key(plan, project, PYTHON)
+    (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+    (folder / relative).write_text(text)
+    assert str(terraform_checks.TERRAFORM_DIR / relative) in plan.inputs_in(project)
+    assert check_key(plan, project, PYTHON) != before
+
+
+def test_an_outside_file_is_hashed_again_when_it_changes(tmp_path: Path) -> None:
+    binary = tmp_path / "provider-cache"
+    binary.write_bytes(b"one")
+    first = outside_state(str(binary))
+    assert outside_state(str(binary)) == first
+    binary.write_bytes(b"three")
+    assert outside_state(str(binary)) != first
+    binary.unlink()
+    assert outside_state(str(binary)) == [[str(binary).lstrip("/"), ["absent"]]]
 
 
 def test_the_key_is_the_same_in_another_folder(project: Path, tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -64,6 +65,10 @@ class Check:
     found_inputs: Callable[[Path], tuple[str, ...]] | None = None
     """For a check whose inputs depend on the project (Terraform reads the files its
     configuration names): a function listing them; the check must read nothing else."""
+    prepared: Callable[[Path], list[object]] | None = None
+    """For a check that runs on what it prepares from its inputs (Terraform's folder after
+    `init`): the state of that, keyed instead of the inputs' state in the project; two projects
+    it prepares alike are one run."""
     covers: tuple[str, ...] = ()
     """Tests of the generated project (pytest node ids) that make the same assertions on the
     same inputs as this check (with the other checks that list them): once all of those
@@ -71,7 +76,7 @@ class Check:
 
     @property
     def keyed(self) -> bool:
-        return bool(self.inputs) or self.found_inputs is not None
+        return bool(self.inputs) or self.found_inputs is not None or self.prepared is not None
 
     def inputs_in(self, project: Path) -> tuple[str, ...]:
         found = self.found_inputs(project) if self.found_inputs else ()
@@ -104,7 +109,7 @@ def _terraform_checks() -> list[Check]:
     tool, outside = ("terraform",), _terraform_outside()
     return [
         Check("terraform plan", lambda project, _: terraform.terraform_plan(project), (), tool,
-              outside, found_inputs=terraform.terraform_inputs),
+              outside, found_inputs=terraform.terraform_inputs, prepared=terraform.planned_state),
         Check("production needs TLS",
               lambda project, _: terraform.production_requires_a_certificate(project), (), tool,
               outside, found_inputs=terraform.refusal_inputs),
@@ -169,10 +174,32 @@ def check_key(check: Check, project: Path, python: Path) -> str:
     """Everything the check's verdict depends on."""
     tools = [[name, tool_digest(found) if (found := _which(name)) else "absent"]
              for name in check.tools]  # fmt: skip
-    outside = [[path, state_of(Path("/"), [path.lstrip("/")])] for path in check.outside]
+    outside = [[path, outside_state(path)] for path in check.outside]
     environment = environment_digest(python) if check.environment else None
-    inputs = state_of(project, check.inputs_in(project))
+    if check.prepared is not None:
+        inputs = check.prepared(project)
+    else:
+        inputs = state_of(project, check.inputs_in(project))
     return digest(check.name, code_digest(), tools, outside, environment, inputs)
+
+
+_outside_files: dict[tuple[str, int, int, int], list[object]] = {}
+
+
+def outside_state(path: str) -> list[object]:
+    """The state of a path outside the project (``Check.outside``): a file's digest is kept per
+    process for its path, inode, size and modification time (the provider cache, a 15 MB
+    binary, is in three checks' keys in every combination), anything else is read each time."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        info = None
+    if info is None or not stat.S_ISREG(info.st_mode):
+        return state_of(Path("/"), [path.lstrip("/")])
+    seen = (path, info.st_ino, info.st_size, info.st_mtime_ns)
+    if seen not in _outside_files:
+        _outside_files[seen] = state_of(Path("/"), [path.lstrip("/")])
+    return _outside_files[seen]
 
 
 @cache

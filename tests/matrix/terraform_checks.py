@@ -4,10 +4,14 @@ test-only preconditions (``PROMISES``), and the refusal of production without a 
 
 Each check is a function of the rendered project folder and reads only the files it is keyed
 on (plus this module, the terraform binary, its CLI configuration and, for plans, the
-emulator), so identical Terraform across combinations is checked once. Terraform runs in a
-scratch copy holding exactly those files: `.terraform/`, the lock file, state, the emulator's
-override and the promises never land in the project, and a file Terraform would read without it
-being listed is missing there, which fails the check instead of escaping its reuse key.
+emulator), so identical Terraform across combinations is checked once; the plan is keyed on
+its scratch copy after `init` (``planned_state``), so a lock file that init would have written
+anyway is no new input. Terraform runs in a scratch copy holding exactly those files:
+`.terraform/`, the lock file, state, the emulator's override and the promises never land in the
+project, and a file Terraform would read without it being listed is missing there, which fails
+the check instead of escaping its reuse key. Variable files Terraform does not load itself
+(`environments/*.tfvars`, passed with `-var-file` by the release workflow) are left out unless
+a `.tf` file names them.
 Providers come from the CLI configuration that `scripts/services` writes (`TF_CLI_CONFIG_FILE`:
 the machine's provider mirror, unpacked, so `terraform init` links the provider instead of
 copying it), and `init` runs once per set of provider requirements in a process
@@ -29,8 +33,8 @@ from pathlib import Path
 
 import hcl2
 
-from tests.matrix.content import files_under
-from tests.matrix.terraform_init import reuse_or_init
+from tests.matrix.content import files_under, state_of
+from tests.matrix.terraform_init import DATA_DIR, LOCK_FILE, reuse_or_init
 from tests.matrix.terraform_provider import REATTACH_VARIABLE, attached
 
 DEPLOY_DIR = Path("deploy")
@@ -51,6 +55,10 @@ EMULATED_SERVICES = (
 OVERRIDE_FILE = "moto_override.tf"
 DOCUMENTATION = frozenset({".md"})
 """Suffixes of files in the Terraform folder that Terraform never reads (left out of the copy)."""
+VARIABLE_FILES = (".tfvars", ".tfvars.json")
+LOADED_VARIABLE_FILES = re.compile(r"^(terraform\.tfvars|.*\.auto\.tfvars)(\.json)?$")
+"""The variable files Terraform loads on its own (from the folder itself, not below it); any
+other is read only through `-var-file`, which the checks never pass, or a function naming it."""
 BESIDE = re.compile(r"\$\{path\.module\}/(\.\./[^\"$}]+)")
 """A file the configuration names next to its folder, e.g. `${path.module}/../observability/…`."""
 PRODUCTION_NEEDS_A_CERTIFICATE = 'environment = "production" needs certificate_arn'
@@ -90,12 +98,33 @@ def terraform_inputs(project: Path) -> tuple[str, ...]:
     folder = project / TERRAFORM_DIR
     found = set(files_under(project, str(TERRAFORM_DIR)))
     found = {path for path in found if Path(path).suffix not in DOCUMENTATION}
-    for path in sorted(folder.rglob("*.tf")):
-        for match in BESIDE.finditer(path.read_text(encoding="utf-8")):
+    configuration = {path: path.read_text("utf-8") for path in sorted(folder.rglob("*.tf"))}
+    named = "".join([*configuration.values(), *(p.read_text() for p in folder.rglob("*.tf.json"))])
+    found -= _unread_variable_files(found, named)
+    for path, text in configuration.items():
+        for match in BESIDE.finditer(text):
             beside = posixpath.normpath(posixpath.join(str(TERRAFORM_DIR), match.group(1)))
             assert not beside.startswith(".."), f"{path.name} reads {beside}, outside the project"
             found.add(beside)
     return tuple(sorted(found))
+
+
+def _unread_variable_files(found: set[str], configuration: str) -> set[str]:
+    """The variable files of ``found`` Terraform does not load itself (`environments/*.tfvars`,
+    which the release workflow passes with `-var-file`) and no `.tf` file names: a function
+    naming the file (`file`, `templatefile`) has its name in the configuration, and one that
+    globs (`fileset`) keeps them all."""
+    if "fileset(" in configuration:
+        return set()
+    unread = set()
+    for relative in found:
+        path = Path(relative)
+        if not path.name.endswith(VARIABLE_FILES) or path.name in configuration:
+            continue
+        if path.parent == TERRAFORM_DIR and LOADED_VARIABLE_FILES.match(path.name):
+            continue
+        unread.add(relative)
+    return unread
 
 
 @contextmanager
@@ -203,10 +232,40 @@ def emulator_endpoint() -> str:
 @contextmanager
 def emulated(project: Path) -> Iterator[Path]:
     """A copy of the project's Terraform, initialised against the emulator."""
+    with _prepared(project, emulator_endpoint()) as folder:
+        yield folder
+
+
+@contextmanager
+def _prepared(project: Path, endpoint: str) -> Iterator[Path]:
     with terraform_copy(project) as folder:
-        (folder / OVERRIDE_FILE).write_text(emulator_override(emulator_endpoint()), "utf-8")
+        (folder / OVERRIDE_FILE).write_text(emulator_override(endpoint), "utf-8")
         reuse_or_init(folder, cli_configuration(), _init)
         yield folder
+
+
+PLACEHOLDER_ENDPOINT = "http://127.0.0.1:1"
+"""The emulator's address in the override when none is set (``planned_state`` for a projection
+without the services): it is in the init key, never in the plan key."""
+
+
+def planned_state(project: Path) -> list[object]:
+    """What the plan starts from, for its key: the files it copies (``terraform_inputs``) as
+    they are in the scratch copy after `terraform init` (whose result is reused per set of
+    requirements: ``terraform_init``), so the lock file as init leaves it, and the data folder
+    init made (the backend's record, the links to the mirror's providers). A lock file that init
+    accepts and leaves byte-identical to the one it writes where there is none (`cicd` commits
+    exactly that one) is then the same plan input as no lock file. A lock file init rejects
+    keys on the project's own files and the failure, so the check runs and fails."""
+    endpoint = os.environ.get("AWS_ENDPOINT_URL", "").strip() or PLACEHOLDER_ENDPOINT
+    inputs = terraform_inputs(project)
+    try:
+        with _prepared(project, endpoint) as folder:
+            root = folder.parents[1]
+            made = (str(TERRAFORM_DIR / LOCK_FILE), str(TERRAFORM_DIR / DATA_DIR))
+            return state_of(root, [*inputs, *made])
+    except AssertionError as error:
+        return ["init failed", str(error), state_of(project, inputs)]
 
 
 def _init(folder: Path) -> None:
