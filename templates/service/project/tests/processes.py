@@ -9,9 +9,19 @@ folder) that forks a child per command, all at once. Each child runs its module 
 process of its own with its own output files and exit status. The service's own package is never
 imported in the fork server: each child imports it, and reads its settings, afresh.
 
-Run as a script (`python -P tests/processes.py`), this file is the fork server: it reads one
-spec file path per line on stdin and answers each with the batch's process id; it exits when
-stdin closes (the test process ended).
+The fork server is forked from the test process itself when the session configures
+(`prepare_fork_server()`, from conftest's `pytest_configure`): before any module of the service
+or of a capability's fixtures is loaded, and before any thread runs, so it holds pytest and the
+frameworks conftest imported, and nothing of the service. It puts back what a fresh `python -P`
+would have where pytest changed it (`sys.path`, the import hooks, the standard streams, warning
+filters, logging's root handlers, faulthandler, exit functions) and waits; it imports the rest of
+the frameworks only when the first batch is asked for, so a session that starts no process pays
+for a fork alone. A fresh interpreter started then cost about 1 CPU-s for the base service and
+1.8 for the fullest, importing again what the test process had. Where it cannot fork (a thread
+already runs, pytest records warnings, no `os.fork`), the first `Forked` starts this file as a
+script (`python -P tests/processes.py`), the same server: it reads one spec file path per line
+on stdin and answers each with the batch's process id; it exits when stdin closes (the test
+process ended).
 
 The server warms up with the garbage collector off and freezes what it loaded before it forks
 (`gc.freeze`, as the `gc` documentation advises for a process that forks without exec): the
@@ -24,9 +34,11 @@ did nothing but cost CPU. Together, about half of the server's CPU time in the b
 
 import atexit
 import contextlib
+import faulthandler
 import gc
 import importlib
 import json
+import logging
 import os
 import runpy
 import signal
@@ -34,9 +46,11 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 FRAMEWORKS = (
     "fastapi",
@@ -58,47 +72,113 @@ class Finished:
 
 
 class ForkServer:
-    """The warm interpreter (this file run as a script), one per test process."""
+    """The warm interpreter, one per test process: forked from it (`forked`), or this file run
+    as a script."""
 
-    def __init__(self) -> None:
-        self.process = subprocess.Popen(  # noqa: S603 - this interpreter, this file
-            [sys.executable, "-P", str(Path(__file__))],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            start_new_session=True,  # signals meant for the tests' process group pass it by
-        )
+    def __init__(self, pid: int, requests: int, replies: int) -> None:
+        self.pid = pid
+        self.requests = os.fdopen(requests, "w")
+        self.replies = os.fdopen(replies)
+        self.returncode: int | None = None
         self.lock = threading.Lock()
         atexit.register(self.close)
 
+    @classmethod
+    def spawned(cls) -> "ForkServer":
+        process = subprocess.Popen(  # noqa: S603 - this interpreter, this file
+            [sys.executable, "-P", str(Path(__file__))],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            start_new_session=True,  # signals meant for the tests' process group pass it by
+        )
+        assert process.stdin is not None
+        assert process.stdout is not None
+        server = cls(process.pid, os.dup(process.stdin.fileno()), os.dup(process.stdout.fileno()))
+        process.stdin.close()
+        process.stdout.close()
+        process.returncode = 0  # reaped by `poll`/`close` here, not by subprocess
+        return server
+
+    @classmethod
+    def forked(cls) -> "ForkServer":
+        requests_read, requests_write = os.pipe()
+        replies_read, replies_write = os.pipe()
+        for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+            with contextlib.suppress(Exception):
+                stream.flush()  # type: ignore[union-attr]
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.close(requests_write)
+                os.close(replies_read)
+                os.setsid()  # signals meant for the tests' process group pass it by
+                as_fresh_interpreter()
+                serve(os.fdopen(requests_read), os.fdopen(replies_write, "w"))
+            except BaseException:  # noqa: BLE001 - on its stderr; the test process sees it stop
+                sys.excepthook(*sys.exc_info())
+            finally:
+                os._exit(1)
+        os.close(requests_read)
+        os.close(replies_write)
+        return cls(pid, requests_write, replies_read)
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            with contextlib.suppress(ChildProcessError):
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+                if pid:
+                    self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
     def start(self, spec: Path) -> int:
         """The process id of a new batch, running the commands of `spec`."""
-        assert self.process.stdin is not None
-        assert self.process.stdout is not None
         with self.lock:
-            self.process.stdin.write(f"{spec}\n")
-            self.process.stdin.flush()
-            answer = self.process.stdout.readline()
+            self.requests.write(f"{spec}\n")
+            self.requests.flush()
+            answer = self.replies.readline()
         assert answer.strip().isdigit(), f"the fork server stopped: {answer!r}"
         return int(answer)
 
     def close(self) -> None:
-        if self.process.stdin is not None:
-            with contextlib.suppress(OSError):
-                self.process.stdin.close()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.process.wait(timeout=10)
+        with contextlib.suppress(OSError):
+            self.requests.close()
+        deadline = time.monotonic() + 10
+        while self.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)
+            os.killpg(self.pid, signal.SIGKILL)
+        if self.returncode is None:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self.pid, 0)
+            self.returncode = -signal.SIGKILL
+        self.replies.close()
 
 
 _servers: list[ForkServer] = []
 
 
+def can_fork() -> bool:
+    """Forking the test process gives a sound server: one thread (a fork copies only the
+    caller's), and pytest not recording warnings (a recorder would swallow the commands')."""
+    recorded = getattr(warnings, "_showwarnmsg_impl", None)
+    return (
+        hasattr(os, "fork")
+        and threading.active_count() == 1
+        and getattr(recorded, "__module__", None) == "warnings"
+    )
+
+
+def prepare_fork_server(service_package: str) -> None:
+    """Fork the session's fork server now, if the service's package is not loaded yet (see the
+    module's docstring); else the first `Forked` starts one."""
+    if not _servers and service_package not in sys.modules and can_fork():
+        _servers.append(ForkServer.forked())
+
+
 def fork_server() -> ForkServer:
     """This test process's fork server, started on first use (and again if it died)."""
-    if not _servers or _servers[0].process.poll() is not None:
-        _servers[:] = [ForkServer()]
+    if not _servers or _servers[0].poll() is not None:
+        _servers[:] = [ForkServer.spawned()]
     return _servers[0]
 
 
@@ -298,7 +378,36 @@ def service_libraries() -> list[str]:
     return found
 
 
-def main() -> None:
+def as_fresh_interpreter() -> None:
+    """In the server forked from the test process: what `python -P` would have where pytest
+    changed it. Each child then imports the service's package, and reads its settings, afresh."""
+    sys.stdin, sys.stdout, sys.stderr = sys.__stdin__, sys.__stdout__, sys.__stderr__
+    with Path(os.devnull).open() as nothing:
+        os.dup2(nothing.fileno(), 0)  # not the test process's input
+    added = {os.path.realpath(path) for path in ("", SOURCES.parent)}  # `-m pytest`, rootdir
+    sys.path[:] = [path for path in sys.path if path and os.path.realpath(path) not in added]
+    sys.meta_path[:] = [finder for finder in sys.meta_path if not is_pytests(finder)]
+    sys.path_importer_cache.clear()
+    import _warnings  # noqa: PLC0415 - the interpreter's own list, which pytest's context kept
+
+    warnings.filters = _warnings.filters  # type: ignore[assignment]  # the same list
+    warnings._filters_mutated()  # type: ignore[attr-defined]
+    logging.root.handlers.clear()
+    logging.root.setLevel(logging.WARNING)
+    faulthandler.cancel_dump_traceback_later()
+    if not (os.environ.get("PYTHONFAULTHANDLER") or "faulthandler" in sys._xoptions):
+        faulthandler.disable()
+    atexit._clear()  # the test process's; logging's is every interpreter's
+    atexit.register(logging.shutdown)
+
+
+def is_pytests(finder: object) -> bool:
+    return type(finder).__module__.split(".")[0] in {"_pytest", "pytest"}
+
+
+def warm_up() -> None:
+    """The frameworks and the service's libraries, imported once with the collector off, then
+    frozen."""
     gc.disable()
     for module in FRAMEWORKS:
         importlib.import_module(module)
@@ -306,16 +415,28 @@ def main() -> None:
         with contextlib.suppress(Exception):  # a module that only its importer can load
             importlib.import_module(module)
     gc.freeze()
-    for line in sys.stdin:
+
+
+def serve(requests: Iterable[str], replies: TextIO) -> None:
+    """Warm up at the first request, then fork a batch for each; exit once they are reaped."""
+    warmed = False
+    for line in requests:
+        if not warmed:
+            warm_up()
+            warmed = True
         reap(block=False)
         pid = os.fork()
         if pid == 0:
             run_batch(Path(line.strip()))
-        sys.stdout.write(f"{pid}\n")
-        sys.stdout.flush()
+        replies.write(f"{pid}\n")
+        replies.flush()
     reap(block=True)
-    sys.stdout.flush()
+    replies.flush()
     os._exit(0)
+
+
+def main() -> None:
+    serve(sys.stdin, sys.stdout)
 
 
 if __name__ == "__main__":
