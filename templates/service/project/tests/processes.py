@@ -9,9 +9,10 @@ folder) that forks a child per command, all at once. Each child runs its module 
 process of its own with its own output files and exit status. The service's own package is never
 imported in the fork server: each child imports it, and reads its settings, afresh.
 
-Run as a script (`python -P tests/processes.py`), this file is the fork server: it reads one
-spec file path per line on stdin and answers each with the batch's process id; it exits when
-stdin closes (the test process ended).
+Run as a script (`python -P tests/processes.py [APP]`), this file is the fork server: it reads
+one spec file path per line on stdin and answers each with the batch's process id; it exits when
+stdin closes (the test process ended). APP: the session's app when it is of some capabilities
+(`fixtures.app_packages()`, a JSON list), whose modules alone the server's probe imports.
 
 The server warms up with the garbage collector off and freezes what it loaded before it forks
 (`gc.freeze`, as the `gc` documentation advises for a process that forks without exec): the
@@ -58,11 +59,13 @@ class Finished:
 
 
 class ForkServer:
-    """The warm interpreter (this file run as a script), one per test process."""
+    """The warm interpreter (this file run as a script), one per test process; `app`: the
+    packages of the session's app, None for the whole service's (see `probed`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, app: Sequence[str] | None = None) -> None:
+        told = [] if app is None else [json.dumps(list(app))]
         self.process = subprocess.Popen(  # noqa: S603 - this interpreter, this file
-            [sys.executable, "-P", str(Path(__file__))],
+            [sys.executable, "-P", str(Path(__file__)), *told],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -98,7 +101,9 @@ _servers: list[ForkServer] = []
 def fork_server() -> ForkServer:
     """This test process's fork server, started on first use (and again if it died)."""
     if not _servers or _servers[0].process.poll() is not None:
-        _servers[:] = [ForkServer()]
+        from .fixtures import app_packages  # noqa: PLC0415 - the server (a script) never imports it
+
+        _servers[:] = [ForkServer(app_packages())]
     return _servers[0]
 
 
@@ -269,7 +274,17 @@ PROBED = ("main", "capabilities")
 `create_app` imports when it runs (with their clients: the factory alone does not load them)."""
 
 
-def service_libraries() -> list[str]:
+def probed(app: Sequence[str] | None) -> tuple[str, ...]:
+    """`PROBED`, or in a session whose app is of some capabilities (`app`, their packages) the
+    factory and their `capability` modules alone: what that session's processes import, and
+    nothing of the others (a test session's reads, its processes' included, are what the
+    matrix keys its result by)."""
+    if app is None:
+        return PROBED
+    return ("main", *(f"{package}.capability" for package in app))
+
+
+def service_libraries(app: Sequence[str] | None = None) -> list[str]:
     """The modules the service's package loads besides its own, in the order it loads them
     (its capabilities' clients: httpx, redis, cryptography, a broker's ...). A probe child
     imports the package and reports them, so that this interpreter never imports the package
@@ -283,7 +298,7 @@ def service_libraries() -> list[str]:
         before = set(sys.modules)
         try:
             for package in packages:
-                for module in PROBED:
+                for module in probed(app):
                     with contextlib.suppress(BaseException):  # what loaded before a failure counts
                         importlib.import_module(f"{package}.{module}")
         finally:
@@ -300,9 +315,10 @@ def service_libraries() -> list[str]:
 
 def main() -> None:
     gc.disable()
+    app: list[str] | None = json.loads(sys.argv[1]) if len(sys.argv) > 1 else None
     for module in FRAMEWORKS:
         importlib.import_module(module)
-    for module in service_libraries():
+    for module in service_libraries(app):
         with contextlib.suppress(Exception):  # a module that only its importer can load
             importlib.import_module(module)
     gc.freeze()
