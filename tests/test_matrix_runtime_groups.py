@@ -72,6 +72,36 @@ def test_the_core_tests_are_a_group_of_their_own_that_the_service_group_always_i
     assert cored[0].owns("tests/unit/test_settings_errors.py::test_b")
 
 
+def test_a_part_of_a_capability_s_tests_is_a_group_the_service_group_ignores_by_pattern(
+    tmp_path: Path,
+) -> None:
+    """`tests/<kind>/<package>_<part>/` (the template's `sharding_reshard`): a group of its own,
+    beside the capability's; the service group's arguments leave out every such folder by a
+    pattern, and are the same whether one is present or not."""
+    package = PACKAGES[0]
+    part = f"{package}_command"
+    bare = groups(project_with(tmp_path / "bare", []))
+    split = groups(
+        project_with(
+            tmp_path / "split", [f"tests/integration/{package}", f"tests/integration/{part}"]
+        )
+    )
+    found = {group.name: group for group in split}
+    assert set(found) == {SERVICE, package, part}
+    assert found[part].folders == (f"tests/integration/{part}",)
+    assert found[package].folders == (f"tests/integration/{package}",)
+    service = found[SERVICE]
+    assert service == bare[0]
+    args = service.args(BASE, (), "probe.json")
+    for every in PACKAGES:
+        assert f"--ignore-glob=tests/integration/{every}_*" in args
+        assert f"--ignore-glob=tests/unit/{every}_*" in args
+    assert not service.owns(f"tests/integration/{part}/test_a.py::test_b")
+    assert not found[package].owns(f"tests/integration/{part}/test_a.py::test_b")
+    assert found[part].owns(f"tests/integration/{part}/test_a.py::test_b")
+    assert service.owns(f"tests/integration/test_{package}_x.py::test_b")
+
+
 IMPORT = re.compile(r"^[ \t]*(?:from|import)[ \t]+([\w.{} ]+?)(?:[ \t]+import\b|$)", re.M)
 """One import statement's module, on its own line (``import a`` on the line after ``import b``
 is a statement of its own)."""

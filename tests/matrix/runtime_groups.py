@@ -11,6 +11,12 @@ capability, no settings and no app (``tests/unit/core/``, the template's) are a 
 own the same way (``core-unit``): identical in every combination, they are reused by all but the
 first, where in the service group they ran in each.
 
+A capability's tests may be split further, when some of them read more than the rest (a
+command run on an app of its partners too): ``tests/<kind>/<package>_<part>/`` is a group of its
+own (``sharding_reshard``, the template's reshard command), keyed by what it alone reads, so the
+capability's other tests are not keyed by those partners; the service group ignores every such
+folder by a pattern (``--ignore-glob``), the same in every combination.
+
 A group's result carries its matrix-probe summary; the summaries are merged so that the
 combination's checks (every test passed, the interaction tests are declared right, tier 1's
 tests left out still exist) are exactly those of one run.
@@ -19,6 +25,7 @@ tests left out still exist) are exactly those of one run.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
@@ -38,22 +45,34 @@ class Group:
     folders: tuple[str, ...]
     """Its test folders (pytest's arguments); none: the project's testpaths."""
     ignored: tuple[str, ...] = ()
+    ignored_patterns: tuple[str, ...] = ()
+    """Folders left out by a pattern (``tests/unit/auth_*``): those of the capabilities' parts."""
 
     def owns(self, nodeid: str) -> bool:
         if self.folders:
             return any(nodeid.startswith(f"{folder}/") for folder in self.folders)
-        return not any(nodeid.startswith(f"{folder}/") for folder in self.ignored)
+        top = "/".join(nodeid.split("::", 1)[0].split("/")[:3])  # tests/<kind>/<folder>
+        return not any(nodeid.startswith(f"{folder}/") for folder in self.ignored) and not any(
+            fnmatch(top, pattern) for pattern in self.ignored_patterns
+        )
 
     def args(self, base: list[str], covered: tuple[str, ...], probe: str) -> list[str]:
         args = [*base, f"--matrix-probe-out={probe}"]
         mine = [test for test in covered if self.owns(test)]
         if mine:
             args.append(f"--matrix-covered={','.join(mine)}")
-        return [*args, *(f"--ignore={folder}" for folder in self.ignored), *self.folders]
+        ignored = [f"--ignore={folder}" for folder in self.ignored]
+        patterns = [f"--ignore-glob={pattern}" for pattern in self.ignored_patterns]
+        return [*args, *ignored, *patterns, *self.folders]
 
 
 def capability_folders(package: str) -> tuple[str, ...]:
     return tuple(f"tests/{kind}/{package}" for kind in KINDS)
+
+
+def part_patterns(package: str) -> tuple[str, ...]:
+    """The folders of a capability's parts (``tests/<kind>/<package>_<part>``), as patterns."""
+    return tuple(f"{folder}_*" for folder in capability_folders(package))
 
 
 def group_name(package: str, kind: str) -> str:
@@ -63,18 +82,29 @@ def group_name(package: str, kind: str) -> str:
 
 def groups(project: Path) -> list[Group]:
     """The service group, then one per capability package (and the core) and kind of test
-    folder present in ``project``: a capability's unit tests build no app, so they read less than
-    its integration tests and are reusable in more combinations when they run on their own."""
+    folder present in ``project``, and one per part of a capability's tests: a capability's unit
+    tests build no app, so they read less than its integration tests and are reusable in more
+    combinations when they run on their own."""
     capabilities = sorted({c.package for c in CATALOG if c.package})
     for name in (SERVICE, CORE):
         assert name not in capabilities, f"a capability package is named {name!r}: rename it"
+    for package in capabilities:
+        clash = [other for other in capabilities if other.startswith(f"{package}_")]
+        assert not clash, f"{clash} would be parts of {package!r}'s tests: rename them"
     packages = [CORE, *capabilities]
     every = tuple(folder for package in packages for folder in capability_folders(package))
-    found = [Group(SERVICE, (), every)]
+    patterns = tuple(pattern for package in capabilities for pattern in part_patterns(package))
+    found = [Group(SERVICE, (), every, patterns)]
     for package in packages:
         for kind, folder in zip(KINDS, capability_folders(package), strict=True):
             if (project / folder).is_dir():
                 found.append(Group(group_name(package, kind), (folder,)))
+    for package in capabilities:
+        for kind, pattern in zip(KINDS, part_patterns(package), strict=True):
+            for part in sorted(project.glob(pattern)):
+                if part.is_dir():
+                    folder = part.relative_to(project).as_posix()
+                    found.append(Group(group_name(part.name, kind), (folder,)))
     return found
 
 

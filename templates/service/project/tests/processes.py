@@ -21,7 +21,8 @@ for a fork alone. A fresh interpreter started then cost about 1 CPU-s for the ba
 already runs, pytest records warnings, no `os.fork`), the first `Forked` starts this file as a
 script (`python -P tests/processes.py`), the same server: it reads one spec file path per line
 on stdin and answers each with the batch's process id; it exits when stdin closes (the test
-process ended).
+process ended). A spec names the session's app when it is of some capabilities
+(`fixtures.app_packages()`), whose modules alone the server's warm-up probe imports.
 
 The server warms up with the garbage collector off and freezes what it loaded before it forks
 (`gc.freeze`, as the `gc` documentation advises for a process that forks without exec): the
@@ -201,12 +202,15 @@ class Forked:
         cwd: Path,
         scratch: Path,
     ) -> None:
+        from .fixtures import app_packages  # noqa: PLC0415 - the server (a script) never imports it
+
         scratch.mkdir(parents=True, exist_ok=True)
+        app = app_packages()  # the server's warm-up imports what this session's processes load
         self.count = len(commands)
         self.scratch = scratch
         spec = scratch / "spec.json"
         spec.write_text(
-            json.dumps({"commands": commands, "env": dict(env), "cwd": str(cwd)}),
+            json.dumps({"commands": commands, "env": dict(env), "cwd": str(cwd), "app": app}),
             encoding="utf-8",
         )
         self.batch = fork_server().start(spec)
@@ -349,7 +353,17 @@ PROBED = ("main", "capabilities")
 `create_app` imports when it runs (with their clients: the factory alone does not load them)."""
 
 
-def service_libraries() -> list[str]:
+def probed(app: Sequence[str] | None) -> tuple[str, ...]:
+    """`PROBED`, or in a session whose app is of some capabilities (`app`, their packages) the
+    factory and their `capability` modules alone: what that session's processes import, and
+    nothing of the others (a test session's reads, its processes' included, are what the
+    matrix keys its result by)."""
+    if app is None:
+        return PROBED
+    return ("main", *(f"{package}.capability" for package in app))
+
+
+def service_libraries(app: Sequence[str] | None = None) -> list[str]:
     """The modules the service's package loads besides its own, in the order it loads them
     (its capabilities' clients: httpx, redis, cryptography, a broker's ...). A probe child
     imports the package and reports them, so that this interpreter never imports the package
@@ -363,7 +377,7 @@ def service_libraries() -> list[str]:
         before = set(sys.modules)
         try:
             for package in packages:
-                for module in PROBED:
+                for module in probed(app):
                     with contextlib.suppress(BaseException):  # what loaded before a failure counts
                         importlib.import_module(f"{package}.{module}")
         finally:
@@ -405,13 +419,13 @@ def is_pytests(finder: object) -> bool:
     return type(finder).__module__.split(".")[0] in {"_pytest", "pytest"}
 
 
-def warm_up() -> None:
-    """The frameworks and the service's libraries, imported once with the collector off, then
-    frozen."""
+def warm_up(app: Sequence[str] | None) -> None:
+    """The frameworks and the service's libraries (of the session's app, `app`), imported once
+    with the collector off, then frozen."""
     gc.disable()
     for module in FRAMEWORKS:
         importlib.import_module(module)
-    for module in service_libraries():
+    for module in service_libraries(app):
         with contextlib.suppress(Exception):  # a module that only its importer can load
             importlib.import_module(module)
     gc.freeze()
@@ -422,7 +436,7 @@ def serve(requests: Iterable[str], replies: TextIO) -> None:
     warmed = False
     for line in requests:
         if not warmed:
-            warm_up()
+            warm_up(json.loads(Path(line.strip()).read_text(encoding="utf-8"))["app"])
             warmed = True
         reap(block=False)
         pid = os.fork()

@@ -8,18 +8,19 @@
 
 It reads the same settings as the service (DATABASE_URL, SHARD_URLS, SHARD_REPLICA_URLS...).
 Run it beside the running service; see the README's resharding runbook. Bad arguments: one
-line on stderr, exit status 2; a move that cannot go on: one line, exit status 1.
+line on stderr, exit status 2 (invalid settings: a line for each, as the service says them);
+a move that cannot go on: one line, exit status 1.
 """
 
 import argparse
 import asyncio
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 from sqlalchemy import func, select, text
 
-from ..capability import extended
+from ..capability import Capability, extended
 from ..database import Base
 from ..extensions import Extensions
 from ..items import models as _items_models  # noqa: F401 - its table, in the metadata
@@ -68,17 +69,31 @@ def _buckets(value: str) -> list[int]:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    capabilities: Sequence[Capability] | None = None,
+    load_settings: Callable[[], ShardingSettings] | None = None,
+) -> int:
+    """The command: the settings read as the service reads them (its environment), and the
+    tables `capabilities` place on shards (and what moves with them). By default the whole
+    service's (`capabilities.py`, `config.load_settings`); a test passes its own app's
+    capabilities, and its settings class."""
     arguments = parser().parse_args(argv)
     if getattr(arguments, "batch", 1) < 1:
         parser().error("--batch must be at least 1")
     # The whole service's settings and capabilities: imported here, for the command alone, so
     # that importing this module (its tests do) reads no other capability's code.
-    from ..capabilities import CAPABILITIES  # noqa: PLC0415
-    from ..config import Settings  # noqa: PLC0415
+    if capabilities is None:
+        from ..capabilities import CAPABILITIES  # noqa: PLC0415
 
+        capabilities = CAPABILITIES
+    if load_settings is None:
+        from ..config import load_settings as load_service_settings  # noqa: PLC0415
+
+        load_settings = load_service_settings
+    settings = load_settings()  # invalid settings end the process here, as the service's do
     try:
-        return asyncio.run(run(arguments, Settings(), extended(CAPABILITIES)))
+        return asyncio.run(run(arguments, settings, extended(capabilities)))
     except ReshardError as error:
         sys.stderr.write(f"reshard: {error}\n")
         return 1
