@@ -71,6 +71,7 @@ class OneLifespan:
         self.app = app
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
+        self._started: asyncio.Future[None] | None = None
         self._running: asyncio.Task[None] | None = None
 
     async def __call__(
@@ -83,12 +84,12 @@ class OneLifespan:
             await self.app(scope, receive, send)
             return
         await receive()  # lifespan.startup
-        if self._running is None:
+        if self._started is None:
             self._loop = asyncio.get_running_loop()
             self._stop = asyncio.Event()
-            started: asyncio.Future[None] = self._loop.create_future()
-            self._running = asyncio.create_task(self._run(started, self._stop))
-            await started
+            self._started = self._loop.create_future()
+            self._running = asyncio.create_task(self._run(self._started, self._stop))
+        await asyncio.shield(self._started)  # a start-up that failed fails every test
         await send({"type": "lifespan.startup.complete"})
         await receive()  # lifespan.shutdown, when the test ends
         await send({"type": "lifespan.shutdown.complete"})
