@@ -10,23 +10,23 @@ import asyncio
 import logging
 import signal
 import sys
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 
-from .capabilities import CAPABILITIES
-from .capability import Process
-from .config import Settings, load_settings
+from .capability import Capability, Process
+from .core_config import CoreSettings
 from .main import create_app
 
 logger = logging.getLogger(__name__)
 
 
-def worker_processes() -> dict[str, Process]:
-    return {p.name: p for c in CAPABILITIES for p in c.processes if not p.in_app}
+def worker_processes(capabilities: Sequence[Capability]) -> dict[str, Process]:
+    return {p.name: p for c in capabilities for p in c.processes if not p.in_app}
 
 
-async def run(process: Process, settings: Settings) -> None:
+async def run(process: Process, settings: CoreSettings, capabilities: Sequence[Capability]) -> None:
     # This process runs `process`, nothing else.
-    app = create_app(settings, in_app_processes=False)
+    app = create_app(settings, capabilities, in_app_processes=False)
     async with app.router.lifespan_context(app):
         task = asyncio.create_task(process.run(app), name=process.name)
         loop = asyncio.get_running_loop()
@@ -38,8 +38,25 @@ async def run(process: Process, settings: Settings) -> None:
     logger.info("worker %s stopped", process.name)
 
 
-def main(argv: list[str]) -> int:
-    processes = worker_processes()
+def main(
+    argv: Sequence[str],
+    capabilities: Sequence[Capability] | None = None,
+    load_settings: Callable[[], CoreSettings] | None = None,
+) -> int:
+    """The command: the settings read as the service reads them (its environment), and an app
+    of `capabilities`. By default the whole service's (`capabilities.py`,
+    `config.load_settings`); a test passes its own app's, and its settings class."""
+    # The whole service's settings and capabilities: imported here, for the command alone, so
+    # that importing this module reads no capability's code (as `events.replay` does).
+    if capabilities is None:
+        from .capabilities import CAPABILITIES  # noqa: PLC0415
+
+        capabilities = CAPABILITIES
+    if load_settings is None:
+        from .config import load_settings as load_service_settings  # noqa: PLC0415
+
+        load_settings = load_service_settings
+    processes = worker_processes(capabilities)
     names = ", ".join(sorted(processes)) or "none in this service"
     usage = f"usage: python -m {__package__}.worker NAME  (processes: {names})\n"
     if not argv:
@@ -49,7 +66,7 @@ def main(argv: list[str]) -> int:
     if len(argv) != 1 or argv[0] not in processes:
         sys.stderr.write(usage)
         return 2
-    asyncio.run(run(processes[argv[0]], settings))
+    asyncio.run(run(processes[argv[0]], settings, capabilities))
     return 0
 
 
