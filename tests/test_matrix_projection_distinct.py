@@ -150,7 +150,7 @@ def ran(cpu: float, reusable: bool = True) -> dict[str, Any]:
 
 
 REUSED = {"reused_from": "base", "cpu_seconds": 20.0, "reusable": True}
-SUMMARY = {
+SUMMARY: dict[str, Any] = {
     "combinations": [
         entry("base", cold=True, hadolint=None, groups={"service": ran(15.0, False)}),
         entry(
@@ -305,3 +305,20 @@ def test_facts_rendered_by_worker_processes_are_those_rendered_here() -> None:
     assert [f.label for f in here] == [c.label() for c in chosen]
     assert list(facts_in_order(chosen, paths, None, None, processes=2)) == here
     assert here[0].kinds == {"absent": "absent"} and here[0].states["src"][0][0] == "dir"
+
+
+def test_the_services_cpu_of_a_matrix_only_run_is_projected_at_its_share_of_tier_2() -> None:
+    measured: dict[str, Any] = {**SUMMARY["totals"], "services_cpu_seconds": 30.0}
+    matrix_only = {**SUMMARY, "totals": {**measured, "session_ran_only_the_matrix": True}}
+    projected = project(COUNTS, matrix_only)
+    # The sample's tier 2 cost 60 CPU-s and the services 30 beside it: half of tier 2's 111.
+    assert projected["cpu_seconds_by_phase"]["services"] == 55.5
+    assert projected["cpu_seconds"] == 2.0 + 43.5 + 111.0 + 55.5
+    assert "the backing services 55.5 (at the run's share of tier 2)" in "\n".join(
+        distinct_lines(projected)
+    )
+    # A session that ran more than the matrix: the services' CPU is not the matrix's alone.
+    mixed = {**SUMMARY, "totals": {**measured, "session_ran_only_the_matrix": False}}
+    projected = project(COUNTS, mixed)
+    assert "services" not in projected["cpu_seconds_by_phase"]
+    assert "services' CPU not projected" in "\n".join(distinct_lines(projected))

@@ -5,14 +5,27 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import pytest
 
-from tests.matrix import report
+from tests.matrix import report, services_cpu
 from tests.matrix.mode import SHARD_VARIABLE, matrix_mode
 from tests.matrix.shards import Shard
 
 _started = time.monotonic()
+_services_before: dict[str, float] = {}
+_MATRIX = Path(__file__).parent
+_SERVICES = Path(
+    os.environ.get("SCAFFOLD_SERVICES_DIR") or Path(__file__).parents[2] / ".services"
+).resolve()
+
+
+def _matrix_only(config: pytest.Config) -> bool:
+    """Whether the session runs nothing but the matrix: only then is the services' CPU over
+    the session the matrix's."""
+    paths = [Path(config.invocation_params.dir, str(arg).split("::")[0]) for arg in config.args]
+    return bool(paths) and all(path.resolve().is_relative_to(_MATRIX) for path in paths)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -37,12 +50,15 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     # A collect-only session (the README test runs one) must not wipe a running run's results.
     if not hasattr(session.config, "workerinput") and not session.config.option.collectonly:
         report.reset()
+        _services_before.update(services_cpu.cpu_seconds(_SERVICES))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if hasattr(terminalreporter.config, "workerinput"):
         return
-    markdown = report.merge(time.monotonic() - _started)
+    config = terminalreporter.config
+    services = services_cpu.used_since(_services_before, services_cpu.cpu_seconds(_SERVICES))
+    markdown = report.merge(time.monotonic() - _started, services, _matrix_only(config))
     if markdown:
         terminalreporter.write_sep("-", f"combination matrix ({matrix_mode()})")
         terminalreporter.write_line(markdown.splitlines()[-1])

@@ -56,7 +56,7 @@ from typing import Any
 
 from scaffold.matrix import combinations
 from tests.matrix.content import digest
-from tests.matrix.projection import EVERY_CAPABILITY
+from tests.matrix.projection import EVERY_CAPABILITY, cpu_phases
 from tests.matrix.projection_facts import Facts, Paths, facts_in_order, facts_of, workers
 from tests.matrix.report_markdown import distinct_lines
 from tests.matrix.reuse import Manifest
@@ -268,6 +268,18 @@ def part_cpu(
     return runs * (median or 0.0), False
 
 
+def services_share(summary: dict[str, Any]) -> float | None:
+    """The backing services' CPU-s per CPU-s of tier 2 in the measured run (their work is the
+    tier 2 tests' queries and messages), when the run measured them and ran nothing but the
+    matrix; else None (not projected)."""
+    totals = summary["totals"]
+    used = totals.get("services_cpu_seconds")
+    tier2 = sum(cpu_phases(e)["tier2"] for e in summary["combinations"])
+    if used is None or not totals.get("session_ran_only_the_matrix") or tier2 <= 0:
+        return None
+    return float(used) / tier2
+
+
 def project(counts: dict[str, Any], summary: dict[str, Any]) -> dict[str, Any]:
     """The projection by distinct inputs from the counts and a report's summary."""
     measured = measured_costs(summary["combinations"])
@@ -300,6 +312,9 @@ def project(counts: dict[str, Any], summary: dict[str, Any]) -> dict[str, Any]:
         "tier1": round(sum(r["cpu_seconds"] for r in tier1) + beyond["tier1"], 1),
         "tier2": round(sum(r["cpu_seconds"] for r in tier2) + beyond["tier2"], 1),
     }
+    services = services_share(summary)
+    if services is not None:
+        phases["services"] = round(services * phases["tier2"], 1)
     total = sum(phases.values())
     totals, additive = summary["totals"], summary["projection"]
     workers, cores = int(additive["workers"]), int(additive.get("cores", additive["workers"]))

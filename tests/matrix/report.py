@@ -158,7 +158,12 @@ def _tier_two_parts(tier2: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return groups + start
 
 
-def summarise(entries: list[dict[str, Any]], wall_seconds: float) -> dict[str, Any]:
+def summarise(
+    entries: list[dict[str, Any]],
+    wall_seconds: float,
+    services: dict[str, float] | None = None,
+    matrix_only: bool = False,
+) -> dict[str, Any]:
     entries = sorted(entries, key=lambda e: str(e["id"]))
     costs = sorted(projection.cost(e) for e in entries)
     warm = sorted(projection.cost(e) for e in entries if not e.get("cold")) or costs
@@ -180,6 +185,11 @@ def summarise(entries: list[dict[str, Any]], wall_seconds: float) -> dict[str, A
         "warm_p90_seconds_per_combination": _p90(warm),
         "workers": workers,
         **phase_medians(entries),
+        # The backing services' CPU over the session (services_cpu.py): the matrix's own only
+        # when the session ran nothing else.
+        "services_cpu_seconds": round(sum((services or {}).values()), 1) if services else None,
+        "services_cpu_seconds_by_service": services or {},
+        "session_ran_only_the_matrix": matrix_only,
     }
     return {
         "totals": totals,
@@ -205,12 +215,14 @@ def write(summary: dict[str, Any], folder: Path) -> str:
     return text
 
 
-def merge(wall_seconds: float) -> str | None:
+def merge(
+    wall_seconds: float, services: dict[str, float] | None = None, matrix_only: bool = False
+) -> str | None:
     """Write report.json and report.md; return the markdown, or None when nothing ran."""
     entries = read_entries(OUT)
     if not entries:
         return None
-    summary = summarise(entries, wall_seconds)
+    summary = summarise(entries, wall_seconds, services, matrix_only)
     if os.environ.get(DISTINCT_VARIABLE, "0") == "1":
         # Renders every combination (about half a CPU-second each): asked for, not by default.
         from tests.matrix import projection_distinct

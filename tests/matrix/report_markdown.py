@@ -59,6 +59,15 @@ def _additivity(rows: list[dict[str, Any]]) -> list[str]:
     ]
 
 
+def _services_phase(phases: dict[str, float]) -> str:
+    if "services" not in phases:
+        return (
+            "the backing services' CPU not projected (not measured, or the run ran more than "
+            "the matrix); "
+        )
+    return f"the backing services {phases['services']} (at the run's share of tier 2); "
+
+
 def distinct_lines(projected: dict[str, Any]) -> list[str]:
     """The projection by distinct inputs (projection_distinct.py)."""
     n = projected["combinations"]
@@ -99,6 +108,7 @@ def distinct_lines(projected: dict[str, Any]) -> list[str]:
         f"CPU-s by phase: render {phases['render']} ({projected['median_render_cpu_seconds']} "
         f"per combination), tier 1 {phases['tier1']}, tier 2 {phases['tier2']} (beyond checks "
         f"and parts, per combination: tier 1 {beyond['tier1']}, tier 2 {beyond['tier2']}); "
+        f"{_services_phase(phases)}"
         f"total {projected['cpu_seconds']} CPU-s: "
         f"{projected['matrix_wall_seconds_if_cpu_bound'] / 60:.1f} min if CPU-bound on "
         f"{min(projected['workers'], projected['cores'])} cores; "
@@ -194,5 +204,12 @@ def markdown(summary: dict[str, Any]) -> str:
             f"Per combination, median: render {totals['median_render_seconds']} s "
             f"({totals['median_render_cpu_seconds']} CPU-s), tier 1 after each worker's first "
             f"{totals['median_tier1_seconds']} s ({totals['median_tier1_cpu_seconds']} CPU-s)."
+        )
+    if totals.get("services_cpu_seconds") is not None:
+        scope = "this run" if totals.get("session_ran_only_the_matrix") else "the whole session"
+        lines.append("")
+        lines.append(
+            f"The backing services used {totals['services_cpu_seconds']} CPU-s over {scope} "
+            f"({totals['services_cpu_seconds_by_service']}), beyond the CPU-s above."
         )
     return "\n".join(lines) + "\n"
