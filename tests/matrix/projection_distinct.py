@@ -55,11 +55,10 @@ from pathlib import Path
 from typing import Any
 
 from scaffold.matrix import combinations
-from tests.matrix.content import digest
 from tests.matrix.projection import EVERY_CAPABILITY, cpu_phases
 from tests.matrix.projection_facts import Facts, Paths, facts_in_order, facts_of, workers
 from tests.matrix.report_markdown import distinct_lines
-from tests.matrix.reuse import Manifest
+from tests.matrix.reuse import Manifest, key_of, probe_token, read_token
 from tests.matrix.static_tier import CHECKS
 
 PART_KINDS = ("runtime-group", "runtime-start")
@@ -156,13 +155,13 @@ class Distinct:
         key is computed once per combination however many runs share it."""
         memo = (part, id(manifest))
         if memo not in here:
-            read = [[path, facts.states[path][0]] for path in sorted(manifest.read)]
-            probed = [[path, facts.kinds[path]] for path in sorted(manifest.probed)]
+            read = [read_token(path, facts.states[path][0]) for path in sorted(manifest.read)]
+            probed = [probe_token(path, facts.kinds[path]) for path in sorted(manifest.probed)]
             for path in manifest.read:
                 self.varying[part][path].add(facts.states[path][1])
             for path in manifest.probed:
                 self.varying[part][path].add(facts.kinds[path])
-            here[memo] = digest(read, probed)
+            here[memo] = key_of(read, probed)
         return here[memo]
 
     def _split_by(self, part: str) -> list[list[object]]:

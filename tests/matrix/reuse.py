@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,9 +55,26 @@ class Manifest:
 
     def key(self, root: Path, seen: TreeStates | None = None) -> str:
         states = seen or TreeStates(root)
-        read = "\n".join(states.read_token(path) for path in sorted(self.read))
-        probed = "\n".join(states.probe_token(path) for path in sorted(self.probed))
-        return hashlib.sha256(f"{read}\n\n{probed}".encode()).hexdigest()
+        return key_of(
+            (states.read_token(path) for path in sorted(self.read)),
+            (states.probe_token(path) for path in sorted(self.probed)),
+        )
+
+
+def read_token(path: str, state: list[object]) -> str:
+    """A path read and its state (content.path_state), as JSON: no raw newline."""
+    return json.dumps([path, state])
+
+
+def probe_token(path: str, kind: str) -> str:
+    """A path probed and its kind (content.path_kind), as JSON."""
+    return json.dumps([path, kind])
+
+
+def key_of(read: Iterable[str], probed: Iterable[str]) -> str:
+    """A manifest's key from its paths' tokens, each list in the manifest's sorted order."""
+    text = "\n".join(read) + "\n\n" + "\n".join(probed)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 class TreeStates:
@@ -73,12 +91,12 @@ class TreeStates:
 
     def read_token(self, path: str) -> str:
         if path not in self._read:
-            self._read[path] = json.dumps([path, path_state(self.root, path)])
+            self._read[path] = read_token(path, path_state(self.root, path))
         return self._read[path]
 
     def probe_token(self, path: str) -> str:
         if path not in self._probed:
-            self._probed[path] = json.dumps([path, path_kind(self.root, path)])
+            self._probed[path] = probe_token(path, path_kind(self.root, path))
         return self._probed[path]
 
 
