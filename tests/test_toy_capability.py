@@ -22,9 +22,10 @@ from scaffold.matrix import pairwise
 from scaffold.render import render_tree
 from scaffold.selection import Request, Selection, resolve
 from scaffold.template_source import TemplateSource, packaged_template
-from tests.matrix import runtime_checks, static_checks
+from tests.matrix import static_checks
 from tests.support.render import shared_interpreter
 from tests.support.tool_caches import lasting_caches, worker_name
+from tests.support.warm_tier_two import tier_two_warm
 
 TOY = Capability(
     name="toy",
@@ -199,7 +200,7 @@ def test_the_toy_capability_renders_lints_and_runs(
         static_checks.mypy_clean(project, tools)
 
     label = combination.label(TOY_CATALOG)
-    result = runtime_checks.tier_two_once(
+    result = tier_two_warm(
         project, python, "toy_svc", tmp_path / "logs", label, frozenset(combination.capabilities)
     )
     assert result.outcome == "passed", result.message
