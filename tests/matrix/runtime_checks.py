@@ -36,7 +36,7 @@ from tests.matrix import project_env
 from tests.matrix.content import digest, file_digest, tree_digest
 from tests.matrix.cpu_clock import cpu_seconds
 from tests.matrix.reuse import Result, Store
-from tests.matrix.runner import CHILD, Command, FreshInterpreters, Runner, run, stop
+from tests.matrix.runner import CHILD, Command, Runner, run, stop
 from tests.matrix.runtime_groups import Group, groups, merged, nothing_left_to_run
 from tests.matrix.runtime_parts import Place, reused_or_run
 
@@ -110,25 +110,6 @@ def primary_key(combination: Combination, worker: Worker) -> str:
         [file_digest(path) for path in HARNESS], worker.environment, services_fingerprint(),
         normalised, PYTEST_ARGS, combination.package, combination.covered,
     )  # fmt: skip
-
-
-def tier_two_once(
-    project: Path,
-    python: Path,
-    package: str,
-    logs: Path,
-    label: str = "project",
-    capabilities: frozenset[str] = frozenset(),
-) -> Result:
-    """Tier 2 for a project outside the matrix (a test's own template): fresh interpreters,
-    nothing reused. `capabilities`: those rendered, for the interaction tests' check."""
-    logs.mkdir(parents=True, exist_ok=True)
-    runner = FreshInterpreters(python)
-    worker = Worker(runner, python, logs, Store(logs / "store", active=False), "one-off")
-    try:
-        return runtime_tier(Combination(label, capabilities, project, package), worker)
-    finally:
-        runner.close()
 
 
 def runtime_tier(combination: Combination, worker: Worker) -> Result:

@@ -1,8 +1,8 @@
 """Tier 2 for a project outside the matrix, its commands forked from a warm fork server.
 
-`runtime_checks.tier_two_once` starts a fresh interpreter for each of tier 2's commands: for the
-fullest combination a dozen pytest runs (one per test group), `alembic` and `uvicorn`, each
-importing FastAPI, SQLAlchemy, pydantic, httpx... again. The matrix forks them from one warm
+A fresh interpreter for each of tier 2's commands (for the fullest combination a dozen pytest
+runs, one per test group, `alembic` and `uvicorn`) would import FastAPI, SQLAlchemy, pydantic,
+httpx... again in each: twice the CPU (docs/development.md). The matrix forks them from one warm
 zygote (runner.py), which is what it proves every combination with; this does the same for one
 project, untraced (nothing is reused, so nothing needs to be known of what a command read).
 The checks are tier 2's own (`runtime_tier`): every group's tests pass, the interaction tests
