@@ -29,8 +29,11 @@ The server warms up with the garbage collector off and freezes what it loaded be
 300 collections run while it imports a thousand modules freed under a thousand of 130,000
 objects, and a child's collections would walk, and so copy, every page of what it inherited.
 Each batch turns the collector back on, so each command runs with it as a fresh interpreter
-does. The server ends with `os._exit` once it has reaped its batches: tearing down its modules
-did nothing but cost CPU. Together, about half of the server's CPU time in the base service.
+does. The warm-up's probe hands back the code it compiled of the service's own files, and each
+child's import system takes it for exactly those bytes instead of compiling them again (the
+child still reads each file, as it would to check a `__pycache__`). The server ends with
+`os._exit` once it has reaped its batches: tearing down its modules did nothing but cost CPU.
+Together, about half of the server's CPU time in the base service.
 """
 
 import atexit
@@ -38,8 +41,10 @@ import contextlib
 import faulthandler
 import gc
 import importlib
+import importlib.machinery
 import json
 import logging
+import marshal
 import os
 import runpy
 import signal
@@ -47,6 +52,7 @@ import subprocess
 import sys
 import threading
 import time
+import types
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -368,13 +374,17 @@ def service_libraries(app: Sequence[str] | None = None) -> list[str]:
     (its capabilities' clients: httpx, redis, cryptography, a broker's ...). A probe child
     imports the package and reports them, so that this interpreter never imports the package
     itself. Each child of a fully featured service imported about 0.4 CPU-s of them anew while
-    the probe imported `main` alone."""
+    the probe imported `main` alone.
+
+    The probe also hands back what it compiled of the service's own source files (`COMPILED`):
+    each child imports the package afresh, but need not compile the same bytes again."""
     packages = [p.parent.name for p in SOURCES.glob("*/__init__.py")]
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:
         os.close(read)
         before = set(sys.modules)
+        compiled = recording_compiles()
         try:
             for package in packages:
                 for module in probed(app):
@@ -383,13 +393,47 @@ def service_libraries(app: Sequence[str] | None = None) -> list[str]:
         finally:
             loaded = [m for m in sys.modules if m not in before and m.split(".")[0] not in packages]
             with os.fdopen(write, "wb") as out:  # every byte, however long the list
-                out.write(json.dumps(loaded).encode())
+                out.write(marshal.dumps((loaded, compiled)))
             os._exit(0)
     os.close(write)
     with os.fdopen(read, "rb") as reply:
-        found: list[str] = json.loads(reply.read() or b"[]")
+        answer = reply.read()
     os.waitpid(pid, 0)
+    found, compiled = marshal.loads(answer) if answer else ([], [])  # noqa: S302 - our child's
+    COMPILED.update(((path, source), code) for path, source, code in compiled)
+    return list(found)
+
+
+COMPILED: dict[tuple[str, bytes], types.CodeType] = {}
+"""Code the probe compiled, by source path and the exact source bytes it compiled."""
+_compile = importlib.machinery.SourceFileLoader.source_to_code
+
+
+def recording_compiles() -> list[tuple[str, bytes, types.CodeType]]:
+    """In the probe: every service source file the import system compiles, kept as (path,
+    source bytes, code) for the server."""
+    found: list[tuple[str, bytes, types.CodeType]] = []
+
+    def source_to_code(loader: object, data: bytes, path: str, **options: object) -> object:
+        code = _compile(loader, data, path, **options)  # type: ignore[arg-type]
+        ours = isinstance(code, types.CodeType) and Path(path).is_relative_to(SOURCES)
+        if ours and not options and isinstance(data, bytes):
+            found.append((path, data, code))
+        return code
+
+    importlib.machinery.SourceFileLoader.source_to_code = source_to_code  # type: ignore[method-assign,assignment]
     return found
+
+
+def compiled_once(loader: object, data: bytes, path: str, **options: object) -> object:
+    """`SourceFileLoader.source_to_code` in the server and its children: the probe's code for
+    the very bytes it compiled (a child still reads the file; only the compile is skipped, as a
+    `__pycache__` would skip it), else a compile as usual."""
+    if not options and isinstance(data, bytes):
+        found = COMPILED.get((str(path), data))
+        if found is not None:
+            return found
+    return _compile(loader, data, path, **options)  # type: ignore[arg-type]
 
 
 def as_fresh_interpreter() -> None:
@@ -428,6 +472,7 @@ def warm_up(app: Sequence[str] | None) -> None:
     for module in service_libraries(app):
         with contextlib.suppress(Exception):  # a module that only its importer can load
             importlib.import_module(module)
+    importlib.machinery.SourceFileLoader.source_to_code = compiled_once  # type: ignore[method-assign,assignment]
     gc.freeze()
 
 

@@ -73,17 +73,21 @@ def dashboard_queries() -> list[tuple[str, str]]:
     return queries
 
 
-def exported_names(url: str) -> set[str]:
-    """Every series name the service exports on /metrics (histograms with their suffixes)."""
-    text = httpx.get(f"{url}/metrics", timeout=10).text
+def exported_names(client: httpx.Client) -> set[str]:
+    """Every series name the service exports on /metrics (histograms with their suffixes), as
+    the live app's client reads it (one client for every poll: `httpx.get` builds a client, and
+    its TLS context, each time)."""
+    text = client.get("/metrics").text
     return {sample.name for family in parse(text) for sample in family.samples}
 
 
-def exported_after_sampling(url: str, wanted: set[str], seconds: float = 30) -> set[str]:
+def exported_after_sampling(
+    client: httpx.Client, wanted: set[str], seconds: float = 30
+) -> set[str]:
     """`exported_names`, once it holds `wanted` or `seconds` have passed: gauges sampled in the
     background (a broker's depth, a replica's lag) appear at their first sample."""
     deadline = time.monotonic() + seconds
-    while not wanted <= (exported := exported_names(url)) and time.monotonic() < deadline:
+    while not wanted <= (exported := exported_names(client)) and time.monotonic() < deadline:
         time.sleep(0.2)
     return exported
 

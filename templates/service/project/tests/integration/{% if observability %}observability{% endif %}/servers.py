@@ -199,7 +199,8 @@ class PrometheusProcess:
             time.sleep(0.05)
 
     def wait_ready(self) -> None:
-        self.wait_until(lambda: httpx.get(f"{self.url}/-/ready", timeout=1).is_success, "ready")
+        with httpx.Client(base_url=self.url, timeout=1) as client:  # one for every try
+            self.wait_until(lambda: client.get("/-/ready").is_success, "ready")
 
     @contextmanager
     def evaluating(self, rules: Sequence[Path]) -> Iterator[Prometheus]:
