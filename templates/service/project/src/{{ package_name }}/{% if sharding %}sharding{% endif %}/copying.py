@@ -6,6 +6,10 @@ fixes the settings that a row's text depends on, so the same row has the same di
 shards. A row's digest is the MD5 of its text (`t::text`); a table's checksum is its row count
 and the sum of the first 60 bits of every row's digest (independent of row order).
 
+Tables whose rows belong to a sharded table's (a foreign key to it: authentication's
+`item_owners` of `items`) are sharded tables too, keyed by their parent row's key
+(`placement.py`): copied after their parents, deleted before them.
+
 Where row-level security shows a transaction only the rows of the key it acts for (with
 multi-tenancy, a tenant's), no transaction may see every row of a bucket: then each step runs
 key by key (`ShardedTables.parts`), for every key that the batch's rows have on either shard
@@ -25,6 +29,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from ..extensions import ActFor, KeysIn, ShardKey
 from .buckets import format_ranges, in_buckets
+from .placement import placements
 
 CHUNK_ROWS = 500
 STABLE_TEXT = (
@@ -44,7 +49,8 @@ class CopyMismatchError(Exception):
 @dataclass(frozen=True, slots=True)
 class ShardedTable:
     table: Table
-    key: Column[Any]
+    key: ColumnElement[Any]
+    """Each row's shard key: a column of the table, or its parent row's (`placement.py`)."""
 
     def in_buckets(self, buckets: Iterable[int]) -> ColumnElement[bool]:
         return in_buckets(self.key, buckets)
@@ -104,9 +110,9 @@ class ShardedTables:
 
 
 def sharded_tables(tables: Iterable[Table], key: ShardKey) -> ShardedTables:
-    """The sharded tables, parents before children (the metadata's dependency order)."""
-    columns = key.columns
-    found = [ShardedTable(t, t.c[columns[t.name]]) for t in tables if t.name in columns]
+    """The sharded tables, parents before children (the metadata's dependency order): those
+    the shard key names, and the tables whose rows belong to theirs (`placement.py`)."""
+    found = [ShardedTable(p.table, p.key_of(p.table)) for p in placements(tables, key.columns)]
     return ShardedTables(found, key.keys_in, key.act_for)
 
 
@@ -127,13 +133,18 @@ async def writing(
 async def copy_rows(
     source: AsyncEngine, target: AsyncEngine, tables: ShardedTables, buckets: Sequence[int]
 ) -> int:
+    """Copy the rows of the buckets, each part's tables from one snapshot of the source: a
+    child row written after its parent was read (an item's owner, in the item's transaction)
+    is then not read either, as the target's foreign key would refuse it. What changes after
+    the snapshot, `catch_up` copies under the fence."""
     copied = 0
     for part in await tables.parts([source], buckets):
-        for table in tables:
-            where = tables.where(table, buckets, part)
-            query = select(table.table).where(where).order_by(*table.primary_key)
-            async with source.connect() as reading:
-                await tables.act(reading, part)
+        async with source.connect() as opened:
+            reading = await opened.execution_options(isolation_level="REPEATABLE READ")
+            await tables.act(reading, part)
+            for table in tables:
+                where = tables.where(table, buckets, part)
+                query = select(table.table).where(where).order_by(*table.primary_key)
                 result = await reading.stream(query)
                 async for chunk in result.mappings().partitions(CHUNK_ROWS):
                     await _upsert(target, tables, part, table, [dict(row) for row in chunk])
