@@ -11,6 +11,7 @@ the real capabilities (their pairwise covering set) and with all of them at once
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 from pathlib import Path
 
@@ -167,7 +168,10 @@ def python(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def render(template: Path, selection: Selection, into: Path) -> Path:
-    folder = into / selection.label(TOY_CATALOG).replace("+", "-") / PROJECT_NAME
+    # A label's variant is in brackets (`messaging[rabbitmq]`), which a path must not hold: ruff
+    # reads its `src` entries as globs under the project's folder, so a bracket there turns it
+    # into a character class, nothing matches, and the service's own package sorts as third-party.
+    folder = into / re.sub(r"[^A-Za-z0-9_-]+", "-", selection.label(TOY_CATALOG)) / PROJECT_NAME
     source = TemplateSource(str(template), str(template))
     data = {"project_name": PROJECT_NAME, **selection.copier_data(TOY_CATALOG)}
     render_tree(source, folder, data)

@@ -15,6 +15,14 @@ the same DbiResourceId, and the provider finds its instance by that id, so a sec
 the emulator breaks every instance's wait ("couldn't find resource"). The test deletes the
 instances of earlier runs before applying and its own afterwards, and applies a topology of one
 instance (``ONE_RDS_INSTANCE``); it fails when moto stops sharing the id (then that is stale).
+With sharding, the defaults' topology (a shard besides the main instance, a replica of each) is
+planned instead, and checked in the plan.
+
+Where the fullest combination has a choice, it is applied with the one moto runs to the end
+(``APPLIED_VARIANTS``: RabbitMQ on Amazon MQ, checked private, over TLS, encrypted, and in the app's
+and the worker's secrets). Kafka on MSK Serverless is a gap (the cluster never becomes ACTIVE in
+moto, and the task definitions need its brokers): the Kafka render's msk.tf is applied on its own
+(``KAFKA_RESOURCES``, targeted) up to that gap, and the cluster read back.
 """
 
 from __future__ import annotations
@@ -49,7 +57,7 @@ class Gap:
     """A regular expression matching terraform's error (one line)."""
     why: str
     blocks: frozenset[str]
-    redis_only: bool = False
+    """The resources it leaves out; the gap is expected where one of them is planned."""
 
 
 EMULATOR_GAPS = (
@@ -65,7 +73,6 @@ EMULATOR_GAPS = (
                 "aws_secretsmanager_secret_version.redis_url",
             }
         ),
-        redis_only=True,
     ),
     Gap(
         r"Application Auto ?Scaling.*ListTagsForResource",
@@ -81,23 +88,53 @@ EMULATOR_GAPS = (
         "definition that routes alerts to SNS is not (observability)",
         frozenset({"aws_prometheus_alert_manager_definition.main"}),
     ),
+    Gap(
+        r"waiting for MSK Serverless Cluster \([^)]*\) create",
+        "moto creates an MSK Serverless cluster but leaves it CREATING (it never becomes "
+        "ACTIVE) and has no GetBootstrapBrokers: the provider's wait for it times out "
+        "(FAIL_FAST), Terraform marks it tainted, and what needs it is not applied: the task "
+        "role's kafka policy, and the task definitions (KAFKA_BOOTSTRAP_SERVERS) with all that "
+        "follows them. So the fullest combination is applied with the broker moto runs to the "
+        "end (APPLIED_VARIANTS), Kafka's own resources are applied as far as moto goes "
+        "(KAFKA_RESOURCES), and the blocked ones are planned: here, and by the matrix for every "
+        "combination with Kafka (tests/matrix/terraform_checks.py)",
+        frozenset(
+            {
+                "aws_msk_serverless_cluster.main",
+                "data.aws_iam_policy_document.kafka",
+                "aws_iam_role_policy.task_kafka",
+            }
+        ),
+    ),
 )
 # The emulator's gaps fail fast instead of after the provider's patience: the replication
-# group's create waits for member clusters moto never makes (60 min by default), and a 500 is
-# retried 25 times with backoff. Three tries, not one: a connection the emulator drops under load
-# ("use of closed network connection") is not a gap.
-FAIL_FAST = """\
+# group's create waits for member clusters moto never makes (60 min by default), the MSK
+# Serverless cluster's for a state moto never reaches (120 min), and a 500 is retried 25 times
+# with backoff. Three tries, not one: a connection the emulator drops under load ("use of closed
+# network connection") is not a gap.
+FAIL_FAST_PROVIDER = """\
 provider "aws" {
   max_retries = 3
 }
-
-resource "aws_elasticache_replication_group" "redis" {
-  timeouts {
-    create = "3m"
-  }
-}
 """
-FAIL_FAST_WITHOUT_REDIS = FAIL_FAST.split("resource ", 1)[0]
+FAIL_FAST = {
+    ("aws_elasticache_replication_group", "redis"): "3m",
+    ("aws_msk_serverless_cluster", "main"): "20s",
+}
+"""The create timeout of each resource whose wait is a gap, overridden where it is declared
+(an override of an undeclared resource is an error)."""
+
+
+def fail_fast_override(folder: Path) -> str:
+    configuration = "".join(path.read_text("utf-8") for path in sorted(folder.glob("*.tf")))
+    waits = [
+        f'resource "{kind}" "{name}" {{\n  timeouts {{\n    create = "{timeout}"\n  }}\n}}\n'
+        for (kind, name), timeout in FAIL_FAST.items()
+        if f'resource "{kind}" "{name}"' in configuration
+    ]
+    return "\n".join([FAIL_FAST_PROVIDER, *waits])
+
+
 ONE_RDS_INSTANCE = {"db_shard_count": "0", "db_replicas_per_shard": "0"}
 """The variables that add RDS instances to the main one (sharding's further shards and the read
 replicas), set to none where the configuration declares them. moto (through 5.2.x) gives every
@@ -108,9 +145,33 @@ topology's defaults (one more shard, a replica of each) are planned against moto
 (`tests/matrix/terraform_checks.py`), only not applied here."""
 
 
-def fullest_request() -> Request:
-    available = tuple(sorted(c.name for c in CATALOG if c.available))
-    return Request(with_=available)
+APPLIED_VARIANTS = {"messaging_broker": "rabbitmq"}
+"""Where the fullest combination has a choice, the one it is applied with: moto runs Amazon MQ to
+the end, MSK Serverless it does not (its gap in EMULATOR_GAPS), and the task definitions need the
+broker. Every other choice is applied as far as moto goes (``KAFKA_RESOURCES``)."""
+KAFKA_RESOURCES = (
+    "aws_msk_serverless_cluster.main",
+    "aws_vpc_security_group_ingress_rule.kafka_from_service",
+    "aws_vpc_security_group_egress_rule.service_to_kafka",
+    "aws_iam_role_policy.task_kafka",
+)
+"""msk.tf's resources: what the Kafka render's apply targets (with what they depend on: the
+network, the task role)."""
+
+
+def fullest_request(**choices: str) -> Request:
+    available = CATALOG.available
+    offered = {c.answer_key(v) for c in available for v in c.variants}
+    variants = {k: v for k, v in {**APPLIED_VARIANTS, **choices}.items() if k in offered}
+    return Request(with_=tuple(sorted(c.name for c in available)), variants=variants)
+
+
+def kafka_is_offered() -> bool:
+    return any(
+        c.answer_key(v) == "messaging_broker" and "kafka" in v.choices
+        for c in CATALOG.available
+        for v in c.variants
+    )
 
 
 def aws(service: str) -> Any:
@@ -172,46 +233,66 @@ def apply_errors(output: str) -> list[str]:
     return [" ".join(block.split()) for block in blocks if block.startswith("Error: ")]
 
 
-def test_apply_of_the_fullest_combination_against_the_emulator(tmp_path: Path) -> None:
-    project = create_project(
-        NewOptions(name="tfe2e", output_dir=tmp_path, request=fullest_request(), lock=False)
-    ).target
-    name = f"e2e-{secrets.token_hex(4)}"
+def deployment(name: str) -> dict[str, str]:
+    """The variables of a production deployment named ``name``, with a certificate of its own."""
     certificate = aws("acm").request_certificate(DomainName=f"{name}.example.com")
-    variables = {
+    return {
         "image_tag": "e2e",
         "project_name": name,
         "environment": "production",
         "certificate_arn": certificate["CertificateArn"],
         "deletion_protection": "false",
     }
-    has_redis = (project / "deploy/terraform/elasticache.tf").exists()
+
+
+def plan_and_apply(folder: Path, *arguments: str) -> tuple[set[str], str, set[str]]:
+    """Plan (with the fail-fast override), apply what was planned: the planned addresses,
+    the apply's output and the addresses in the state afterwards."""
+    (folder / "e2e_fail_fast_override.tf").write_text(fail_fast_override(folder), "utf-8")
+    terraform(folder, "plan", "-input=false", "-out=plan.out", *arguments)
+    plan = json.loads(terraform(folder, "show", "-json", "plan.out"))
+    output = terraform(folder, "apply", "-input=false", "plan.out", expect_success=False)
+    state = set(terraform(folder, "state", "list").split())
+    return {change["address"] for change in plan["resource_changes"]}, output, state
+
+
+def only_the_gaps_failed(planned: set[str], output: str, state: set[str]) -> set[str]:
+    """Every apply error is a gap of a planned resource, every such gap happened, and what is
+    not in the state is what those gaps leave out (returned)."""
+    errors = apply_errors(output)
+    gaps = [gap for gap in EMULATOR_GAPS if gap.blocks & planned]
+    unexplained = [e for e in errors if not any(re.search(gap.error, e) for gap in gaps)]
+    assert unexplained == [], "\n".join(unexplained)
+    stale = [g.error for g in gaps if not any(re.search(g.error, e) for e in errors)]
+    assert stale == [], f"the emulator does this now; remove it from EMULATOR_GAPS: {stale}"
+    blocked: set[str] = set().union(*(gap.blocks for gap in gaps))
+    missing = planned - state
+    assert missing <= blocked, sorted(missing - blocked)
+    return blocked
+
+
+def test_apply_of_the_fullest_combination_against_the_emulator(tmp_path: Path) -> None:
+    project = create_project(
+        NewOptions(name="tfe2e", output_dir=tmp_path, request=fullest_request(), lock=False)
+    ).target
+    name = f"e2e-{secrets.token_hex(4)}"
+    variables = deployment(name)
     assert moto_shares_one_dbi_resource_id(), (
         "moto gives each RDS instance a DbiResourceId of its own now: remove ONE_RDS_INSTANCE"
     )
     remove_databases_of_earlier_runs()
     with emulated(project) as folder, removing_databases():
-        fail_fast = FAIL_FAST if has_redis else FAIL_FAST_WITHOUT_REDIS
-        (folder / "e2e_fail_fast_override.tf").write_text(fail_fast, "utf-8")
         declared = declared_variables(folder)
-        variables.update({k: v for k, v in ONE_RDS_INSTANCE.items() if k in declared})
-        terraform(folder, "plan", "-input=false", "-out=plan.out", *plan_arguments(variables))
-        plan = json.loads(terraform(folder, "show", "-json", "plan.out"))
-        output = terraform(folder, "apply", "-input=false", "plan.out", expect_success=False)
-        state = set(terraform(folder, "state", "list").split())
+        one_instance = {k: v for k, v in ONE_RDS_INSTANCE.items() if k in declared}
+        if one_instance:
+            the_sharded_topology_is_planned(folder, variables)
+        planned, output, state = plan_and_apply(
+            folder, *plan_arguments({**variables, **one_instance})
+        )
 
-    errors = apply_errors(output)
-    gaps = [gap for gap in EMULATOR_GAPS if has_redis or not gap.redis_only]
-    unexplained = [e for e in errors if not any(re.search(gap.error, e) for gap in gaps)]
-    assert unexplained == [], "\n".join(unexplained)
-    stale = [g.error for g in gaps if not any(re.search(g.error, e) for e in errors)]
-    assert stale == [], f"the emulator does this now; remove it from EMULATOR_GAPS: {stale}"
-    planned = {change["address"] for change in plan["resource_changes"]}
+    blocked = only_the_gaps_failed(planned, output, state)
     instances = sorted(a for a in planned if a.startswith("aws_db_instance."))
     assert instances == ["aws_db_instance.main"], f"one RDS instance in moto: {instances}"
-    blocked = set().union(*(gap.blocks for gap in gaps))
-    missing = planned - state
-    assert missing <= blocked, sorted(missing - blocked)
     assert len(planned - blocked) >= 70, len(planned - blocked)
 
     cluster = f"{name}-production"
@@ -221,6 +302,76 @@ def test_apply_of_the_fullest_combination_against_the_emulator(tmp_path: Path) -
     the_app_logs_in_as_its_own_role_over_verified_tls(task["containerDefinitions"], name)
     port_80_redirects_to_https(cluster)
     the_waf_refuses_large_bodies(cluster)
+    if "aws_mq_broker.rabbitmq" in planned:
+        the_broker_is_private_over_tls_and_reaches_the_app_as_a_secret(cluster, task, name)
+    if kafka_is_offered():
+        kafka_as_far_as_the_emulator_goes(tmp_path / "kafka")
+
+
+def the_sharded_topology_is_planned(folder: Path, variables: dict[str, str]) -> None:
+    """The defaults' topology (one shard besides the main instance, a replica of each), which
+    moto cannot hold (``ONE_RDS_INSTANCE``): each replica follows its own shard, and every
+    instance is private, encrypted and reached by the app's role with IAM."""
+    terraform(folder, "plan", "-input=false", "-out=sharded.out", *plan_arguments(variables))
+    plan = json.loads(terraform(folder, "show", "-json", "sharded.out"))
+    after = {c["address"]: c["change"]["after"] for c in plan["resource_changes"]}
+    instances = {a: v for a, v in after.items() if a.startswith("aws_db_instance.")}
+    assert sorted(instances) == [
+        "aws_db_instance.main",
+        'aws_db_instance.replica["0-0"]',
+        'aws_db_instance.replica["1-0"]',
+        "aws_db_instance.shard[0]",
+    ]
+    sources = {a: v.get("replicate_source_db") for a, v in instances.items() if "replica" in a}
+    assert sources == {
+        'aws_db_instance.replica["0-0"]': instances["aws_db_instance.main"]["identifier"],
+        'aws_db_instance.replica["1-0"]': instances["aws_db_instance.shard[0]"]["identifier"],
+    }
+    for address, instance in instances.items():
+        assert instance["iam_database_authentication_enabled"] is True, address
+        assert instance["storage_encrypted"] is True, address
+        assert instance["publicly_accessible"] is False, address
+    assert "aws_iam_role_policy.task_shards[0]" in after
+
+
+def kafka_as_far_as_the_emulator_goes(output_dir: Path) -> None:
+    """The fullest combination with Kafka, its msk.tf applied (targeted) up to MSK Serverless's
+    gap: the cluster is made as declared, private and with IAM authentication only."""
+    project = create_project(
+        NewOptions(
+            name="tfe2e",
+            output_dir=output_dir,
+            request=fullest_request(messaging_broker="kafka"),
+            lock=False,
+        )
+    ).target
+    name = f"e2e-{secrets.token_hex(4)}"
+    targets = [f"-target={address}" for address in KAFKA_RESOURCES]
+    with emulated(project) as folder:
+        planned, output, state = plan_and_apply(folder, *targets, *plan_arguments(deployment(name)))
+    assert set(KAFKA_RESOURCES) <= planned
+    only_the_gaps_failed(planned, output, state)
+    assert "aws_msk_serverless_cluster.main" in state  # made, then tainted by the gap
+
+    local_name = f"{name}-production"
+    (cluster,) = aws("kafka").list_clusters_v2(ClusterNameFilter=local_name)["ClusterInfoList"]
+    assert cluster["ClusterType"] == "SERVERLESS"
+    serverless = cluster["Serverless"]
+    assert serverless["ClientAuthentication"] == {"Sasl": {"Iam": {"Enabled": True}}}
+    (vpc_config,) = serverless["VpcConfigs"]
+    ec2 = aws("ec2")
+    (kafka_group,) = vpc_config["SecurityGroupIds"]
+    groups = ec2.describe_security_groups(GroupIds=[kafka_group])["SecurityGroups"]
+    assert groups[0]["GroupName"] == f"{local_name}-kafka"
+    subnets = ec2.describe_subnets(SubnetIds=vpc_config["SubnetIds"])["Subnets"]
+    names = sorted(tag["Value"] for s in subnets for tag in s["Tags"] if tag["Key"] == "Name")
+    assert names and all(n.startswith(f"{local_name}-private-") for n in names), names
+    rules = ec2.describe_security_group_rules(
+        Filters=[{"Name": "group-id", "Values": [kafka_group]}]
+    )["SecurityGroupRules"]
+    ingress = [r for r in rules if not r["IsEgress"]]
+    assert [(r["FromPort"], r["ToPort"]) for r in ingress] == [(9098, 9098)]
+    assert ingress[0]["ReferencedGroupInfo"]["GroupId"] != kafka_group  # the service's group
 
 
 def the_task_migrates_before_the_app_starts(containers: list[dict[str, Any]], app: str) -> None:
@@ -275,3 +426,24 @@ def the_waf_refuses_large_bodies(name: str) -> None:
     body = rules["request-body-too-large"]
     assert body["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 413
     assert "known-bad-inputs" in rules
+
+
+def the_broker_is_private_over_tls_and_reaches_the_app_as_a_secret(
+    name: str, task: dict[str, Any], app: str
+) -> None:
+    mq = aws("mq")
+    summary = next(b for b in mq.list_brokers()["BrokerSummaries"] if b["BrokerName"] == name)
+    broker = mq.describe_broker(BrokerId=summary["BrokerId"])
+    assert broker["EngineType"].lower() == "rabbitmq"
+    assert broker["PubliclyAccessible"] is False
+    assert broker["EncryptionOptions"]["UseAwsOwnedKey"] is False
+    assert broker["Logs"]["General"] is True
+    endpoint = broker["BrokerInstances"][0]["Endpoints"][0]
+    assert endpoint.startswith("amqps://") and endpoint.endswith(":5671")
+    by_name = {c["name"]: c for c in task["containerDefinitions"]}
+    url = next(s for s in by_name[app]["secrets"] if s["name"] == "RABBITMQ_URL")
+    secret = aws("secretsmanager").get_secret_value(SecretId=url["valueFrom"])["SecretString"]
+    assert secret.startswith("amqps://app:") and secret.endswith(":5671/")
+    worker = aws("ecs").describe_task_definition(taskDefinition=f"{name}-worker")
+    (container,) = worker["taskDefinition"]["containerDefinitions"]
+    assert {s["name"] for s in container["secrets"]} == {s["name"] for s in by_name[app]["secrets"]}
