@@ -2,7 +2,10 @@
 alternating in one run over the same sequence of combinations:
 - "command": `python -m mypy --cache-dir CACHE` in the project (what the matrix ran before);
 - "warm server": the same run forked from a server that imported mypy and the project's
-  plugins once (tests/matrix/mypy_runner.py, what the matrix runs now);
+  plugins once, without cyclic garbage collection (tests/matrix/mypy_runner.py, what the
+  matrix runs now);
+- "collecting" (with ``--collecting``): the warm server with mypy's own collector settings
+  (``SCAFFOLD_MATRIX_MYPY_GC=1``, what the matrix ran before);
 - "daemon" (with ``--daemon``): `dmypy run`, mypy's daemon in fine-grained incremental mode,
   kept for the whole sequence; a crashed daemon (it exits 2 with a traceback) is restarted by
   the next `dmypy run`, which then pays a full check.
@@ -75,13 +78,15 @@ def command(python: Path) -> Runner:
     return run
 
 
-def warm(python: Path, started: list[float]) -> Runner:
+def warm(python: Path, started: list[float], collecting: bool = False) -> Runner:
     servers: list[mypy_runner.WarmMypy] = []
 
     def run(project: Path, cache: Path) -> tuple[int, str, float]:
         if not servers:
             before = children_cpu()
+            os.environ[mypy_runner.GC_VARIABLE] = "1" if collecting else "0"  # its checks read it
             servers.append(mypy_runner.WarmMypy(python, mypy_runner.configured_plugins(project)))
+            del os.environ[mypy_runner.GC_VARIABLE]
             started.append(process_cpu(servers[0].process.pid) + children_cpu() - before)
         before = warm_server.forked_cpu_seconds()
         code, output = servers[0].run(["--cache-dir", str(cache)], project)
@@ -120,6 +125,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--labels", default=LABELS, help="comma-separated, in order")
     parser.add_argument("--daemon", action="store_true", help="also mypy's daemon (dmypy)")
+    parser.add_argument(
+        "--collecting", action="store_true", help="also the warm server with mypy's collector"
+    )
     arguments = parser.parse_args()
     chosen = {s.label(): s for s in combinations()}
     labels = arguments.labels.split(",")
@@ -130,6 +138,8 @@ def main() -> None:
         variants: dict[str, Runner] = {
             "command": command(python), "warm server": warm(python, server_start),
         }  # fmt: skip
+        if arguments.collecting:
+            variants["collecting"] = warm(python, [], collecting=True)
         if arguments.daemon:
             variants["daemon"] = daemon(python, folder / "dmypy.json")
         cold = folder / "cold-cache"

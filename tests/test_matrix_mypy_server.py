@@ -104,3 +104,23 @@ def test_no_server_outlives_its_process(tmp_path: Path, ending: str) -> None:
     """Whether the test process exits or is killed (a crashed pytest worker), its server ends."""
     folder = project(tmp_path / "project", HELPER)
     assert outlived_by(START_AND_REPORT, [str(folder)], ending, ROOT) == []
+
+
+WITHOUT_COLLECTIONS = """
+import gc, sys
+sys.path.insert(0, sys.argv[1])
+import mypy_server
+mypy_server.without_collections()
+gc.enable()  # what mypy's build does after loading the graph, and each batch of cached modules
+gc.set_threshold(200 * 1000, 30, 30)
+print(gc.isenabled(), gc.get_threshold()[0] != 200 * 1000)
+"""
+
+
+def test_a_check_collects_no_garbage_even_where_mypy_turns_the_collector_on() -> None:
+    child = ROOT / "tests" / "matrix" / "child"
+    done = subprocess.run(
+        [sys.executable, "-c", WITHOUT_COLLECTIONS, str(child)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert done.stdout.split() == ["False", "True"], done.stdout + done.stderr

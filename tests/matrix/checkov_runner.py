@@ -20,6 +20,8 @@ from tests.matrix.warm_server import WarmServer
 SERVER = Path(__file__).with_name("child") / "checkov_server.py"
 TABLES_VARIABLE = "SCAFFOLD_CHECKOV_PARSER_TABLES"
 """0: the server builds no parser tables before its scans (it reads the same name)."""
+PARSE_VARIABLE = "SCAFFOLD_CHECKOV_PARSE_ONCE"
+"""0: the server parses each Terraform text in every scan, as checkov does (same name there)."""
 LAUNCHED = re.compile(r'^exec "([^"]+)/bin/checkov"', re.MULTILINE)
 
 

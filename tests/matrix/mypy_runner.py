@@ -20,6 +20,8 @@ from tests.matrix.warm_server import WarmServer
 
 SERVER = Path(__file__).with_name("child") / "mypy_server.py"
 WARM_VARIABLE = "SCAFFOLD_MATRIX_WARM_MYPY"
+GC_VARIABLE = "SCAFFOLD_MATRIX_MYPY_GC"
+"""1: the server's checks collect garbage as mypy sets it (child/mypy_server.py reads the name)."""
 
 
 def configured_plugins(project: Path) -> tuple[str, ...]:

@@ -3,7 +3,8 @@ and one run of the tool in a forked child, as its command would run it.
 
 Protocol: one JSON object per line on stdin, one reply per line on stdout; "ready" first.
   {"args": [...], "cwd": DIR, "output": FILE}  ->  {"exit": CODE, "cpu": SECONDS}
-(the run's CPU seconds: the server reaps it, so its client's rusage never sees them). The
+(the run's CPU seconds, with what the server did for it first: the server reaps it, so its
+client's rusage never sees them). The
 server ends when its stdin does (its worker closed it, or died in any way), after the run in
 progress.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from collections.abc import Callable
 
 Run = Callable[[list[str]], int]
@@ -47,10 +49,15 @@ def run_forked(
     return os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime
 
 
-def serve(name: str, run: Run) -> None:
-    """Say "ready", then answer each request on stdin with a forked run until stdin ends."""
+def serve(name: str, run: Run, prepare: Callable[[str], None] | None = None) -> None:
+    """Say "ready", then answer each request on stdin with a forked run until stdin ends
+    (``prepare(cwd)`` first in the server, if given: its CPU is counted in the run's)."""
     print(json.dumps("ready"), flush=True)
     for line in sys.stdin:
         request = json.loads(line)
+        started = time.process_time()
+        if prepare is not None:
+            prepare(request["cwd"])
+        own = time.process_time() - started
         code, cpu = run_forked(name, run, list(request["args"]), request["cwd"], request["output"])
-        print(json.dumps({"exit": code, "cpu": round(cpu, 3)}), flush=True)
+        print(json.dumps({"exit": code, "cpu": round(cpu + own, 3)}), flush=True)
