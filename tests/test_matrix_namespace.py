@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from tests.matrix import project_env
 from tests.matrix.project_env import Namespace
 
 EXAMPLE = """\
@@ -41,3 +44,12 @@ def test_a_project_without_an_env_example_gets_its_database_only(tmp_path: Path)
 
 def test_two_combinations_get_different_namespaces() -> None:
     assert Namespace.for_combination("caching") != Namespace.for_combination("base")
+
+
+def test_the_same_combination_run_from_another_checkout_gets_another_namespace(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    here = Namespace.for_combination("caching")
+    assert Namespace.for_combination("caching") == here  # stable within a checkout
+    monkeypatch.setattr(project_env, "ROOT", tmp_path / "another-clone")
+    assert Namespace.for_combination("caching") != here

@@ -46,14 +46,17 @@ def services_env() -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Namespace:
-    """One combination's own corner of the shared services, named after its label."""
+    """One combination's own corner of the shared services, named after its label, the worker
+    and the checkout running it: two runs of the matrix from two clones (CI beside a local run,
+    two worktrees) share the services and the worker names, never a namespace."""
 
     token: str
 
     @classmethod
     def for_combination(cls, label: str) -> Namespace:
         worker = os.environ.get("PYTEST_XDIST_WORKER", "gw")
-        return cls(f"m{hashlib.sha1(label.encode()).hexdigest()[:10]}_{worker}")
+        named = f"{ROOT}\0{label}".encode()
+        return cls(f"m{hashlib.sha1(named).hexdigest()[:10]}_{worker}")
 
     @property
     def database(self) -> str:
