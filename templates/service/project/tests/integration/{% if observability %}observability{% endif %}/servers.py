@@ -3,6 +3,7 @@ the OpenTelemetry Collector wrote. Each listens on a free loopback port of its o
 
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -39,6 +40,24 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
     return port
+
+
+def kept_port() -> int:
+    """A free loopback port below the kernel's ephemeral range, for a port a test frees and
+    binds again (each test's app on the port Prometheus scrapes): no `bind(0)` or outgoing
+    connection of any process on the machine takes it in between, as one can a `free_port`."""
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768  # Linux's default; elsewhere the range starts higher (macOS 49152)
+    for port in secrets.SystemRandom().sample(range(20000, min(low, 32768)), 200):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    return free_port()
 
 
 def find_tool(name: str, variable: str) -> str | None:
