@@ -35,9 +35,12 @@ def readiness(app: FastAPI) -> Iterable[ReadinessCheck]:
     state = messaging_of(app)
 
     async def broker_answers() -> None:
-        # Just after start the first connection may still be on its way: wait for it (the
-        # check's timeout bounds the wait) instead of failing a broker about to answer.
-        await state.wait_connected()
+        # Just after start the relay's first connection may still be on its way: wait for it
+        # (the check's timeout bounds the wait) instead of failing a broker about to answer.
+        # A process that never connects (no relay) has no connection to wait for: the ping
+        # says at once that it is not connected.
+        if state.connection_expected:
+            await state.wait_connected()
         await state.transport.ping()
 
     return (ReadinessCheck(name=state.transport.name, probe=broker_answers, critical=False),)

@@ -32,10 +32,23 @@ class Messaging:
     stats: MessagingStats = field(default_factory=MessagingStats)
     _connected: asyncio.Event = field(default_factory=asyncio.Event)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _expected: bool = False
 
     @property
     def ready(self) -> bool:
         return self._connected.is_set()
+
+    @property
+    def connection_expected(self) -> bool:
+        """Whether anything in this process connects to the broker: a relay runs here (it said
+        so at its start, `expect_connection`), or `connect` was called. An API process without
+        a relay (MESSAGING_RELAY_ENABLED=false) never connects by itself: waiting for its
+        connection would wait for nothing."""
+        return self._expected
+
+    def expect_connection(self) -> None:
+        """Say that this process will connect (the relay, before its first attempt)."""
+        self._expected = True
 
     async def wait_connected(self) -> None:
         """Return once `connect` has succeeded (at once after that)."""
@@ -47,6 +60,7 @@ class Messaging:
         Nothing waits on this but the relay, the consumer and the sampler: the API serves (and
         writes to the outbox) whether the broker is up or not.
         """
+        self._expected = True
         async with self._lock:
             attempt = 0
             while not self.ready:

@@ -217,6 +217,7 @@ async def run_relay(app: FastAPI) -> None:
     messaging = messaging_of(app)
     if not messaging.settings.messaging_relay_enabled:
         return
+    messaging.expect_connection()  # before any await: readiness waits for its connection
     poll = messaging.settings.messaging_relay_poll_seconds
     async with asyncio.TaskGroup() as tasks:
         for database, relay in relays(app):

@@ -11,15 +11,15 @@ position past all of them: one round trip per batch, however many writes are in 
 import asyncio
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .tokens import parse_lsn
+from .topology import Monitor
 
 
 class PositionReader:
     """`pg_current_wal_insert_lsn()` of one server, read at most once at a time."""
 
-    def __init__(self, monitor: AsyncEngine) -> None:
+    def __init__(self, monitor: Monitor) -> None:
         self._monitor = monitor
         self._next: asyncio.Future[int] | None = None
         """The batch that starts when the running query ends: the callers since it began."""

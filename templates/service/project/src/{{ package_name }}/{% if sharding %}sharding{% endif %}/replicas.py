@@ -19,10 +19,9 @@ from collections import deque
 from collections.abc import Callable
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .tokens import parse_lsn
-from .topology import Replica
+from .topology import Monitor, Replica
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +54,7 @@ class ReplicaTracker:
     def __init__(
         self,
         replica: Replica,
-        primary_monitor: AsyncEngine,
+        primary_monitor: Monitor,
         *,
         max_lag_seconds: float,
         timeout_seconds: float,

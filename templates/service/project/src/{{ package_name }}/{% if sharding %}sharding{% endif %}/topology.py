@@ -11,17 +11,18 @@ Each server also has a `monitor` engine of one connection, for the replica polls
 readiness checks and the write tokens' WAL positions: they never wait behind requests for a
 connection of the serving pool (a busy pool would pass for a dead server, and a write waiting
 for a second connection could wait for the others forever), and a check cut off by its timeout
-never cancels a query on a connection that requests use.
+never cancels a query on a connection that requests use. Its users take turns (`Monitor`).
 """
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from ..core_config import normalise_database_url, with_ssl_mode
@@ -32,12 +33,34 @@ logger = logging.getLogger(__name__)
 CLOSE_TIMEOUT_SECONDS = 5.0
 
 
+class Monitor:
+    """A server's monitor engine (a pool of one connection), which its users take in turns.
+
+    SQLAlchemy's QueuePool does not wake a checkout waiting for its one connection when the
+    connect of the checkout ahead of it fails: nothing comes back to the pool's queue, so the
+    waiter waits its whole `pool_timeout`. A server refusing connections (a shard down) then
+    held the second of two concurrent users (readiness checks the shard and its migrations at
+    once) for the check's whole timeout: readiness answered slowly exactly when a shard was
+    down. Behind this lock the pool never has a waiter: each user in turn takes the pooled
+    connection, or tries a connect of its own and fails as fast as the server refuses it.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._turn = asyncio.Lock()
+
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator[AsyncConnection]:
+        async with self._turn, self.engine.connect() as connection:
+            yield connection
+
+
 @dataclass(frozen=True, slots=True)
 class Replica:
     shard: int
     number: int
     engine: AsyncEngine
-    monitor: AsyncEngine
+    monitor: Monitor
 
     @property
     def name(self) -> str:
@@ -49,7 +72,7 @@ class Shard:
     number: int
     primary: AsyncEngine
     replicas: tuple[Replica, ...]
-    monitor: AsyncEngine
+    monitor: Monitor
 
     @property
     def name(self) -> str:
@@ -97,11 +120,11 @@ def build_shards(
 ) -> tuple[Shard, ...]:
     """Engines for every shard and replica. `pooled=False` opens a connection per use."""
 
-    def engines(url: str, **connect_args: Any) -> tuple[AsyncEngine, AsyncEngine]:
+    def engines(url: str, **connect_args: Any) -> tuple[AsyncEngine, Monitor]:
         arguments = {**options, "connect_args": {**options.get("connect_args", {}), **connect_args}}
         if not pooled:
             engine = authenticated(create_async_engine(url, poolclass=NullPool, **arguments))
-            return engine, engine
+            return engine, Monitor(engine)
         serving = create_async_engine(
             url,
             pool_size=settings.database_pool_size,
@@ -112,7 +135,7 @@ def build_shards(
         monitor = create_async_engine(
             url, pool_size=1, max_overflow=0, pool_pre_ping=True, **arguments
         )
-        return authenticated(serving), authenticated(monitor)
+        return authenticated(serving), Monitor(authenticated(monitor))
 
     def authenticated(engine: AsyncEngine) -> AsyncEngine:
         """With DATABASE_IAM_AUTH, a fresh IAM token per connection, as the main engine's."""
@@ -144,8 +167,10 @@ async def dispose(shards: Sequence[Shard], timeout_seconds: float = CLOSE_TIMEOU
     engines close together, so the stop takes `timeout_seconds` at most, however many servers
     hang (one after the other, two per frozen replica would add up past a container's stop
     timeout)."""
-    engines = {id(e): e for s in shards for e in (s.primary, s.monitor)}
-    engines.update({id(e): e for s in shards for r in s.replicas for e in (r.engine, r.monitor)})
+    engines = {id(e): e for s in shards for e in (s.primary, s.monitor.engine)}
+    engines.update(
+        {id(e): e for s in shards for r in s.replicas for e in (r.engine, r.monitor.engine)}
+    )
     await asyncio.gather(*(_dispose(engine, timeout_seconds) for engine in engines.values()))
 
 

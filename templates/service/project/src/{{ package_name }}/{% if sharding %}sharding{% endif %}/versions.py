@@ -9,10 +9,12 @@ failing, shards that disagree later (an upgrade in progress while the service ke
 
 import asyncio
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Protocol
 
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, ProgrammingError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .topology import Shard
 
@@ -20,7 +22,13 @@ Heads = frozenset[str]
 UNDEFINED_FUNCTION, UNDEFINED_TABLE = "42883", "42P01"  # SQLSTATEs
 
 
-async def migration_heads(engine: AsyncEngine) -> Heads:
+class Connectable(Protocol):
+    """An engine, or a server's `Monitor`."""
+
+    def connect(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
+
+
+async def migration_heads(engine: Connectable) -> Heads:
     """The revisions a database is at; empty when it was never migrated.
 
     Read through `migration_heads()` (migration `sharding_0002`), which runs as the
