@@ -295,3 +295,23 @@ def test_pytests_listing_is_keyed_by_every_name_when_another_rule_may_apply(
     before = manifest.key(root)
     shutil.rmtree(root / "tests" / "unit" / "release_workflows")
     assert manifest.key(root) != before
+
+
+def test_a_folder_removed_elsewhere_is_not_read_here(tmp_path: Path) -> None:
+    """shutil.rmtree opens and stats each entry relative to its folder's descriptor (the audit
+    event names only the entry): a folder removed outside the project, with an entry named as
+    one of the project's, is no read of the project's (pytest removes old tmp_path folders at
+    a session's start or end, sometimes)."""
+    root = package(tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    code = (
+        "import os, shutil\n"
+        # As where shutil was imported before the trace wrapped os.stat (a fork server's child):
+        # the descriptor-based removal (else it finds the wrapped functions unsupported).
+        "shutil._use_fd_functions = True\n"
+        f"os.makedirs({str(elsewhere / 'pkg' / 'inner')!r})\n"
+        f"shutil.rmtree({str(elsewhere)!r})\n"
+    )
+    manifest = traced(root, code, tmp_path)
+    assert "pkg" not in manifest.read
+    assert not [path for path in manifest.probed if path.startswith("pkg")]

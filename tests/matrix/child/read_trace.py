@@ -106,6 +106,8 @@ class ReadTrace:
         """Threads inside a FileFinder filling its cache: their listing is not recorded."""
         self._popen = threading.local()
         """Set in a thread between its Popen event and the process it starts."""
+        self._at = threading.local()
+        """Set in a thread inside ``os.open`` with a ``dir_fd``: the path it opens, resolved."""
         self._views: dict[int, tuple[str, str]] = {}
         """Per thread, the folder whose next listing is a view, and the view's record."""
 
@@ -117,6 +119,7 @@ class ReadTrace:
         sys.addaudithook(self._audit)
         os.stat = self._probing(os.stat)
         os.lstat = self._probing(os.lstat)
+        os.open = self._opening(os.open)
         fork_exec: Any = _posixsubprocess.fork_exec
         trace = self
 
@@ -189,6 +192,7 @@ class ReadTrace:
         self._popen = threading.local()
         self._filling &= {threading.get_ident()}
         self._views.clear()
+        self._at = threading.local()
         if self.children is None:
             self.record = None  # unrecorded: the parent's count of children tells
             return
@@ -306,7 +310,8 @@ class ReadTrace:
     def _audit(self, event: str, args: tuple[Any, ...]) -> None:
         try:
             if event == "open":
-                relative = self._relative(args[0])
+                resolved = getattr(self._at, "path", None)  # os.open relative to a dir_fd
+                relative = self._relative(args[0] if resolved is None else resolved)
                 if relative is not None:
                     mode, flags = args[1], args[2]
                     writes = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
@@ -340,10 +345,35 @@ class ReadTrace:
         if relative is not None:
             self._note("listed", relative)
 
+    def _at_folder(self, path: Any, dir_fd: int | None) -> Any:
+        """The path a call with ``dir_fd`` names (shutil.rmtree's, relative to a folder's
+        descriptor, not to the working folder): the folder's path from /proc joined with it."""
+        if dir_fd is None or isinstance(path, int) or os.path.isabs(os.fsdecode(path)):
+            return path
+        return os.path.join(os.readlink(f"/proc/self/fd/{dir_fd}"), os.fsdecode(path))
+
+    def _opening(self, real: Callable[..., int]) -> Callable[..., int]:
+        """``os.open``, its path resolved for the audit hook when it is relative to a
+        ``dir_fd`` (the event names only the relative path)."""
+
+        def opening(path: Any, flags: int, mode: int = 0o777, *, dir_fd: int | None = None) -> int:
+            if dir_fd is None:
+                return real(path, flags, mode)
+            try:
+                self._at.path = self._at_folder(path, dir_fd)
+            except Exception as error:
+                self._error(f"open at a folder descriptor: {error!r}")
+            try:
+                return real(path, flags, mode, dir_fd=dir_fd)
+            finally:
+                self._at.path = None
+
+        return opening
+
     def _probing(self, real: Callable[..., os.stat_result]) -> Callable[..., os.stat_result]:
         def probe(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
             try:
-                relative = self._relative(path)
+                relative = self._relative(self._at_folder(path, kwargs.get("dir_fd")))
                 if relative is not None:
                     self._note("probed", relative)
             except Exception as error:
