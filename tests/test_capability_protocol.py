@@ -113,13 +113,31 @@ def test_capability_python_lives_in_its_own_package_or_tests() -> None:
 
 
 def test_each_capability_package_declares_its_protocol_object_and_settings() -> None:
+    """A capability with a runtime part declares its protocol object and settings section; one
+    without (`Capability.runtime`: the release tool) declares neither, the service never
+    imports its package."""
     package_root = PROJECT.joinpath(*PACKAGE_DIR)
     folders = [p for p in package_root.iterdir() if p.is_dir() and conditions_in(Path(p.name))]
+    tools = {c.package for c in CATALOG if c.package and not c.wired_package}
     assert folders
+    assert tools, "no capability without a runtime part: this test's branch is untested"
     for folder in folders:
+        package = conditions_in(Path(folder.name))[0][1]
         capability = folder / "capability.py"
+        config = [p for p in folder.iterdir() if p.name in {"config.py", "config.py.jinja"}]
+        if package in tools:
+            assert not capability.exists() and not config, (
+                f"{folder.name}: no runtime part, yet a protocol object or settings section"
+            )
+            continue
         assert capability.is_file(), f"{folder.name}: no capability.py"
         assert "CAPABILITY = Capability(" in capability.read_text(encoding="utf-8")
-        config = [p for p in folder.iterdir() if p.name in {"config.py", "config.py.jinja"}]
         assert config, f"{folder.name}: no config.py (its settings section)"
         assert "class Settings(BaseSettings)" in config[0].read_text(encoding="utf-8")
+
+
+def test_the_generated_lists_leave_out_capabilities_without_a_runtime_part() -> None:
+    wired = {package for package, _ in wiring_packages()}
+    for capability in CATALOG.available:
+        if capability.package:
+            assert (capability.package in wired) == capability.runtime, capability.name

@@ -51,3 +51,15 @@ def test_an_available_capability_requires_only_available_ones() -> None:
     available = {c.name for c in CATALOG.available}
     for capability in CATALOG.available:
         assert capability.requires <= available
+
+
+def test_a_capability_without_a_runtime_part_wires_no_package() -> None:
+    """CI/CD's release tool runs beside the service: its package is not in the service's list
+    of capabilities, settings or migrations, so a combination with it renders those shared
+    files as its twin without it (the matrix reuses the twin's runtime results)."""
+    cicd = CATALOG.get("cicd")
+    assert cicd is not None and cicd.package == "release"
+    assert not cicd.runtime and cicd.wired_package is None
+    for capability in CATALOG:
+        if capability.runtime:
+            assert capability.wired_package == capability.package

@@ -5,6 +5,7 @@ leaves no record of its reads makes it unkeyable (child/read_trace.py)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -228,3 +229,89 @@ def test_what_a_binary_and_the_programs_it_starts_read_is_in_the_manifest(
     (root / "pkg" / "data.txt").write_text("one\n")
     (root / "pkg" / "flag").write_text("")
     assert manifest.key(root) != before
+
+
+PYTEST_RUN = """\
+import os
+os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # the tool's own plugins may start programs
+import pytest
+code = pytest.main(["-q", "-p", "no:cacheprovider", "-p", "narrow_collect",
+                    "--ignore=tests/unit/release", "--ignore-glob=tests/unit/release_*", *{args!r}])
+assert code == 0, code
+"""
+
+
+def project_with_tests(tmp_path: Path) -> Path:
+    """A project whose tests/unit/ holds the service's test, a capability's folder and a part
+    of it, both left out by the run's --ignore and --ignore-glob."""
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "pytest.ini").write_text("[pytest]\n")
+    unit = root / "tests" / "unit"
+    for folder in (unit, unit / "release", unit / "release_workflows"):
+        folder.mkdir(parents=True)
+        (folder / "__init__.py").write_text("")
+        (folder / f"test_{folder.name}.py").write_text("def test_it() -> None:\n    pass\n")
+    (root / "tests" / "__init__.py").write_text("")
+    return root
+
+
+def test_pytests_listing_is_keyed_without_the_names_its_run_ignores(tmp_path: Path) -> None:
+    """A folder pytest lists is keyed by the names it could collect: a folder the run ignores
+    appearing or disappearing changes nothing; any other name does."""
+    root = project_with_tests(tmp_path)
+    manifest = traced(root, PYTEST_RUN.format(args=["tests"]), tmp_path)
+    assert "tests/unit" not in manifest.read
+    assert any(json.loads(view)[0] == "tests/unit" for view in manifest.viewed)
+    before = manifest.key(root)
+    shutil.rmtree(root / "tests" / "unit" / "release")
+    shutil.rmtree(root / "tests" / "unit" / "release_workflows")
+    assert manifest.key(root) == before
+    (root / "tests" / "unit" / "release_other").mkdir()  # matches the pattern
+    assert manifest.key(root) == before
+    (root / "tests" / "unit" / "cache").mkdir()  # pytest would collect it
+    assert manifest.key(root) != before
+
+
+@pytest.mark.parametrize(
+    ("conftest", "args"),
+    [
+        ("def pytest_ignore_collect(collection_path, config):\n    return None\n", ["tests"]),
+        ("", ["tests", "tests/unit/release/test_release.py"]),
+    ],
+    ids=["a conftest decides what is ignored", "a path left out is on the command line"],
+)
+def test_pytests_listing_is_keyed_by_every_name_when_another_rule_may_apply(
+    tmp_path: Path, conftest: str, args: list[str]
+) -> None:
+    """Where something besides pytest's own options may decide what is collected (a conftest's
+    hook; a command-line path, which pytest collects even when it is ignored), the listing is
+    keyed by every name."""
+    root = project_with_tests(tmp_path)
+    (root / "tests" / "conftest.py").write_text(conftest)
+    manifest = traced(root, PYTEST_RUN.format(args=args), tmp_path)
+    assert "tests/unit" in manifest.read
+    assert not any(json.loads(view)[0] == "tests/unit" for view in manifest.viewed)
+    before = manifest.key(root)
+    shutil.rmtree(root / "tests" / "unit" / "release_workflows")
+    assert manifest.key(root) != before
+
+
+def test_a_folder_removed_elsewhere_is_not_read_here(tmp_path: Path) -> None:
+    """shutil.rmtree opens and stats each entry relative to its folder's descriptor (the audit
+    event names only the entry): a folder removed outside the project, with an entry named as
+    one of the project's, is no read of the project's (pytest removes old tmp_path folders at
+    a session's start or end, sometimes)."""
+    root = package(tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    code = (
+        "import os, shutil\n"
+        # As where shutil was imported before the trace wrapped os.stat (a fork server's child):
+        # the descriptor-based removal (else it finds the wrapped functions unsupported).
+        "shutil._use_fd_functions = True\n"
+        f"os.makedirs({str(elsewhere / 'pkg' / 'inner')!r})\n"
+        f"shutil.rmtree({str(elsewhere)!r})\n"
+    )
+    manifest = traced(root, code, tmp_path)
+    assert "pkg" not in manifest.read
+    assert not [path for path in manifest.probed if path.startswith("pkg")]

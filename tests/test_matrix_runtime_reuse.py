@@ -16,7 +16,7 @@ from scaffold.selection import Selection
 from tests.matrix.project_env import base_env
 from tests.matrix.reuse import Store
 from tests.matrix.runner import ForkServer, warm_modules
-from tests.matrix.runtime_checks import Combination, Worker, runtime_tier
+from tests.matrix.runtime_checks import START, Combination, Worker, runtime_tier
 from tests.matrix.runtime_groups import CORE, SERVICE, group_name
 from tests.matrix.shared_env import VENV, shared_python
 from tests.matrix.workspace import render
@@ -255,5 +255,56 @@ def test_an_integration_group_is_reused_where_only_a_capability_it_does_not_meet
         reused_from, outcome, message = group("cache edited", with_cicd)
         assert (reused_from, outcome) == (None, "failed")
         assert f"[group {cache}]" in message
+    finally:
+        runner.close()
+
+
+def test_a_combination_with_cicd_reuses_its_twins_runtime_parts(tmp_path: Path) -> None:
+    """The real template: CI/CD has no runtime part, so `cicd` renders every file the service's
+    tests, migrations and boot read as the base does, and lists its test folders where the
+    service group ignores them (pytest's listing of `tests/unit/` is keyed as a view without
+    them). Every part of the base is reused by `cicd` but release's own groups; a real change
+    to a shared file (a new test beside the service's) still misses."""
+    python = shared_python()
+    folder, logs = tmp_path / "w", tmp_path / "logs"
+    logs.mkdir()
+
+    def rendered(capabilities: frozenset[str]) -> Path:
+        project = render(Selection(capabilities=capabilities, variants={}), folder, None)
+        for spawning in SPAWNING_TESTS:  # quicker; their children are traced as well
+            (project / spawning).unlink()
+        return project
+
+    project = rendered(frozenset())
+    requirements = json.loads((VENV / "requirements.json").read_text())
+    runner = ForkServer(
+        python, base_env(python, project), warm_modules(python, requirements), logs / "zygote.log"
+    )
+    runs = Worker(runner, python, logs, Store(tmp_path / "store"), "environment")
+
+    def parts(label: str, capabilities: frozenset[str]) -> dict[str, str | None]:
+        result = runtime_tier(Combination(label, capabilities, project, "matrix_svc"), runs)
+        assert result.outcome == "passed", result.message
+        rows = {**result.details["groups"], **result.details["start"]}
+        return {name: row["reused_from"] for name, row in rows.items()}
+
+    release = CATALOG.get("cicd")
+    assert release is not None and release.package and not release.runtime
+    try:
+        base = parts("base", frozenset())
+        assert set(base.values()) == {None}
+        assert rendered(frozenset({"cicd"})) == project
+        assert (project / "tests" / "unit" / release.package).is_dir()
+        twin = parts("cicd", frozenset({"cicd"}))
+        own = {name for name in twin if name.startswith(release.package)}
+        assert own and all(twin[name] is None for name in own)
+        assert {name: twin[name] for name in base} == dict.fromkeys(base, "base")
+
+        (project / "tests" / "unit" / "test_extra.py").write_text(
+            "def test_extra() -> None:\n    assert True\n"
+        )  # a name pytest lists in tests/unit/ and collects: the service group's input
+        edited = parts("cicd, a test added", frozenset({"cicd"}))
+        assert edited[SERVICE] is None
+        assert edited[START] == "base"
     finally:
         runner.close()

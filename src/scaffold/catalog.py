@@ -43,7 +43,13 @@ class Capability:
     help: str
     package: str | None = None
     """The generated service's Python package that holds the capability's code (its protocol
-    object, settings section, routers...); None for one without Python code."""
+    object, settings section, routers...; or, for one without a runtime part, its tool), and
+    the name of its test folders; None for one without Python code."""
+    runtime: bool = True
+    """False for a capability with no part in the running service (CI/CD: a release tool run
+    beside it): the service's list of capabilities, its settings and its migrations' folders
+    leave its package out, so a combination with it renders those shared files byte for byte
+    as the same combination without it (the matrix reuses the twin's runtime results)."""
     requires: frozenset[str] = frozenset()
     conflicts: frozenset[str] = frozenset()
     variants: tuple[Variant, ...] = ()
@@ -51,6 +57,12 @@ class Capability:
     """Backing services it needs (e.g. redis): compose, CI and Terraform are wired per service."""
     available: bool = False
     """False while the template does not implement it yet: `new` refuses it."""
+
+    @property
+    def wired_package(self) -> str | None:
+        """The package the service wires in (its capabilities list, settings, migrations):
+        ``package`` for a capability with a runtime part, else None."""
+        return self.package if self.runtime else None
 
     def answer_key(self, variant: Variant) -> str:
         """The Copier answer that holds a variant's choice, e.g. ``messaging_broker``."""
@@ -169,6 +181,7 @@ CATALOG = Catalog(
         Capability(
             name="cicd",
             package="release",
+            runtime=False,  # the release tool runs beside the service, from its workflow
             title="CI/CD",
             help="Build and push the image, Terraform plan/apply over OIDC, rolling deploys "
             "to ECS with rollback.",

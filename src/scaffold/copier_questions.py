@@ -93,13 +93,14 @@ def wiring_parts(catalog: Catalog = CATALOG) -> list[tuple[str, str]]:
 
 
 def wiring_packages(catalog: Catalog = CATALOG) -> list[tuple[str, str]]:
-    """(Python package, condition) in wiring order: what the generated list imports."""
+    """(Python package, condition) in wiring order: what the generated list imports (only the
+    capabilities with a runtime part: `Capability.wired_package`)."""
     services = [
         (package, f"needs_{service}")
         for service in service_conditions(catalog)
         if (package := catalog.service(service).package)
     ]
-    return services + [(c.package, c.name) for c in catalog.available if c.package]
+    return services + [(c.wired_package, c.name) for c in catalog.available if c.wired_package]
 
 
 def _computed_list(items: list[tuple[str, str]]) -> dict[str, object]:

@@ -58,7 +58,7 @@ from scaffold.matrix import combinations
 from tests.matrix.projection import EVERY_CAPABILITY, cpu_phases
 from tests.matrix.projection_facts import Facts, Paths, facts_in_order, facts_of, workers
 from tests.matrix.report_markdown import distinct_lines
-from tests.matrix.reuse import Manifest, key_of, probe_token, read_token
+from tests.matrix.reuse import Manifest, key_of, probe_token, read_token, view_token
 from tests.matrix.static_tier import CHECKS
 
 PART_KINDS = ("runtime-group", "runtime-start")
@@ -124,7 +124,9 @@ class Distinct:
                 for part, runs in self.stored.items()}  # fmt: skip
         probed = {part: {p for run in runs for p in run.manifest.probed}
                   for part, runs in self.stored.items()}  # fmt: skip
-        return Paths(read, probed)
+        viewed = {part: {v for run in runs for v in run.manifest.viewed}
+                  for part, runs in self.stored.items()}  # fmt: skip
+        return Paths(read, probed, viewed)
 
     def observe(self, project: Path, label: str) -> None:
         self.add(facts_of(project, label, self.paths, self.python))
@@ -161,7 +163,8 @@ class Distinct:
                 self.varying[part][path].add(facts.states[path][1])
             for path in manifest.probed:
                 self.varying[part][path].add(facts.kinds[path])
-            here[memo] = key_of(read, probed)
+            viewed = [view_token(view, facts.views[view]) for view in sorted(manifest.viewed)]
+            here[memo] = key_of(read, probed, viewed)
         return here[memo]
 
     def _split_by(self, part: str) -> list[list[object]]:

@@ -15,11 +15,12 @@ import multiprocessing
 import os
 import tempfile
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from scaffold.selection import Selection
 from tests.matrix.content import digest, path_kind, path_state
+from tests.matrix.reuse import view_state
 from tests.matrix.runtime_checks import START
 from tests.matrix.runtime_groups import groups
 from tests.matrix.static_tier import CHECKS, check_key
@@ -34,6 +35,7 @@ class Paths:
 
     read: Mapping[str, Collection[str]]
     probed: Mapping[str, Collection[str]]
+    viewed: Mapping[str, Collection[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,8 @@ class Facts:
     """Per path a stored manifest of its parts reads: its state and the state's digest."""
     kinds: dict[str, str]
     """Per path a stored manifest of its parts probes: what a stat sees there."""
+    views: dict[str, list[object]] = field(default_factory=dict)
+    """Per folder view a stored manifest of its parts records: what it sees (``view_state``)."""
 
 
 def parts_of(project: Path) -> list[str]:
@@ -68,7 +72,9 @@ def facts_of(project: Path, label: str, paths: Paths, python: Path | None) -> Fa
         state = path_state(project, path)
         states[path] = (state, digest(state))
     kinds = {path: path_kind(project, path) for path in probed}
-    return Facts(label, parts, keys, states, kinds)
+    viewed = sorted({view for part in parts for view in paths.viewed.get(part, ())})
+    views = {view: view_state(project, view) for view in viewed}
+    return Facts(label, parts, keys, states, kinds, views)
 
 
 def workers() -> int:

@@ -19,9 +19,11 @@ renames); ``SCAFFOLD_MATRIX_REUSE=0`` turns reuse off.
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import json
 import os
+import posixpath
 import tempfile
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -52,12 +54,16 @@ class Manifest:
 
     read: list[str]
     probed: list[str] = field(default_factory=list)
+    viewed: list[str] = field(default_factory=list)
+    """Folders pytest listed, each keyed by only the names the run could collect (a JSON
+    ``[folder, ignored paths, ignored patterns]``: ``view_state``)."""
 
     def key(self, root: Path, seen: TreeStates | None = None) -> str:
         states = seen or TreeStates(root)
         return key_of(
             (states.read_token(path) for path in sorted(self.read)),
             (states.probe_token(path) for path in sorted(self.probed)),
+            (states.view_token(view) for view in sorted(self.viewed)),
         )
 
 
@@ -71,9 +77,36 @@ def probe_token(path: str, kind: str) -> str:
     return json.dumps([path, kind])
 
 
-def key_of(read: Iterable[str], probed: Iterable[str]) -> str:
-    """A manifest's key from its paths' tokens, each list in the manifest's sorted order."""
+def view_token(view: str, state: list[object]) -> str:
+    """A folder viewed (its record, ``Manifest.viewed``) and what the view sees, as JSON."""
+    return json.dumps([view, state])
+
+
+def view_state(root: Path, view: str) -> list[object]:
+    """What a view of a folder sees (child/read_trace.py, ``ReadTrace.view``): the names in it
+    (as ``path_state`` lists them) less those pytest's ``--ignore`` (a path) or
+    ``--ignore-glob`` (a pattern, ``fnmatch`` on the path) leave out, paths relative to the
+    project; or what is there instead of a folder."""
+    folder, ignored, patterns = json.loads(view)
+    state = path_state(root, folder)
+    if state[0] != "dir":
+        return state
+    names = [str(name) for name in state[1]]  # type: ignore[attr-defined]
+
+    def left_out(name: str) -> bool:
+        path = posixpath.normpath(posixpath.join(folder, name))
+        return path in ignored or any(fnmatch.fnmatch(path, p) for p in patterns)
+
+    return ["view", [name for name in names if not left_out(name)]]
+
+
+def key_of(read: Iterable[str], probed: Iterable[str], viewed: Iterable[str] = ()) -> str:
+    """A manifest's key from its paths' tokens, each list in the manifest's sorted order (a
+    manifest without views: the key it had before views existed)."""
     text = "\n".join(read) + "\n\n" + "\n".join(probed)
+    views = list(viewed)
+    if views:
+        text += "\n\n" + "\n".join(views)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -88,6 +121,7 @@ class TreeStates:
         self.root = root
         self._read: dict[str, str] = {}
         self._probed: dict[str, str] = {}
+        self._viewed: dict[str, str] = {}
 
     def read_token(self, path: str) -> str:
         if path not in self._read:
@@ -98,6 +132,11 @@ class TreeStates:
         if path not in self._probed:
             self._probed[path] = probe_token(path, path_kind(self.root, path))
         return self._probed[path]
+
+    def view_token(self, view: str) -> str:
+        if view not in self._viewed:
+            self._viewed[view] = view_token(view, view_state(self.root, view))
+        return self._viewed[view]
 
 
 def enabled() -> bool:

@@ -72,6 +72,7 @@ def manifest_of(traces: list[Path]) -> Manifest | None:
     environment stripped of the trace)."""
     read: set[str] = set()
     probed: set[str] = set()
+    viewed: set[str] = set()
     for trace in traces:
         if not trace.is_file():
             return None
@@ -85,9 +86,10 @@ def manifest_of(traces: list[Path]) -> Manifest | None:
                 return None
             read.update(record["opened"], record["listed"])
             probed.update(record["probed"])
+            viewed.update(record.get("viewed", ()))
         if not every_child_recorded(top, children):
             return None
-    return Manifest(sorted(read), sorted(probed - read))
+    return Manifest(sorted(read), sorted(probed - read), sorted(viewed))
 
 
 def every_child_recorded(top: dict[str, Any], children: list[dict[str, Any]]) -> bool:

@@ -76,7 +76,10 @@ START_LINE = (
     'run_name="read_trace_child")\n'
 )
 """The ``.pth`` line of the shared environment that traces a Python child (shared_env.py)."""
-KINDS = ("opened", "listed", "probed", "written")
+KINDS = ("opened", "listed", "probed", "written", "viewed")
+ACTIVE: list[ReadTrace] = []
+"""The trace installed in this process (one at most), for the pytest plugin that keys pytest's
+own listings as views (``narrow_collect``)."""
 
 
 class ReadTrace:
@@ -90,6 +93,8 @@ class ReadTrace:
         self.listed: set[str] = set()
         self.probed: set[str] = set()
         self.written: set[str] = set()
+        self.viewed: set[str] = set()
+        """Folders pytest listed, each keyed by the names it could collect (``view``)."""
         self.created = 0
         """Processes this one started."""
         self.untraceable: list[str] = []
@@ -101,14 +106,20 @@ class ReadTrace:
         """Threads inside a FileFinder filling its cache: their listing is not recorded."""
         self._popen = threading.local()
         """Set in a thread between its Popen event and the process it starts."""
+        self._at = threading.local()
+        """Set in a thread inside ``os.open`` with a ``dir_fd``: the path it opens, resolved."""
+        self._views: dict[int, tuple[str, str]] = {}
+        """Per thread, the folder whose next listing is a view, and the view's record."""
 
     def install(self) -> None:
         import _posixsubprocess
         import subprocess  # bound its own fork_exec: only multiprocessing's is seen
 
+        ACTIVE[:] = [self]
         sys.addaudithook(self._audit)
         os.stat = self._probing(os.stat)
         os.lstat = self._probing(os.lstat)
+        os.open = self._opening(os.open)
         fork_exec: Any = _posixsubprocess.fork_exec
         trace = self
 
@@ -180,6 +191,8 @@ class ReadTrace:
         self.errors.clear()
         self._popen = threading.local()
         self._filling &= {threading.get_ident()}
+        self._views.clear()
+        self._at = threading.local()
         if self.children is None:
             self.record = None  # unrecorded: the parent's count of children tells
             return
@@ -210,6 +223,32 @@ class ReadTrace:
     def _started(self, how: str) -> None:
         self.created += 1
         self._stream(["created", how])
+
+    def view(self, folder: str, ignored: list[str], patterns: list[str]) -> bool:
+        """Record this thread's next listing of ``folder`` as a view: the names in it less those
+        whose path (``folder/name``) is one of ``ignored`` or matches one of ``patterns``
+        (``fnmatch``), all paths absolute; False (the listing is then recorded whole) when any
+        of those lies outside the folder traced. For pytest's own listing of a folder when the
+        names a run's ``--ignore``/``--ignore-glob`` leave out are never collected: another
+        name there, or one of them appearing, changes nothing the run does
+        (``narrow_collect``). ``reuse.TreeStates.view_token`` keys it."""
+        relative = self._relative(folder)
+        rules = [self._relative(path) for path in ignored]
+        globs = [self._relative(pattern) for pattern in patterns]
+        if relative is None or None in rules or None in globs or any(c in self.root for c in "*?["):
+            return False
+        absolute = os.path.normpath(os.path.join(os.getcwd(), folder))
+        self._views[threading.get_ident()] = (absolute, json.dumps([relative, rules, globs]))
+        return True
+
+    def _viewed(self, folder: str) -> bool:
+        """This listing is the view announced for it (``view``): recorded as such, once."""
+        pending = self._views.get(threading.get_ident())
+        if pending is None or os.path.normpath(os.path.join(os.getcwd(), folder)) != pending[0]:
+            return False
+        del self._views[threading.get_ident()]
+        self._note("viewed", pending[1])
+        return True
 
     def _trace_imports(self) -> None:
         finder: Any = importlib.machinery.FileFinder
@@ -271,7 +310,8 @@ class ReadTrace:
     def _audit(self, event: str, args: tuple[Any, ...]) -> None:
         try:
             if event == "open":
-                relative = self._relative(args[0])
+                resolved = getattr(self._at, "path", None)  # os.open relative to a dir_fd
+                relative = self._relative(args[0] if resolved is None else resolved)
                 if relative is not None:
                     mode, flags = args[1], args[2]
                     writes = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
@@ -279,11 +319,7 @@ class ReadTrace:
                     )
                     self._note("written" if writes else "opened", relative)
             elif event in ("os.listdir", "os.scandir"):
-                if threading.get_ident() in self._filling:
-                    return  # keyed per lookup instead (_looked_up)
-                relative = self._relative(args[0] if args[0] is not None else ".")
-                if relative is not None:
-                    self._note("listed", relative)
+                self._listing(args[0] if args[0] is not None else ".")
             elif event == "subprocess.Popen":
                 self._popen.active = True
                 self._started(event)
@@ -300,10 +336,44 @@ class ReadTrace:
         except Exception as error:  # an audit hook that raises would break the traced call
             self._error(f"{event}: {error!r}")
 
+    def _listing(self, folder: Any) -> None:
+        if threading.get_ident() in self._filling:
+            return  # keyed per lookup instead (_looked_up)
+        if self._views and not isinstance(folder, int) and self._viewed(os.fsdecode(folder)):
+            return
+        relative = self._relative(folder)
+        if relative is not None:
+            self._note("listed", relative)
+
+    def _at_folder(self, path: Any, dir_fd: int | None) -> Any:
+        """The path a call with ``dir_fd`` names (shutil.rmtree's, relative to a folder's
+        descriptor, not to the working folder): the folder's path from /proc joined with it."""
+        if dir_fd is None or isinstance(path, int) or os.path.isabs(os.fsdecode(path)):
+            return path
+        return os.path.join(os.readlink(f"/proc/self/fd/{dir_fd}"), os.fsdecode(path))
+
+    def _opening(self, real: Callable[..., int]) -> Callable[..., int]:
+        """``os.open``, its path resolved for the audit hook when it is relative to a
+        ``dir_fd`` (the event names only the relative path)."""
+
+        def opening(path: Any, flags: int, mode: int = 0o777, *, dir_fd: int | None = None) -> int:
+            if dir_fd is None:
+                return real(path, flags, mode)
+            try:
+                self._at.path = self._at_folder(path, dir_fd)
+            except Exception as error:
+                self._error(f"open at a folder descriptor: {error!r}")
+            try:
+                return real(path, flags, mode, dir_fd=dir_fd)
+            finally:
+                self._at.path = None
+
+        return opening
+
     def _probing(self, real: Callable[..., os.stat_result]) -> Callable[..., os.stat_result]:
         def probe(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
             try:
-                relative = self._relative(path)
+                relative = self._relative(self._at_folder(path, kwargs.get("dir_fd")))
                 if relative is not None:
                     self._note("probed", relative)
             except Exception as error:
@@ -323,6 +393,7 @@ class ReadTrace:
             "listed": sorted(self.listed),
             "probed": sorted(self.probed - self.opened),
             "written": sorted(self.written),
+            "viewed": sorted(self.viewed),
             "created": self.created,
             "untraceable": self.untraceable,
             "errors": self.errors,

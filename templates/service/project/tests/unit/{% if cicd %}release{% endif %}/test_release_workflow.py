@@ -1,6 +1,7 @@
 """The release workflow's promises, read from the YAML itself (GitHub is not needed to check them).
 
-- every action is pinned to a full commit SHA (`tests/unit/test_workflows.py`: it reads `ci.yml`);
+- every action is pinned to a full commit SHA (`tests/unit/release_workflows/test_workflows.py`:
+  it reads `ci.yml`);
 - the workflow grants nothing by default, and each job's write permissions are used by its steps;
 - production is deployed only from jobs bound to the `production` environment, after staging;
 - after the build, the image is named only by its digest;
@@ -8,7 +9,7 @@
 - two deploys (or applies) of one environment never overlap, and a rollback waits for the
   environment only, not for the releases of its ref;
 - the CI starts the AWS emulator only in the job whose tests use it
-  (`tests/unit/test_workflows.py` too);
+  (`tests/unit/release_workflows/test_workflows.py` too);
 - a stale plan is replaced by a re-plan of main's commit (never of the merged pull request's
   code), which only a re-run of that commit's release applies.
 """

@@ -3,10 +3,12 @@
 - every action is pinned to a full commit SHA (a tag can be moved to other code; a commit cannot);
 - the CI starts the AWS emulator only in the job whose tests use it (`tests/integration/release`).
 
-Here, not beside the release tests (`tests/unit/release/`): `ci.yml` lists every capability's
-service containers, so a test reading it belongs to the service's own tests, which run with every
-capability anyway, and the release tests stay the same in every combination
-(scaffold's docs/development.md, "A capability's tests read only its own code and its partners'").
+A part of the release tests of its own (`tests/unit/release_workflows/`, not beside them in
+`tests/unit/release/`): `ci.yml` lists every capability's service containers, so this group
+reads a file every combination changes, and the release tests stay the same in every
+combination; nor among the service's own tests, which would then read `ci.yml` too and differ
+with CI/CD alone (scaffold's docs/development.md, "A capability's tests read only its own code
+and its partners'").
 """
 
 import re
@@ -16,7 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
-WORKFLOWS = Path(__file__).resolve().parents[2] / ".github" / "workflows"
+WORKFLOWS = Path(__file__).resolve().parents[3] / ".github" / "workflows"
 FULL_SHA = re.compile(r"^[^@\s]+@[0-9a-f]{40}$")
 
 
