@@ -11,22 +11,29 @@ from pathlib import Path
 
 from tests.support.disk import snapshot
 
-SLOW_FILES = 4000
+FILES_BEFORE_THE_PIPE = 30
+STARTED = 20
+"""Files in the staging folder that show rendering under way (Copier renders in name order)."""
 
 
-def slow_template(root: Path) -> Path:
-    """A valid template with enough files that rendering takes seconds."""
+def blocking_template(root: Path) -> Path:
+    """A valid template whose rendering never ends on its own: after its ordinary files, Copier
+    copies `zz_blocks.txt`, a named pipe nobody writes to, and waits in its `open`. The signal
+    then always comes while rendering (4,000 ordinary files instead once let a loaded machine
+    finish the whole `new` between the test seeing rendering under way and sending the signal,
+    which then went nowhere)."""
     (root / "project").mkdir(parents=True)
     (root / "copier.yml").write_text(
         "_subdirectory: project\n_templates_suffix: .jinja\nproject_name: {type: str}\n"
     )
-    for index in range(SLOW_FILES):
-        (root / "project" / f"file{index}.txt.jinja").write_text("{{ project_name }}\n" * 20)
+    for index in range(FILES_BEFORE_THE_PIPE):
+        (root / "project" / f"file{index:02d}.txt.jinja").write_text("{{ project_name }}\n")
+    os.mkfifo(root / "project" / "zz_blocks.txt")
     return root
 
 
 def test_sigint_during_rendering_leaves_the_disk_as_it_was(workdir: Path, tmp_path: Path) -> None:
-    template = slow_template(tmp_path / "slow")
+    template = blocking_template(tmp_path / "blocking")
     before = snapshot(workdir)
     process = subprocess.Popen(
         [sys.executable, "-m", "scaffold", "new", "demo", "--yes", "--template", str(template)],
@@ -36,13 +43,18 @@ def test_sigint_during_rendering_leaves_the_disk_as_it_was(workdir: Path, tmp_pa
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
-    deadline = time.monotonic() + 60
-    while not _rendering_started(workdir):
-        assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline, "rendering never started"
-        time.sleep(0.02)
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=60)
+    try:
+        deadline = time.monotonic() + 60
+        while not _rendering_started(workdir):
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "rendering never started"
+            time.sleep(0.02)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
     assert process.returncode == 130, stderr
     assert stderr.strip().splitlines() == ["scaffold: error: interrupted; nothing was written"]
     assert snapshot(workdir) == before
@@ -52,6 +64,6 @@ def _rendering_started(workdir: Path) -> bool:
     """True once Copier has written some files into the staging folder."""
     for staging in workdir.glob(".scaffold-staging-*"):
         rendered = staging / "demo"
-        if rendered.is_dir() and len(os.listdir(rendered)) > 20:
+        if rendered.is_dir() and len(os.listdir(rendered)) > STARTED:
             return True
     return False
