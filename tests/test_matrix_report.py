@@ -246,3 +246,17 @@ def test_test_modules_are_ranked_by_the_seconds_they_cost_where_they_ran() -> No
         {"module": "tests/b.py", "combinations": 1, "total_seconds": 1.0, "median_seconds": 1.0},
     ]
     assert "| `tests/a.py` | 2 | 6.0 | 85.7 | 3.0 |" in report_markdown.markdown(summary)
+
+
+def test_a_session_that_ran_every_combination_reports_its_wall_time_as_measured() -> None:
+    """Once all of them ran, the wall time is measured, not projected (the models stay beside)."""
+    full = [
+        entry(s.label(), sorted(s.capabilities), 20.0)
+        for s in combinations(projection.EVERY_CAPABILITY)
+    ]
+    ran_all = projection.project(full, wall=2850.0, workers=3, cores=2)
+    assert ran_all["ran_every_combination"] and ran_all["measured_wall_seconds"] == 2850.0
+    sample = projection.project(every(SECONDS), wall=40.0, workers=2, cores=2)
+    assert not sample["ran_every_combination"]
+    one_missing = projection.project(full[1:], wall=2850.0, workers=3, cores=2)
+    assert not one_missing["ran_every_combination"]

@@ -189,8 +189,12 @@ def project(entries: list[dict[str, Any]], wall: float, workers: int, cores: int
     on_cpu_cost = warm(entries, cpu_phases)
     on_cpu = additive(entries, on_cpu_cost)
     rest = max(0.0, wall - sum(on_wall(e) for e in entries) / workers)
+    every = {s.label() for s in combinations(EVERY_CAPABILITY)}
     return {
         "combinations": count,
+        # When the session ran all of them, its wall time is the measurement, not a model's.
+        "ran_every_combination": every <= {e["id"] for e in entries},
+        "measured_wall_seconds": round(wall, 1),
         "workers": workers,
         "cores": cores,
         "base_seconds": round(base, 2),

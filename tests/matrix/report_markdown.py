@@ -168,6 +168,13 @@ def markdown(summary: dict[str, Any]) -> str:
     lines += markdown_lines(summary.get("test_modules", []))
     lines += _covered(summary)
     projected = summary["projection"]
+    if projected.get("ran_every_combination"):
+        lines.append(
+            f"Every one of the {projected['combinations']} combinations ran in this session: "
+            f"{projected['measured_wall_seconds'] / 60:.1f} min measured, on "
+            f"{projected['workers']} workers (the models below for comparison)."
+        )
+        lines.append("")
     lines.append(
         f"Projection to all {projected['combinations']} combinations on {projected['workers']} "
         f"workers: {projected['wall_seconds'] / 60:.1f} min by the additive model "
