@@ -16,12 +16,20 @@ STARTED = 20
 """Files in the staging folder that show rendering under way (Copier renders in name order)."""
 
 
+AS_FROM_A_TERMINAL = (
+    "import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "runpy.run_module('scaffold', run_name='__main__', alter_sys=True)"
+)
+"""`python -m scaffold` with Ctrl-C raising KeyboardInterrupt, as in a terminal, whatever the
+test run inherited: a run started in the background by a non-interactive shell (`cmd &`,
+`nohup`) ignores SIGINT, and so would a child started from it, which then never heard the
+signal (rendering finished, or waited on forever)."""
+
+
 def blocking_template(root: Path) -> Path:
     """A valid template whose rendering never ends on its own: after its ordinary files, Copier
     copies `zz_blocks.txt`, a named pipe nobody writes to, and waits in its `open`. The signal
-    then always comes while rendering (4,000 ordinary files instead once let a loaded machine
-    finish the whole `new` between the test seeing rendering under way and sending the signal,
-    which then went nowhere)."""
+    always comes while rendering, however fast or slow the machine is."""
     (root / "project").mkdir(parents=True)
     (root / "copier.yml").write_text(
         "_subdirectory: project\n_templates_suffix: .jinja\nproject_name: {type: str}\n"
@@ -36,7 +44,16 @@ def test_sigint_during_rendering_leaves_the_disk_as_it_was(workdir: Path, tmp_pa
     template = blocking_template(tmp_path / "blocking")
     before = snapshot(workdir)
     process = subprocess.Popen(
-        [sys.executable, "-m", "scaffold", "new", "demo", "--yes", "--template", str(template)],
+        [
+            sys.executable,
+            "-c",
+            AS_FROM_A_TERMINAL,
+            "new",
+            "demo",
+            "--yes",
+            "--template",
+            str(template),
+        ],
         cwd=workdir,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
