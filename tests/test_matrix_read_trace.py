@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.matrix.child_records import child_records
 from tests.matrix.reuse import Manifest
 from tests.matrix.runner import CHILD
 from tests.matrix.runtime_parts import manifest_of
@@ -53,7 +54,15 @@ def traced_run(
 
 def traced(root: Path, code: str, tmp_path: Path, python: str = sys.executable) -> Manifest:
     manifest = traced_run(root, code, tmp_path, python)
-    assert manifest is not None, (tmp_path / "trace.json").read_text()
+    if manifest is None:  # say why: the top record, then each child's (a strace's errors)
+        children = child_records(tmp_path / "children")
+        found = [
+            {k: sorted(v) if isinstance(v, set) else v for k, v in child.items()}
+            for child in children or []
+        ]
+        pytest.fail(
+            f"{(tmp_path / 'trace.json').read_text()}\nchildren: {children is not None} {found}"
+        )
     return manifest
 
 

@@ -31,7 +31,7 @@ def _unescaped(text: str) -> str:
     return os.fsdecode(codecs.escape_decode(text.encode())[0])
 
 
-def strace_reads(output: Path, root: str, patience: float = 5.0) -> dict[str, Any]:
+def strace_reads(output: Path, root: str, patience: float = 30.0) -> dict[str, Any]:
     """``_strace_reads``, read again for up to ``patience`` seconds while a process has not
     ended in it: strace, a detached grandchild, writes a process's end after the process's
     parent has seen it end."""
