@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.matrix.child_records import child_records
+from tests.matrix.child_records import child_records, strace_reads
 from tests.matrix.reuse import Manifest
 from tests.matrix.runner import CHILD
 from tests.matrix.runtime_parts import manifest_of
@@ -324,3 +324,17 @@ def test_a_folder_removed_elsewhere_is_not_read_here(tmp_path: Path) -> None:
     manifest = traced(root, code, tmp_path)
     assert "pkg" not in manifest.read
     assert not [path for path in manifest.probed if path.startswith("pkg")]
+
+
+@pytest.mark.parametrize("pid", ["9392", "19392"], ids=["padded", "five-digit"])
+def test_strace_output_of_a_process_id_below_10000_is_read_as_ended(
+    tmp_path: Path, pid: str
+) -> None:
+    """strace pads a process id to five characters: `9392  +++ exited` (two spaces) ends too."""
+    root = tmp_path / "project"
+    output = tmp_path / "strace.txt"
+    call = f'{pid:<5} openat(AT_FDCWD<{root}>, "pkg/data.txt", O_RDONLY) = 3</x>\n'
+    output.write_text(call + f"{pid:<5} +++ exited with 0 +++\n")
+    found = strace_reads(output, str(root), patience=0)
+    assert found["errors"] == []
+    assert found["opened"] == {"pkg/data.txt"}

@@ -24,30 +24,31 @@ OPENING = frozenset({"open", "openat", "openat2", "creat", "execve", "execveat",
 CALL = re.compile(r"(\d+) +(\w+)\((.*)")
 STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
 DESCRIPTOR = re.compile(r"(?:AT_FDCWD|\d+)<((?:[^>\\]|\\.)*)>")
-ENDED = re.compile(r"(\d+) \+\+\+ (?:exited with|killed by) ")
+ENDED = re.compile(r"(\d+) +\+\+\+ (?:exited with|killed by) ")
+"""A process's end; strace pads a process id below 10000 with more spaces (``9392  +++``)."""
 
 
 def _unescaped(text: str) -> str:
     return os.fsdecode(codecs.escape_decode(text.encode())[0])
 
 
-def strace_reads(output: Path, root: str, patience: float = 30.0) -> dict[str, Any]:
+def strace_reads(output: Path, root: str, patience: float = 5.0) -> dict[str, Any]:
     """``_strace_reads``, read again for up to ``patience`` seconds while a process has not
     ended in it: strace, a detached grandchild, writes a process's end after the process's
     parent has seen it end."""
     deadline = time.monotonic() + patience
-    found = _strace_reads(output, root)
-    while found["errors"] and time.monotonic() < deadline:
+    found, ended = _strace_reads(output, root)
+    while not ended and time.monotonic() < deadline:  # other errors stay: no use waiting
         time.sleep(0.1)
-        found = _strace_reads(output, root)
+        found, ended = _strace_reads(output, root)
     return found
 
 
-def _strace_reads(output: Path, root: str) -> dict[str, Any]:
+def _strace_reads(output: Path, root: str) -> tuple[dict[str, Any], bool]:
     """A record of what the processes strace followed did below ``root``: a file opened or
     executed is read, a folder listed, a path stat'ed probed, and anything else a call that
     names a path did there (create, rename, remove, chmod ...) a write. Every process must have
-    ended (strace writes its end after its every call): else, an error."""
+    ended (strace writes its end after its every call): else, an error; and whether they had."""
     found: dict[str, Any] = {kind: set() for kind in KINDS}
     found.update(created=0, untraceable=[], errors=[])
     seen: set[str] = set()
@@ -55,7 +56,7 @@ def _strace_reads(output: Path, root: str) -> dict[str, Any]:
     prefix = root + os.sep
     if not output.is_file():  # killed before strace began
         found["errors"].append(f"{output}: no output")
-        return found
+        return found, False
     for line in output.read_text(encoding="utf-8", errors="surrogateescape").splitlines():
         end = ENDED.match(line)
         if end:
@@ -74,10 +75,11 @@ def _strace_reads(output: Path, root: str) -> dict[str, Any]:
             if absolute == root or absolute.startswith(prefix):
                 relative = "." if absolute == root else absolute[len(prefix) :]
                 found[kind].add(relative)
-    if seen - ended or not seen:
+    every_one_ended = bool(seen) and not seen - ended
+    if not every_one_ended:
         found["errors"].append(f"{output}: processes that did not end: {sorted(seen - ended)}")
     found["probed"] -= found["opened"]
-    return found
+    return found, every_one_ended
 
 
 def child_records(folder: Path) -> list[dict[str, Any]] | None:

@@ -431,14 +431,11 @@ def working_strace() -> str | None:
     if found is None:
         return None
     probe = [os.fsdecode(found), *STRACE, "-o", os.devnull, "--", "/bin/sh", "-c", "exit 3"]
-    for _ in range(3):  # one failed probe on a busy machine must not leave a whole run untraced
-        try:
-            done = subprocess.run(probe, capture_output=True, timeout=60, check=False)
-        except (OSError, subprocess.TimeoutExpired):
-            continue
-        if done.returncode == 3 and not done.stderr:
-            return os.fsdecode(found)
-    return None
+    try:
+        done = subprocess.run(probe, capture_output=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return os.fsdecode(found) if done.returncode == 3 and not done.stderr else None
 
 
 def _executable(candidates: tuple[bytes, ...]) -> bytes | None:
