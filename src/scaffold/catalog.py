@@ -133,7 +133,7 @@ CATALOG = Catalog(
             title="Sharding and read replicas",
             help="Route rows by a stable shard key across PostgreSQL shards; reads to replicas "
             "with read-your-writes and primary fallback.",
-            available=False,  # on main; offered once its combinations pass (see its issue)
+            available=True,
         ),
         Capability(
             name="caching",
@@ -159,7 +159,7 @@ CATALOG = Catalog(
                     services=(("kafka", "kafka"), ("rabbitmq", "rabbitmq")),
                 ),
             ),
-            available=False,  # on main; offered once its combinations pass (see its issue)
+            available=True,
         ),
         Capability(
             name="rate_limiting",
@@ -198,6 +198,7 @@ CATALOG = Catalog(
         ),
         Capability(
             name="multitenancy",
+            available=True,
             package="tenancy",
             title="Multi-tenancy",
             help="Tenant isolation by PostgreSQL row-level security, metering, Stripe billing, "
