@@ -3,8 +3,9 @@
 Every row of a tenant lives on the shard of its id: its directory entry (`tenants.id`), its
 items and its usage (`tenant_id`), so one shard answers all of a request's reads and a move of
 the tenant's bucket takes all of it. The work's current key is the tenant it acts for.
-`stripe_events` is no tenant's: the webhook records an event before it knows the tenant, a
-statement naming no shard key, which sharding runs on every shard.
+`stripe_events` is no tenant's: the webhook records an event on the tenant's shard (acting for
+it, with the plan change) and copies it to every shard (a statement naming no shard key), so a
+redelivery finds it after a move of the tenant's bucket (see webhooks.py).
 
 A transaction sees a tenant's rows only while acting for it (row-level security binds the
 migrations' role too), so resharding moves a batch of buckets tenant by tenant: the tenants of

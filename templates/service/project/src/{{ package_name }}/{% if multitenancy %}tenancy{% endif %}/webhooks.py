@@ -9,6 +9,15 @@ tolerance is one-sided) would stay acceptable for longer than the tolerance; any
 `stripe_events` in the same transaction as what the event changes, so a redelivered or replayed
 event (Stripe retries until it gets a 2xx) changes nothing the second time.
 
+Where the record lives: on every database of the service's tables (a statement naming no shard
+key; with sharding, each shard). The one that counts is written acting for the event's tenant,
+so on the database holding the tenant's rows, in one transaction with its plan change (with
+sharding, a transaction on one shard: no commit on another shard can split them). Then a copy
+goes to every other database, so that a later delivery finds the event wherever the tenant's
+rows live by then (a move of its bucket takes its rows, not `stripe_events`). An event found on
+any database is a duplicate; its delivery writes the copies a crash between the two commits
+left out.
+
 `customer.subscription.created` / `.updated` move the customer's tenant to the plan whose
 STRIPE_PRICES entry is the subscription's price; `.deleted` (and a subscription that ended:
 canceled, unpaid, incomplete_expired) moves it back to TENANT_DEFAULT_PLAN. Other event types
@@ -24,11 +33,13 @@ import stripe
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import Insert, insert
 
 from ..database import SessionDep
 from ..problems import ProblemError
 from .billing import Billing
+from .config import PlanRules
+from .context import ActiveTenant, acting_for
 from .directory import TenantDirectory
 from .models import StripeEvent, Tenant
 
@@ -97,6 +108,15 @@ def counted(request: Request, outcome: WebhookOutcome) -> WebhookOutcome:
     return outcome
 
 
+def record(event: Event) -> Insert:
+    """The event's record; where it goes is where the statement runs (see the module's doc)."""
+    return (
+        insert(StripeEvent)
+        .values(id=event.id, type=event.type)
+        .on_conflict_do_nothing(index_elements=[StripeEvent.id])
+    )
+
+
 @router.post("/billing/stripe/webhook")
 async def stripe_webhook(request: Request, session: SessionDep) -> WebhookOutcome:
     try:
@@ -105,31 +125,32 @@ async def stripe_webhook(request: Request, session: SessionDep) -> WebhookOutcom
         outcomes: Counter[str] = request.app.state.stripe_webhook_outcomes
         outcomes["refused"] += 1
         raise
-    first_time = await session.scalar(
-        insert(StripeEvent)
-        .values(id=event.id, type=event.type)
-        .on_conflict_do_nothing(index_elements=[StripeEvent.id])
-        .returning(StripeEvent.id)
-    )
-    if first_time is None:
-        return counted(request, WebhookOutcome(event=event.id, outcome="duplicate"))
-    if not event.type.startswith("customer.subscription."):
-        await session.commit()
-        return counted(request, WebhookOutcome(event=event.id, outcome="ignored"))
+    seen = await session.scalar(select(StripeEvent.id).where(StripeEvent.id == event.id))
     subscription: dict[str, Any] = event.data.get("object", {})
-    tenant = await session.scalar(
-        select(Tenant).where(Tenant.stripe_customer_id == subscription.get("customer"))
-    )
-    if tenant is not None:
-        settings = request.app.state.settings
-        billing: Billing = request.app.state.billing
-        tenant.plan = plan_of_subscription(
-            billing, event.type, subscription, settings.tenant_default_plan
+    tenant = None
+    if seen is None and event.type.startswith("customer.subscription."):
+        tenant = await session.scalar(
+            select(Tenant).where(Tenant.stripe_customer_id == subscription.get("customer"))
         )
-        tenant.stripe_subscription_id = subscription.get("id")
-    await session.commit()
+    outcome: Literal["processed", "duplicate", "ignored"] = "duplicate" if seen else "ignored"
     if tenant is not None:
-        directory: TenantDirectory = request.app.state.tenants
-        directory.forget(tenant.id)
-    done = WebhookOutcome(event=event.id, outcome="processed" if tenant else "ignored")
-    return counted(request, done)
+        tenant_id = tenant.id
+        with acting_for(ActiveTenant(tenant_id, tenant.plan, PlanRules())):
+            first_time = await session.scalar(record(event).returning(StripeEvent.id))
+            if first_time is None:  # a concurrent delivery of it committed first
+                await session.rollback()
+                outcome = "duplicate"
+            else:
+                settings = request.app.state.settings
+                billing: Billing = request.app.state.billing
+                tenant.plan = plan_of_subscription(
+                    billing, event.type, subscription, settings.tenant_default_plan
+                )
+                tenant.stripe_subscription_id = subscription.get("id")
+                await session.commit()
+                directory: TenantDirectory = request.app.state.tenants
+                directory.forget(tenant_id)
+                outcome = "processed"
+    await session.execute(record(event))  # on every database: the copies
+    await session.commit()
+    return counted(request, WebhookOutcome(event=event.id, outcome=outcome))
