@@ -20,7 +20,9 @@ planned instead, and checked in the plan.
 
 Where the fullest combination has a choice, it is applied with the one moto runs to the end
 (``APPLIED_VARIANTS``: RabbitMQ on Amazon MQ, checked private, over TLS, encrypted, and in the app's
-and the worker's secrets). Kafka on MSK Serverless is a gap (the cluster never becomes ACTIVE in
+and the worker's secrets). Multi-tenancy's Stripe keys are read back as one secret under the
+service's key, referenced by the app's STRIPE_API_KEY / STRIPE_WEBHOOK_SECRET and readable by
+the execution role. Kafka on MSK Serverless is a gap (the cluster never becomes ACTIVE in
 moto, and the task definitions need its brokers): the Kafka render's msk.tf is applied on its own
 (``KAFKA_RESOURCES``, targeted) up to that gap, and the cluster read back.
 """
@@ -304,6 +306,8 @@ def test_apply_of_the_fullest_combination_against_the_emulator(tmp_path: Path) -
     the_waf_refuses_large_bodies(cluster)
     if "aws_mq_broker.rabbitmq" in planned:
         the_broker_is_private_over_tls_and_reaches_the_app_as_a_secret(cluster, task, name)
+    if "multitenancy" in {c.name for c in CATALOG.available}:
+        the_stripe_keys_reach_the_app_from_their_own_encrypted_secret(cluster, task, name)
     if kafka_is_offered():
         kafka_as_far_as_the_emulator_goes(tmp_path / "kafka")
 
@@ -398,6 +402,34 @@ def the_app_logs_in_as_its_own_role_over_verified_tls(
     assert "DATABASE_PASSWORD" not in app_secrets  # the master password stays with migrate
     assert {"DATABASE_USER", "DATABASE_PASSWORD"} <= migrate_secrets
     assert migrate_env["DATABASE_APP_ROLE"] == "app_runtime"
+
+
+def the_stripe_keys_reach_the_app_from_their_own_encrypted_secret(
+    name: str, task: dict[str, Any], app: str
+) -> None:
+    """Multi-tenancy's billing (issue 13, item 8): the Stripe secret key and webhook signing
+    secret are the two keys of one Secrets Manager secret, encrypted with the service's own key,
+    given to the app's container as STRIPE_API_KEY / STRIPE_WEBHOOK_SECRET by reference (never
+    as plain environment), and readable by the task's execution role, which resolves them."""
+    manager = aws("secretsmanager")
+    stripe = manager.describe_secret(SecretId=f"{name}/stripe")
+    project_key = manager.describe_secret(SecretId=f"{name}/app")["KmsKeyId"]
+    assert stripe["KmsKeyId"] == project_key and project_key
+    value = json.loads(manager.get_secret_value(SecretId=stripe["ARN"])["SecretString"])
+    assert sorted(value) == ["api_key", "webhook_secret"]
+    by_name = {c["name"]: c for c in task["containerDefinitions"]}
+    given = {s["name"]: s["valueFrom"] for s in by_name[app]["secrets"]}
+    assert given["STRIPE_API_KEY"] == f"{stripe['ARN']}:api_key::"
+    assert given["STRIPE_WEBHOOK_SECRET"] == f"{stripe['ARN']}:webhook_secret::"
+    plain = {e["name"] for e in by_name[app]["environment"]}
+    assert not {"STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET"} & plain
+    iam = aws("iam")
+    role = task["executionRoleArn"].rsplit("/", 1)[-1]
+    policies = [
+        json.dumps(iam.get_role_policy(RoleName=role, PolicyName=policy)["PolicyDocument"])
+        for policy in iam.list_role_policies(RoleName=role)["PolicyNames"]
+    ]
+    assert any(stripe["ARN"] in policy for policy in policies), policies
 
 
 def port_80_redirects_to_https(load_balancer: str) -> None:
