@@ -4,8 +4,13 @@ The middleware counts a tenant's requests in memory (`UsageMeter.count`, no I/O 
 path); the in-app process `tenant-usage` adds the counts to `tenant_usage` every
 TENANT_USAGE_FLUSH_SECONDS, and once more when the app stops. Each tenant's counts are written
 in a transaction acting for it (the table is under row-level security like the items), with an
-upsert that adds, so any number of processes may flush at once. A process that dies loses at
-most its last interval. Items stored are counted when asked (`GET /tenant/usage`).
+upsert that adds, so any number of processes may flush at once. What that leaves durable:
+a process stopped with SIGTERM (ECS, Docker; uvicorn runs the app's shutdown) writes every
+request it served; one killed (SIGKILL, the OOM killer, a lost host) loses the requests it
+counted since its last flush, at most one interval's while the database takes the writes (a
+flush that fails keeps its counts in memory for the next, so during an outage a kill loses what
+was counted since it began). Items stored are rows, counted when asked (`GET /tenant/usage`).
+tests/integration/tenancy/test_metering_process.py stops and kills real processes to show it.
 
 With billing, the flush then reports each tenant's counted requests to Stripe's billing meter
 in chunks: under a row lock, the next chunk (`reported` .. `requests`) is fixed in the row
