@@ -43,6 +43,10 @@ from .versions import disagreement, shard_heads
 
 logger = logging.getLogger(__name__)
 MIDDLEWARE_POSITION = 40
+MIGRATIONS_CHECK_SHARE = 0.5
+"""Of READINESS_TIMEOUT_SECONDS, how long the migrations check waits for each shard's
+revisions: a shard that has not answered by then is left out (its own check names it), so the
+check still reports whether the shards that answer agree instead of timing out as a whole."""
 
 
 @asynccontextmanager
@@ -110,8 +114,10 @@ class ShardMigrationsDisagree(Exception):  # noqa: N818 - named for the readines
 
 
 def _migrations_agree(runtime: ShardingRuntime) -> Any:
+    each_shard = runtime.settings.readiness_timeout_seconds * MIGRATIONS_CHECK_SHARE
+
     async def agree() -> None:
-        problem = disagreement(await shard_heads(runtime.shards, timeout_seconds=1.0))
+        problem = disagreement(await shard_heads(runtime.shards, timeout_seconds=each_shard))
         if problem:
             raise ShardMigrationsDisagree(problem)
 

@@ -13,16 +13,31 @@ Tables whose rows belong to a sharded table's (a foreign key to it: authenticati
 Where row-level security shows a transaction only the rows of the key it acts for (with
 multi-tenancy, a tenant's), no transaction may see every row of a bucket: then each step runs
 key by key (`ShardedTables.parts`), for every key that the batch's rows have on either shard
-(`shard_key.keys_in`), each in a transaction acting for it (`shard_key.act_for`), never as a
-role that bypasses the policies.
+(`shard_key.keys_in`), acting for it (`shard_key.act_for`), never as a role that bypasses the
+policies. The steps under the fence (`catch_up`, `verify`) act for each key in turn within one
+transaction per shard: a transaction per key and table made the fence grow by about 40 ms
+for each tenant of the batch (1 tenant 45 ms, 8 tenants 416 ms, 32 tenants 1.3 s).
 """
 
+import asyncio
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, Table, and_, delete, func, select, text, tuple_
+from sqlalchemy import (
+    Column,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    func,
+    literal,
+    select,
+    text,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
@@ -147,7 +162,8 @@ async def copy_rows(
                 query = select(table.table).where(where).order_by(*table.primary_key)
                 result = await reading.stream(query)
                 async for chunk in result.mappings().partitions(CHUNK_ROWS):
-                    await _upsert(target, tables, part, table, [dict(row) for row in chunk])
+                    async with writing(target, tables, part) as connection:
+                        await _upsert(connection, table, [dict(row) for row in chunk])
                     copied += len(chunk)
     return copied
 
@@ -155,44 +171,66 @@ async def copy_rows(
 async def catch_up(
     source: AsyncEngine, target: AsyncEngine, tables: ShardedTables, buckets: Sequence[int]
 ) -> int:
-    """Copy what changed on the source since the copy, delete what it deleted; how many rows."""
-    changes = 0
-    for part in await tables.parts([source, target], buckets):
-        gone: list[tuple[ShardedTable, list[Key]]] = []
-        for table in tables:
-            theirs = await _digests(source, tables, part, table, buckets)
-            ours = await _digests(target, tables, part, table, buckets)
-            changed = [key for key, digest in theirs.items() if ours.get(key) != digest]
-            gone.append((table, [key for key in ours if key not in theirs]))
-            for start in range(0, len(changed), CHUNK_ROWS):
-                chunk = changed[start : start + CHUNK_ROWS]
-                async with source.connect() as reading:
-                    await tables.act(reading, part)
-                    query = select(table.table).where(table.keys_in(chunk))
-                    rows = (await reading.execute(query)).mappings().all()
-                await _upsert(target, tables, part, table, [dict(row) for row in rows])
-            changes += len(changed)
-        for table, keys in reversed(gone):  # children before their parents
-            for start in range(0, len(keys), CHUNK_ROWS):
-                async with writing(target, tables, part) as connection:
+    """Copy what changed on the source since the copy, delete what it deleted; how many rows.
+
+    Under the fence: each shard's digests of every part in one transaction, both shards at
+    once, and the changes in one transaction on the target, so the fence does not grow by a
+    dozen transactions for each key of the batch (each tenant's, with multi-tenancy)."""
+    parts = await tables.parts([source, target], buckets)
+    theirs, ours = await asyncio.gather(
+        _digests(source, tables, parts, buckets), _digests(target, tables, parts, buckets)
+    )
+    changed: dict[tuple[Part, int], list[Key]] = {}
+    gone: dict[tuple[Part, int], list[Key]] = {}
+    for (part, number), other in theirs.items():
+        mine = ours[part, number]
+        changed[part, number] = [key for key, digest in other.items() if mine.get(key) != digest]
+        gone[part, number] = [key for key in mine if key not in other]
+    # Only the parts that changed are visited again: most keys of a batch have not.
+    touched = [
+        p for p in parts if any(changed[p, n] or gone[p, n] for n in range(len(tables.tables)))
+    ]
+    rows: dict[tuple[Part, int], list[dict[str, Any]]] = {}
+    async with writing(source) as reading:
+        for part in touched:
+            await tables.act(reading, part)
+            for number, table in enumerate(tables):
+                keys, found = changed[part, number], rows.setdefault((part, number), [])
+                for start in range(0, len(keys), CHUNK_ROWS):
+                    query = select(table.table).where(
+                        table.keys_in(keys[start : start + CHUNK_ROWS])
+                    )
+                    found.extend(dict(row) for row in (await reading.execute(query)).mappings())
+    async with writing(target) as connection:
+        for part in touched:
+            await tables.act(connection, part)
+            for number, table in enumerate(tables):
+                await _upsert(connection, table, rows[part, number])
+            for number, table in reversed(list(enumerate(tables))):  # children before parents
+                keys = gone[part, number]
+                for start in range(0, len(keys), CHUNK_ROWS):
                     chunk = keys[start : start + CHUNK_ROWS]
                     await connection.execute(delete(table.table).where(table.keys_in(chunk)))
-            changes += len(keys)
-    return changes
+    return sum(len(keys) for keys in changed.values()) + sum(len(keys) for keys in gone.values())
 
 
 async def verify(
     source: AsyncEngine, target: AsyncEngine, tables: ShardedTables, buckets: Sequence[int]
 ) -> None:
-    for part in await tables.parts([source, target], buckets):
-        for table in tables:
-            theirs = await _checksum(source, tables, part, table, buckets)
-            ours = await _checksum(target, tables, part, table, buckets)
-            if theirs != ours:
+    """Row count and checksum of every part of every table, equal on both shards: each shard's
+    in one transaction, both at once (under the fence, as `catch_up`)."""
+    parts = await tables.parts([source, target], buckets)
+    theirs, ours = await asyncio.gather(
+        _checksums(source, tables, parts, buckets), _checksums(target, tables, parts, buckets)
+    )
+    for part in parts:
+        for number, table in enumerate(tables):
+            if theirs[part, number] != ours[part, number]:
                 of = "" if part is None else f" (key {part})"
                 raise CopyMismatchError(
                     f"{table.table.name}{of}: buckets {format_ranges(buckets)} differ, (rows, "
-                    f"checksum) {theirs} on the source against {ours} on the target"
+                    f"checksum) {theirs[part, number]} on the source against "
+                    f"{ours[part, number]} on the target"
                 )
 
 
@@ -208,12 +246,9 @@ async def delete_rows(engine: AsyncEngine, tables: ShardedTables, buckets: Seque
 
 
 async def _upsert(
-    target: AsyncEngine,
-    tables: ShardedTables,
-    part: Part,
-    table: ShardedTable,
-    rows: list[dict[str, Any]],
+    connection: AsyncConnection, table: ShardedTable, rows: list[dict[str, Any]]
 ) -> None:
+    """Insert or replace `rows` in the transaction of `writing` (acting for their part)."""
     if not rows:
         return
     statement = pg_insert(table.table)
@@ -224,37 +259,65 @@ async def _upsert(
         if others
         else statement.on_conflict_do_nothing(index_elements=keys)
     )
-    async with writing(target, tables, part) as connection:
-        await connection.execute(statement, rows)
+    await connection.execute(statement, rows)
 
 
 async def _digests(
-    engine: AsyncEngine,
-    tables: ShardedTables,
-    part: Part,
-    table: ShardedTable,
-    buckets: Sequence[int],
-) -> dict[Key, str]:
-    digest = func.md5(text(f"{table.quoted}::text"))
-    query = select(*table.primary_key, digest).where(tables.where(table, buckets, part))
-    async with writing(engine, tables, part) as connection:
-        rows = (await connection.execute(query)).all()
-    return {tuple(row[:-1]): row[-1] for row in rows}
+    engine: AsyncEngine, tables: ShardedTables, parts: Sequence[Part], buckets: Sequence[int]
+) -> dict[tuple[Part, int], dict[Key, str]]:
+    """Each row's digest, by part and table (its place in `tables`), in one transaction."""
+    queries = [
+        select(*table.primary_key, func.md5(text(f"{table.quoted}::text"))).where(
+            _of_part(table, buckets, parts)
+        )
+        for table in tables
+    ]
+    found: dict[tuple[Part, int], dict[Key, str]] = {}
+    async with writing(engine) as connection:
+        for part in parts:
+            await tables.act(connection, part)
+            for number, query in enumerate(queries):
+                rows = (await connection.execute(query, _part(part))).all()
+                found[part, number] = {tuple(row[:-1]): row[-1] for row in rows}
+    return found
 
 
-async def _checksum(
-    engine: AsyncEngine,
-    tables: ShardedTables,
-    part: Part,
-    table: ShardedTable,
-    buckets: Sequence[int],
-) -> tuple[int, int]:
-    row_hash = text(f"('x' || left(md5({table.quoted}::text), 15))::bit(60)::bigint")
-    query = (
-        select(func.count(), func.coalesce(func.sum(row_hash), 0))
-        .select_from(table.table)
-        .where(tables.where(table, buckets, part))
+async def _checksums(
+    engine: AsyncEngine, tables: ShardedTables, parts: Sequence[Part], buckets: Sequence[int]
+) -> dict[tuple[Part, int], tuple[int, int]]:
+    """(rows, checksum) by part and table (its place in `tables`), in one transaction; one
+    query for all the tables of a part."""
+    query = union_all(
+        *(
+            select(
+                literal(number).label("number"),
+                func.count().label("count"),
+                func.coalesce(func.sum(_row_hash(table)), 0).label("total"),
+            )
+            .select_from(table.table)
+            .where(_of_part(table, buckets, parts))
+            for number, table in enumerate(tables)
+        )
     )
-    async with writing(engine, tables, part) as connection:
-        count, total = (await connection.execute(query)).one()
-    return int(count), int(total)
+    found: dict[tuple[Part, int], tuple[int, int]] = {}
+    async with writing(engine) as connection:
+        for part in parts:
+            await tables.act(connection, part)
+            for number, count, total in await connection.execute(query, _part(part)):
+                found[part, number] = (int(count), int(total))
+    return found
+
+
+def _row_hash(table: ShardedTable) -> Any:
+    return text(f"('x' || left(md5({table.quoted}::text), 15))::bit(60)::bigint")
+
+
+def _of_part(table: ShardedTable, buckets: Sequence[int], parts: Sequence[Part]) -> Any:
+    """`ShardedTables.where` built once for all the parts (building a statement costs more
+    than running it under the fence): the part is the bind parameter `part`."""
+    rows = table.in_buckets(buckets)
+    return rows if list(parts) == [None] else and_(rows, table.key == bindparam("part"))
+
+
+def _part(part: Part) -> dict[str, str]:
+    return {} if part is None else {"part": part}

@@ -93,12 +93,18 @@ async def _gather(
             runtime.stats.list_failures[shard] += 1
             raise ShardUnavailableError(shard, f"failed ({type(error).__name__})") from error
 
+    # Not a TaskGroup: on Python 3.11 one whose task fails while it waits for the others
+    # leaves the calling task cancelling (`cancelling()` 1, never uncancelled), so whatever that
+    # task awaits later under `asyncio.timeout`, or a stop that tells its own cancellation
+    # from a process's (main._stop), takes the request's task for a cancelled one.
+    tasks = [asyncio.create_task(bounded(shard)) for shard in shards]
     try:
-        async with asyncio.TaskGroup() as group:
-            tasks = [group.create_task(bounded(shard)) for shard in shards]
-    except* ShardUnavailableError as failed:
-        raise failed.exceptions[0] from None
-    return [task.result() for task in tasks]
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
 
 def _statements(
