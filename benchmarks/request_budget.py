@@ -6,8 +6,9 @@ Run (services up: `scripts/services up`, `eval "$(scripts/services env)"`; wrk f
     .venv/bin/python benchmarks/request_budget.py [--duration 8] [--rounds 2] [--items 1000]
         [--planned NAME] [--upto rate_limiting] [--baseline main]
 
-`--planned NAME` includes a capability the catalog still lists as planned (with auth, requests
-carry a bearer token of the provider at OIDC_ISSUER), `--upto NAME` stops the request path
+`--planned NAME` includes a capability the catalog still lists as planned (one it offers is
+measured anyway: the option then changes nothing; with auth, requests carry a bearer token of
+the provider at OIDC_ISSUER), `--upto NAME` stops the request path
 there, `--baseline REF` also runs the first configuration (caching alone, the target's) and
 the last one with the generated code of git REF (before and after, same run).
 docs/performance.md shows a run and how to read it.
@@ -123,11 +124,16 @@ def main() -> None:
         "--planned",
         action="append",
         default=[],
-        choices=[c.name for c in CATALOG if not c.available],
+        choices=[c.name for c in CATALOG],
         help="include this planned capability (rendered from its code, outside `scaffold new`'s"
-        " refusal; its dependencies in an environment of their own)",
+        " refusal; its dependencies in an environment of their own); one the catalog now offers"
+        " is in the request path already, and naming it changes nothing",
     )
     options = parser.parse_args()
+    offered = {c.name for c in CATALOG if c.available}
+    for name in sorted(set(options.planned) & offered):
+        print(f"--planned {name}: the catalog offers it now; it is measured without the option")
+    options.planned = [name for name in options.planned if name not in offered]
     configs, missing = configurations(options.upto, tuple(options.planned))
     with_auth = any("auth" in capabilities for capabilities in configs)
     for name in ["DATABASE_URL", "REDIS_URL", *(["OIDC_ISSUER"] if with_auth else [])]:

@@ -101,7 +101,13 @@ def with_header(
 ) -> list[tuple[bytes, bytes]]:
     """`headers` with `pair` set (any header of that name replaced), without building
     `MutableHeaders`: ASGI carries names in lower case, as `pair`'s is."""
-    found = [header for header in headers if header[0].lower() != pair[0]]
+    # A plain loop: on Python 3.11 a comprehension is a function call of its own, on every
+    # response.
+    found: list[tuple[bytes, bytes]] = []
+    name = pair[0]
+    for header in headers:
+        if header[0].lower() != name:
+            found.append(header)
     found.append(pair)
     return found
 

@@ -54,7 +54,13 @@ def with_defaults(
 ) -> list[tuple[bytes, bytes]]:
     """`headers` and each of `defaults` the response does not set itself (a `Cache-Control`
     an endpoint chose is kept)."""
+    # Plain loops: on Python 3.11 a comprehension or generator is a function call of its own,
+    # and this runs on every response.
     found = list(headers)
-    present = {name.lower() for name, _ in found}
-    found.extend(pair for pair in defaults if pair[0] not in present)
+    present: set[bytes] = set()
+    for name, _ in found:
+        present.add(name.lower())
+    for pair in defaults:
+        if pair[0] not in present:
+            found.append(pair)
     return found

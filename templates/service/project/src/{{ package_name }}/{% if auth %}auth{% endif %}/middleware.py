@@ -26,7 +26,15 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .config import Settings
 from .cookies import CSRF_HEADER, CookieNames
 from .dependencies import Auth, auth_of
-from .principal import STATE_KEY, Authentication, Principal, acting_as, principal_from_claims
+from .principal import (
+    ANONYMOUS,
+    STATE_KEY,
+    Authentication,
+    Principal,
+    act_as,
+    principal_from_claims,
+    stop_acting_as,
+)
 from .sessions import SessionStore
 from .tokens import InvalidTokenError, VerifiedTokens
 
@@ -49,22 +57,31 @@ class AuthenticationMiddleware:
             return
         authentication = await self.authenticate(scope, auth_of(scope["app"]))
         scope.setdefault("state", {})[STATE_KEY] = authentication
-        with acting_as(authentication.principal):
+        token = act_as(authentication.principal)
+        try:
             await self.app(scope, receive, send)
+        finally:
+            stop_acting_as(token)
 
     async def authenticate(self, scope: Scope, auth: Auth) -> Authentication:
-        headers = Headers(scope=scope)
-        authorization = headers.get("authorization")
+        # The two headers read straight from the scope (the first of each, as `Headers.get`
+        # answers; ASGI names are in lower case): no `Headers` built for every request.
+        authorization = cookie = None
+        for name, value in scope["headers"]:
+            if name == b"authorization" and authorization is None:
+                authorization = value.decode("latin-1")
+            elif name == b"cookie" and cookie is None:
+                cookie = value.decode("latin-1")
         if authorization:
             scheme, _, credentials = authorization.partition(" ")
             if scheme.lower() == BEARER:
                 return await self.from_bearer(credentials.strip(), auth)
-        cookie = headers.get("cookie")
         if cookie and auth.sessions is not None:
             handle = cookie_parser(cookie).get(self.cookies.session)
             if handle:
+                headers = Headers(scope=scope)
                 return await self.from_session(handle, scope["method"], headers, auth.sessions)
-        return Authentication()
+        return ANONYMOUS
 
     async def from_bearer(self, token: str, auth: Auth) -> Authentication:
         try:

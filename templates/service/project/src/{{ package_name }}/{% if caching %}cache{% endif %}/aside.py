@@ -47,6 +47,7 @@ T = TypeVar("T", bound=BaseModel)
 REDIS_FAILURES = (RedisError, OSError)
 # The stored form of "the database has no such record" (a real value is a JSON object).
 NOT_FOUND = "null"
+_NOT_FOUND_VALUES = (NOT_FOUND, NOT_FOUND.encode())  # as str or bytes, however Redis decodes
 LOCK_POLL_SECONDS = 0.02
 FAILURE_LOG_INTERVAL_SECONDS = 10.0
 REDIS_RETRY_AFTER_SECONDS = 1.0
@@ -282,7 +283,7 @@ class CacheAside(Generic[T]):
     def _decode(self, raw: str | bytes | None) -> T | Literal[_Missing.MISSING] | None:
         if raw is None:
             return MISSING
-        if raw in (NOT_FOUND, NOT_FOUND.encode()):
+        if raw in _NOT_FOUND_VALUES:
             return None
         try:
             return self._model.model_validate_json(raw)

@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ..auth.principal import authentication_of, claim_at
 from ..problems import problem_response
 from .config import TENANT_ID_PATTERN, PlanRules, Settings
-from .context import ActiveTenant, acting_for
+from .context import ActiveTenant, act_for, stop_acting_for
 from .directory import TenantDirectory
 from .metering import UsageMeter
 
@@ -57,8 +57,11 @@ class TenancyMiddleware:
         tenant = ActiveTenant(record.id, record.plan, self.plans.get(record.plan, NO_RULES))
         meter: UsageMeter = scope["app"].state.tenant_usage
         meter.count(tenant)
-        with acting_for(tenant):
+        token = act_for(tenant)
+        try:
             await self.app(scope, receive, send)
+        finally:
+            stop_acting_for(token)
 
 
 def tenancy_middleware(app: ASGIApp, settings: Settings) -> ASGIApp:

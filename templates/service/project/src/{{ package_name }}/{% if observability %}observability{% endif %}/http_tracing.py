@@ -90,8 +90,13 @@ def start_server_span(
 ) -> tuple[trace.Span, context.Context]:
     """The request's server span, continuing the caller's trace when it names one, and the
     context to run the request in (the caller's, baggage included, with the span)."""
-    # Most requests carry no trace context: skip the propagators' parsing for them.
-    named = any(name in _PROPAGATION_HEADERS for name, _ in scope["headers"])
+    # Most requests carry no trace context: skip the propagators' parsing for them. (A plain
+    # loop: on Python 3.11 a generator is a function call of its own, resumed per header.)
+    named = False
+    for name, _ in scope["headers"]:
+        if name in _PROPAGATION_HEADERS:
+            named = True
+            break
     parent = propagate.extract(scope, getter=_HEADERS) if named else context.Context()
     if named or new_traces is None:
         span = tracer.start_span(span_method(scope), context=parent, kind=trace.SpanKind.SERVER)

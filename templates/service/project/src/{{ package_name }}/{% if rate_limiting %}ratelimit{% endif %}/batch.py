@@ -5,7 +5,9 @@ A Redis round trip through redis-py costs far more CPU (a pooled connection, a s
 receive, their system calls) than the script itself; under load, many requests reach the
 limiter in the same loop turn. Each call is still its own EVALSHA, which Redis runs atomically
 in the order sent, so batching changes no count and no answer: it only shares the trip. A
-lone call goes straight to Redis, with no pipeline around it.
+lone call goes straight to Redis from its caller, with no pipeline, future or task around it
+(a caller that gives up then cancels its own command, which redis-py answers by dropping that
+connection); a batch runs in a task of its own, which no one caller's deadline cancels.
 """
 
 import asyncio
@@ -26,19 +28,35 @@ class PipelinedScript:
         self._redis = redis
         self._source = source
         self._sha = hashlib.sha1(source.encode(), usedforsecurity=False).hexdigest()
-        self._pending: list[Call] = []
+        self._joining: list[Call] | None = None
+        """The calls joining this turn's first call, while it waits for the turn to end."""
         self._running: set[asyncio.Task[None]] = set()
 
     async def __call__(self, key: str, args: Sequence[int]) -> list[int]:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[list[int]] = loop.create_future()
-        self._pending.append((key, args, future))
-        if len(self._pending) == 1:  # the first of this turn sends the batch after the turn
-            loop.call_soon(self._send_pending)
-        return await future
+        joining = self._joining
+        if joining is not None:  # another call of this turn sends the batch: join it
+            future: asyncio.Future[list[int]] = asyncio.get_running_loop().create_future()
+            joining.append((key, args, future))
+            return await future
+        # The first call of this turn lets the turn end, so the calls made in it can join.
+        joined: list[Call] = []
+        self._joining = joined
+        try:
+            await asyncio.sleep(0)
+        except asyncio.CancelledError:
+            self._joining = None
+            if joined:  # the others still go
+                self._send(joined)
+            raise
+        self._joining = None
+        if not joined:  # alone (most calls but under load): no future, no task, no pipeline
+            return await self._one(key, args)
+        own: asyncio.Future[list[int]] = asyncio.get_running_loop().create_future()
+        self._send([(key, args, own), *joined])
+        return await own
 
-    def _send_pending(self) -> None:
-        batch, self._pending = self._pending, []
+    def _send(self, batch: list[Call]) -> None:
+        # A task of its own: a caller that gives up (its deadline) leaves the others' batch be.
         task = asyncio.ensure_future(self._run(batch))
         self._running.add(task)  # the loop keeps only weak references to tasks
         task.add_done_callback(self._running.discard)
