@@ -105,23 +105,12 @@ def outbox_writer(extensions: Extensions) -> ItemWriting:
 
 
 async def claim(session: AsyncSession, limit: int) -> list[PendingEvent]:
-    """Lock up to `limit` unpublished events, oldest first, and keep those that may go now
-    (`lock_batch`, then `may_go_now`)."""
-    return await may_go_now(session, await lock_batch(session, limit))
-
-
-async def lock_batch(session: AsyncSession, limit: int) -> list[PendingEvent]:
-    """Lock up to `limit` unpublished events, oldest first, skipping those another
-    transaction holds."""
-    return [PendingEvent(*row) for row in await session.execute(CLAIM, {"limit": limit})]
-
-
-async def may_go_now(session: AsyncSession, claimed: list[PendingEvent]) -> list[PendingEvent]:
-    """Of the events of a locked batch, those that may go now: an event goes only if no
-    earlier event of its aggregate is outside the batch (another relay or round holds it, and
-    publishes it first), so per-aggregate order holds however many relays run. (Two
-    statements, not one with the claim: with the table's statistics as stale as an outbox's
-    often are, PostgreSQL plans the single-statement form as a quadratic nested loop.)"""
+    """Lock up to `limit` unpublished events, oldest first, and keep those that may go now:
+    an event goes only if no earlier event of its aggregate is outside the batch (another
+    relay holds it, and publishes it first), so per-aggregate order holds however many relays
+    run. (Two statements, not one: with the table's statistics as stale as an outbox's often
+    are, PostgreSQL plans the single-statement form as a quadratic nested loop.)"""
+    claimed = [PendingEvent(*row) for row in await session.execute(CLAIM, {"limit": limit})]
     if not claimed:
         return []
     parameters = {

@@ -78,36 +78,20 @@ class Relay:
         """One round: claim, publish, mark. Returns how many events were claimed; raises
         `PublishError` when the broker refused or did not confirm some of them."""
         await self.messaging.connect()
-        sent, _ = await self._round(None)
-        return sent
-
-    async def _round(self, locked: "asyncio.Future[int] | None") -> tuple[int, bool]:
-        """Lock a batch and tell `locked` how many rows (the next round may lock its own as
-        soon as this one holds these); keep the events that may go now; publish them; mark
-        what was confirmed; commit. Returns how many went, and whether some were held back
-        (an earlier event of their aggregate was outside the batch)."""
-        try:
-            async with self.sessions() as session, session.begin():
-                batch = await outbox.lock_batch(session, self.settings.messaging_relay_batch_size)
-                if locked is not None and not locked.done():
-                    locked.set_result(len(batch))
-                pending = await outbox.may_go_now(session, batch)
-                if not pending:
-                    return 0, bool(batch)
-                published, failures = await self._publish(pending)
-                await outbox.mark_published(session, published)
-                await outbox.mark_failed(session, failures)
-        except BaseException as error:
-            if locked is not None and not locked.done():
-                locked.set_exception(error)
-            raise
+        async with self.sessions() as session, session.begin():
+            pending = await outbox.claim(session, self.settings.messaging_relay_batch_size)
+            if not pending:
+                return 0
+            published, failures = await self._publish(pending)
+            await outbox.mark_published(session, published)
+            await outbox.mark_failed(session, failures)
         stats = self.messaging.stats
         stats.published += len(published)
         stats.publish_failures += len(failures)
         if failures:
             raise PublishError(f"{len(failures)} of {len(pending)} events not published: "
                                f"{next(iter(failures.values()))}")  # fmt: skip
-        return len(pending), len(pending) < len(batch)
+        return len(pending)
 
     async def _publish(self, pending: Sequence[PendingEvent]) -> tuple[list[int], dict[int, str]]:
         channel = self.messaging.channels.items
@@ -132,75 +116,22 @@ class Relay:
         return published, failures
 
     async def drain(self) -> int:
-        """Publish rounds until nothing is left to claim; returns how many events went out.
+        """Publish rounds back to back until nothing is left to claim, with
+        MESSAGING_RELAY_CONCURRENCY rounds in flight (one claims and marks in the database while
+        another waits for the broker); returns how many events went out. Raises the first
+        `PublishError` (or database error) once every lane stopped."""
+        published = 0
 
-        Pipelined: a round locks its batch as soon as the round before it holds its own, so
-        the next batch is claimed and sent while the broker confirms the previous ones and
-        they are marked (the database's and the broker's waits overlap, and the producer
-        always has the next messages); at most MESSAGING_RELAY_CONCURRENCY rounds are in
-        flight, each in its own transaction. Each round skips the rows the rounds before it
-        locked and keeps no event whose aggregate has an earlier one among them (`claim`), so
-        the order per aggregate and at-least-once hold as for rounds one after another. The
-        events a round held back are claimed again once the rounds ahead of it are done (a
-        next pass, as long as the last one published anything). After an error no new round
-        starts; the first error is raised once every round in flight stopped."""
-        await self.messaging.connect()
-        total = 0
-        while True:
-            published, held_back = await self._pass()
-            total += published
-            if not (held_back and published):
-                return total
+        async def lane() -> None:
+            nonlocal published
+            while claimed := await self.publish_batch():
+                published += claimed
 
-    async def _pass(self) -> tuple[int, bool]:
-        """Rounds until one locks nothing, one could send nothing of what it locked (the rounds
-        ahead hold what comes first: claiming again before they finish would only find the
-        same events), or one fails. Returns how many events went, and whether a round held
-        some back."""
-        slots = asyncio.Semaphore(self.settings.messaging_relay_concurrency)
-        running: set[asyncio.Task[tuple[int, bool]]] = set()
-        errors: list[BaseException] = []
-        published, held_back, stalled = 0, False, False
-        loop = asyncio.get_running_loop()
-
-        def finished(task: asyncio.Task[tuple[int, bool]]) -> None:
-            nonlocal published, held_back, stalled
-            running.discard(task)
-            slots.release()
-            if task.cancelled():
-                return
-            if (error := task.exception()) is not None:
-                errors.append(error)
-                return
-            sent, held = task.result()
-            published += sent
-            held_back = held_back or held
-            stalled = stalled or (held and not sent)
-
-        try:
-            while not errors:
-                await slots.acquire()
-                if errors or stalled:
-                    slots.release()
-                    break
-                locked: asyncio.Future[int] = loop.create_future()
-                task = asyncio.create_task(self._round(locked))
-                running.add(task)
-                task.add_done_callback(finished)
-                try:
-                    if not await locked:
-                        break
-                except Exception:  # noqa: BLE001 - the round's error is raised below
-                    break
-            await asyncio.gather(*running, return_exceptions=True)
-        except BaseException:  # cancelled: so are the rounds (their rows stay unpublished)
-            for task in list(running):
-                task.cancel()
-            await asyncio.gather(*running, return_exceptions=True)
-            raise
+        lanes = [lane() for _ in range(self.settings.messaging_relay_concurrency)]
+        errors = [e for e in await asyncio.gather(*lanes, return_exceptions=True) if e]
         if errors:
             raise errors[0]
-        return published, held_back
+        return published
 
     async def prune(self) -> None:
         async with self.sessions() as session, session.begin():
