@@ -6,6 +6,7 @@ RABBITMQ_URL):
 
     .venv/bin/python benchmarks/messaging_relay.py [--events 5000] [--rounds 3]
         [--latency-events 500] [--rate 200] [--brokers kafka,rabbitmq] [--baseline-concurrency N]
+        [--baseline-template DIR] [--baseline-setting NAME=VALUE ...]
 
 For each broker a project with `messaging` on it is rendered through `scaffold new`'s code
 path and run with the matrix's shared environment, on a fresh database of the PostgreSQL at
@@ -20,8 +21,13 @@ process of that environment:
   (aiokafka with the same producer settings, everything sent then every acknowledgement awaited;
   aio-pika on a channel with publisher confirms, every publish in flight at once), no database.
 - the two alternate, `--rounds` times each; the target is relay >= 50% of the bare producer.
-- `--baseline-concurrency N`: each round also drains the same number of events with N rounds in
-  flight instead of the setting's, printed beside the relay (a setting against another, same run).
+- baseline: each round also drains the same number of events another way, printed beside the
+  relay (old against new, same run, alternating):
+  `--baseline-concurrency N`: with N rounds in flight instead of the setting's;
+  `--baseline-setting NAME=VALUE` (repeatable): with these messaging settings changed;
+  `--baseline-template DIR`: with the relay of a project rendered from another template
+  (e.g. `/work/main/templates/service`, or a `git worktree` of an older commit), package
+  `bench_base`, on the same database, broker, connections and settings.
 - latency: the relay runs in the app (woken by NOTIFY) and the notification worker in a process
   of its own; items are created at `--rate` per second; for each, the time from its commit
   returning to its notification row being inserted (PostgreSQL's clock_timestamp()).
@@ -62,6 +68,16 @@ def main() -> None:
     parser.add_argument(
         "--baseline-concurrency", type=int, default=0, help="also measure the relay with this"
     )
+    parser.add_argument(
+        "--baseline-setting",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="also measure the relay with this messaging setting (repeatable)",
+    )
+    parser.add_argument(
+        "--baseline-template", default="", help="also measure the relay of this template"
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.child:
@@ -84,13 +100,16 @@ def run_broker(broker: str, options: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="messaging-bench-") as scratch:
         variants = {"messaging_broker": broker}
         project, python = project_and_python(Path(scratch), PROJECT, ("messaging",), variants)
+        source = [project / "src"]
+        if options.baseline_template:
+            source.append(render_baseline(Path(scratch), options.baseline_template, broker))
         database = f"messaging_bench_{secrets.token_hex(4)}"
         with fresh_database(os.environ["DATABASE_URL"], database) as url:
             prefix = f"bench_{secrets.token_hex(4)}."
             env = {
                 **os.environ,
                 "DATABASE_URL": url,
-                "PYTHONPATH": str(project / "src"),
+                "PYTHONPATH": os.pathsep.join(map(str, source)),
                 "PYTHONDONTWRITEBYTECODE": "1",
                 "LOG_LEVEL": "WARNING",
                 "MESSAGING_CHANNEL_PREFIX": prefix,
@@ -104,14 +123,41 @@ def run_broker(broker: str, options: argparse.Namespace) -> dict[str, Any]:
             arguments = [
                 f"--{name.replace('_', '-')}={value}"
                 for name, value in vars(options).items()
-                if name not in ("child", "brokers")
+                if name not in ("child", "brokers", "baseline_setting")
             ]
+            arguments += [f"--baseline-setting={s}" for s in options.baseline_setting]
             child = [str(python), __file__, "--child", *arguments]
             done = subprocess.run(
                 child, cwd=project, env=env, check=True, stdout=subprocess.PIPE, text=True
             )
     line = next(line for line in done.stdout.splitlines() if line.startswith("RESULT "))
     return dict(json.loads(line.removeprefix("RESULT ")))
+
+
+def render_baseline(scratch: Path, template: str, broker: str) -> Path:
+    """The baseline's project (package `bench_base`) from another template; its `src`."""
+    from scaffold.commands.new import NewOptions, create_project
+    from scaffold.selection import Request
+
+    request = Request(with_=("messaging",), variants={"messaging_broker": broker})
+    options = NewOptions("bench-base", scratch, request, template=template, git=False, lock=False)
+    return create_project(options).target / "src"
+
+
+def baseline_changes(options: argparse.Namespace) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    if options.baseline_concurrency:
+        changes["messaging_relay_concurrency"] = options.baseline_concurrency
+    for setting in options.baseline_setting:
+        name, _, value = setting.partition("=")
+        changes[name.lower()] = value
+    return changes
+
+
+def baseline_label(options: argparse.Namespace) -> str:
+    parts = [f"template {options.baseline_template}"] if options.baseline_template else []
+    parts += [f"{name}={value}" for name, value in baseline_changes(options).items()]
+    return ", ".join(parts)
 
 
 async def measure(options: argparse.Namespace) -> dict[str, Any]:
@@ -125,11 +171,13 @@ async def measure(options: argparse.Namespace) -> dict[str, Any]:
         messaging, sessions = messaging_of(app), sessionmaker_of(app)
         await messaging.connect()
         relay_rates, bare_rates, baseline_rates = [], [], []
+        changes = baseline_changes(options)
         for _ in range(options.rounds):
-            if options.baseline_concurrency:
+            if changes or options.baseline_template:
                 await fill_outbox(app, options.events)
-                baseline = {"messaging_relay_concurrency": options.baseline_concurrency}
-                rate = await relay_rate(messaging, sessions, options.events, baseline)
+                rate = await relay_rate(
+                    messaging, sessions, options.events, changes, bool(options.baseline_template)
+                )
                 baseline_rates.append(rate)
             payloads = await fill_outbox(app, options.events)
             relay_rates.append(await relay_rate(messaging, sessions, options.events))
@@ -167,13 +215,21 @@ async def fill_outbox(app: Any, count: int) -> list[Any]:
 
 
 async def relay_rate(
-    messaging: Any, sessions: Any, count: int, changes: dict[str, Any] | None = None
+    messaging: Any,
+    sessions: Any,
+    count: int,
+    changes: dict[str, Any] | None = None,
+    baseline_template: bool = False,
 ) -> float:
-    from bench_svc.events.relay import Relay
+    if baseline_template:
+        from bench_base.events.relay import Relay  # the other template's relay
+    else:
+        from bench_svc.events.relay import Relay
 
     relay = Relay(messaging, sessions)
-    if changes:
-        relay.settings = relay.settings.model_copy(update=changes)
+    if changes:  # validated as the settings would be
+        settings = relay.settings
+        relay.settings = settings.model_validate({**settings.model_dump(), **changes})
     started = time.perf_counter()
     published = await relay.drain()
     assert published == count, f"the relay published {published} of {count}"
@@ -310,7 +366,7 @@ def report(results: dict[str, dict[str, Any]], options: argparse.Namespace) -> N
         if result["baseline"]:
             baseline = statistics.median(result["baseline"])
             print(
-                f"          baseline (concurrency {options.baseline_concurrency}): "
+                f"          baseline ({baseline_label(options)}): "
                 f"{baseline:.0f} ev/s, {baseline / bare:.0%} of bare, "
                 f"rounds {[round(b) for b in result['baseline']]}"
             )
