@@ -149,14 +149,7 @@ def main() -> None:
         python = planned_interpreter(projects) if options.planned else shared_interpreter(scratch)
         prefix = f"budget_bench_{secrets.token_hex(4)}"
         stack.callback(delete_keys, python, prefix)
-        base_env = {
-            **os.environ,
-            "LOG_LEVEL": "WARNING",
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "FLOOR_PREFIX": f"{prefix}.floor",
-            "BENCH_KEY_PREFIX": prefix,
-        }
-        base_env.pop("VIRTUAL_ENV", None)
+        base_env = bench_environment(prefix)
         ids: list[str] = []
         servers: list[Server] = []
         for index, capabilities in enumerate(configs):
@@ -173,6 +166,19 @@ def main() -> None:
         bare.base = stack.enter_context(server(python, scratch, reference_env, ["bare_app:app"]))
         measure(wrk, scratch, ids, [floor, bare, *servers], options)
     report(floor, bare, servers, missing, options)
+
+
+def bench_environment(prefix: str) -> dict[str, str]:
+    """The servers' environment: this one's, quiet logs, Redis keys under `prefix`."""
+    env = {
+        **os.environ,
+        "LOG_LEVEL": "WARNING",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "FLOOR_PREFIX": f"{prefix}.floor",
+        "BENCH_KEY_PREFIX": prefix,
+    }
+    env.pop("VIRTUAL_ENV", None)
+    return env
 
 
 def render_config(scratch: Path, index: int, capabilities: tuple[str, ...]) -> Path:

@@ -42,7 +42,13 @@ sys.path.insert(0, str(ROOT))
 from benchmarks import budget_auth  # noqa: E402
 from benchmarks.budget_baseline import as_of  # noqa: E402
 from benchmarks.budget_reference import FLOOR_APP, delete_keys, set_floor_keys  # noqa: E402
-from benchmarks.request_budget import PACKAGE, SERVICES_HINT, prepare, render_config  # noqa: E402
+from benchmarks.request_budget import (  # noqa: E402
+    PACKAGE,
+    SERVICES_HINT,
+    bench_environment,
+    prepare,
+    render_config,
+)
 from tests.support.render import shared_interpreter  # noqa: E402
 
 # One server's process: builds the app, runs its lifespan, warms the cache, then answers each
@@ -197,13 +203,7 @@ def main() -> None:
         python = shared_interpreter(scratch)
         prefix = f"request_calls_{secrets.token_hex(4)}"
         stack.callback(delete_keys, python, prefix)
-        base_env = {
-            **os.environ,
-            "LOG_LEVEL": "WARNING",
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "FLOOR_PREFIX": f"{prefix}.floor",
-        }
-        base_env.pop("VIRTUAL_ENV", None)
+        base_env = bench_environment(prefix)
         env, ids = prepare(stack, project, python, base_env, prefix, 0, capabilities, [],
                            options.items)  # fmt: skip
         ids_file = scratch / "ids.txt"
