@@ -40,7 +40,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from ..extensions import ActFor, KeysIn, ShardKey
 from .buckets import format_ranges, in_buckets
@@ -119,7 +119,10 @@ class ShardedTables:
             await self.act_for(connection, part)
 
     @staticmethod
-    def where(table: ShardedTable, buckets: Sequence[int], part: Part) -> ColumnElement[bool]:
+    def where(
+        table: ShardedTable, buckets: Sequence[int], part: Part | BindParameter[Any]
+    ) -> ColumnElement[bool]:
+        """The rows of `buckets` of one part (a key, or a bind parameter standing for it)."""
         rows = table.in_buckets(buckets)
         return rows if part is None else and_(rows, table.key == part)
 
@@ -315,8 +318,8 @@ def _row_hash(table: ShardedTable) -> Any:
 def _of_part(table: ShardedTable, buckets: Sequence[int], parts: Sequence[Part]) -> Any:
     """`ShardedTables.where` built once for all the parts (building a statement costs more
     than running it under the fence): the part is the bind parameter `part`."""
-    rows = table.in_buckets(buckets)
-    return rows if list(parts) == [None] else and_(rows, table.key == bindparam("part"))
+    part: BindParameter[Any] | None = None if list(parts) == [None] else bindparam("part")
+    return ShardedTables.where(table, buckets, part)
 
 
 def _part(part: Part) -> dict[str, str]:
