@@ -273,15 +273,29 @@ def only_the_gaps_failed(planned: set[str], output: str, state: set[str]) -> set
     return blocked
 
 
-def test_apply_of_the_fullest_combination_against_the_emulator(tmp_path: Path) -> None:
+RETRIED_CREATE = re.compile(r"InvalidPermission\.Duplicate|AlreadyExists|already exists")
+"""What a create the provider sent twice gets the second time. Under load moto sometimes drops
+the connection after it has made a resource and before its answer reaches the provider, which
+retries (``FAIL_FAST_PROVIDER``: a dropped connection is retried) and is told the resource is
+there already (hashicorp/terraform-provider-aws#14163). A configuration that declares a
+resource twice fails alike, but on every try, so it still fails the test."""
+
+
+def only_retried_creates_failed(planned: set[str], output: str) -> bool:
+    """Whether the apply's errors beyond the gaps are all duplicates of a retried create."""
+    gaps = [gap for gap in EMULATOR_GAPS if gap.blocks & planned]
+    errors = [e for e in apply_errors(output) if not any(re.search(g.error, e) for g in gaps)]
+    return bool(errors) and all(RETRIED_CREATE.search(e) for e in errors)
+
+
+def apply_the_fullest(output_dir: Path) -> tuple[str, set[str], str, set[str]]:
+    """The fullest combination rendered and applied under a deployment name of its own: the
+    name, the planned addresses, the apply's output and the state's addresses."""
     project = create_project(
-        NewOptions(name="tfe2e", output_dir=tmp_path, request=fullest_request(), lock=False)
+        NewOptions(name="tfe2e", output_dir=output_dir, request=fullest_request(), lock=False)
     ).target
     name = f"e2e-{secrets.token_hex(4)}"
     variables = deployment(name)
-    assert moto_shares_one_dbi_resource_id(), (
-        "moto gives each RDS instance a DbiResourceId of its own now: remove ONE_RDS_INSTANCE"
-    )
     remove_databases_of_earlier_runs()
     with emulated(project) as folder, removing_databases():
         declared = declared_variables(folder)
@@ -291,6 +305,16 @@ def test_apply_of_the_fullest_combination_against_the_emulator(tmp_path: Path) -
         planned, output, state = plan_and_apply(
             folder, *plan_arguments({**variables, **one_instance})
         )
+    return name, planned, output, state
+
+
+def test_apply_of_the_fullest_combination_against_the_emulator(tmp_path: Path) -> None:
+    assert moto_shares_one_dbi_resource_id(), (
+        "moto gives each RDS instance a DbiResourceId of its own now: remove ONE_RDS_INSTANCE"
+    )
+    name, planned, output, state = apply_the_fullest(tmp_path / "first")
+    if only_retried_creates_failed(planned, output):  # once, under a new name: RETRIED_CREATE
+        name, planned, output, state = apply_the_fullest(tmp_path / "again")
 
     blocked = only_the_gaps_failed(planned, output, state)
     instances = sorted(a for a in planned if a.startswith("aws_db_instance."))

@@ -190,9 +190,11 @@ def _tail(log: Path) -> str:
 
 
 def _failures(log: Path) -> str:
-    """pytest's FAILURES section (its start, where the assertion is), or the log's end."""
+    """pytest's ERRORS or FAILURES section (its start, where the exception is: an error in a
+    fixture's set-up or teardown comes first), or the log's end."""
     text = log.read_text(encoding="utf-8", errors="replace") if log.is_file() else ""
-    start = text.find("= FAILURES =")
+    found = [at for at in (text.find("= ERRORS ="), text.find("= FAILURES =")) if at >= 0]
+    start = min(found, default=-1)
     summary = text[text.find("short test summary") :] if "short test summary" in text else ""
     return (text[start : start + 3000] if start >= 0 else text[-3000:]) + "\n" + summary[-1500:]
 
