@@ -4,8 +4,8 @@ The engine is created in the app's lifespan (see `main.py`) and kept on `app.sta
 app instance, including each test's, owns its own connection pool.
 """
 
-from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Annotated, cast
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from typing import Annotated, Any, cast
 
 from fastapi import Depends, Request
 from sqlalchemy import MetaData, event, text
@@ -38,7 +38,11 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def build_engine(settings: CoreSettings) -> AsyncEngine:
+def build_engine(
+    settings: CoreSettings, connect_args: Mapping[str, Any] | None = None
+) -> AsyncEngine:
+    """The service's engine; `connect_args` go to the driver's connect (the extension point
+    `database_connect_args`)."""
     engine = create_async_engine(
         settings.database_url,
         pool_size=settings.database_pool_size,
@@ -46,6 +50,7 @@ def build_engine(settings: CoreSettings) -> AsyncEngine:
         pool_pre_ping=True,  # survive database restarts and failovers without a failed request
         # Errors and logs show the SQL but never its parameters: they are the clients' data.
         hide_parameters=True,
+        connect_args=dict(connect_args or {}),
     )
     if settings.database_iam_auth:
         authenticate_with_iam_tokens(engine)

@@ -17,6 +17,7 @@ neutral defaults; each capability's `extend` fills the points it provides, in th
 | `databases` | DATABASE_URL | sharding (every shard) | `alembic upgrade heads` |
 | `migrated` | nothing | sharding (its write guards) | every `alembic upgrade`, per database |
 | `session_begin` | nothing | multi-tenancy (`SET LOCAL`) | every database transaction |
+| `database_connect_args` | none | multi-tenancy (its connection class) | the app's engines |
 | `message_headers` | nothing | multi-tenancy, tracing | messages published |
 | `message_received` | nothing | multi-tenancy, tracing | messages consumed |
 | `log_fields` | nothing | tracing (`trace_id`, `span_id`), multi-tenancy | every JSON log line |
@@ -161,6 +162,10 @@ class Extensions:
     """What a capability keeps true of the schema whichever migrations ran (sharding guards
     the tables `shard_key` names, which other capabilities' migrations may create later)."""
     session_begin: list[SessionBegin] = field(default_factory=list)
+    database_connect_args: dict[str, Any] = field(default_factory=dict)
+    """What the engines serving the app (its own, sharding's shards and replicas) pass to the
+    driver's connect, `asyncpg.connect` (multi-tenancy: a connection class that sends the tenant
+    with each transaction's BEGIN)."""
     message_headers: list[MessageHeaders] = field(default_factory=list)
     message_received: list[MessageReceived] = field(default_factory=list)
     log_fields: list[LogFields] = field(default_factory=list)

@@ -103,8 +103,10 @@ def _lifespan(
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.engine = engine = build_engine(settings)  # the service's own database
-        app.state.sessionmaker = build_sessionmaker(engine, app.state.extensions.session_begin)
+        extensions = app.state.extensions
+        # The service's own database.
+        app.state.engine = engine = build_engine(settings, extensions.database_connect_args)
+        app.state.sessionmaker = build_sessionmaker(engine, extensions.session_begin)
         async with AsyncExitStack() as stack:
             stack.push_async_callback(engine.dispose)
             checks: list[ReadinessCheck] = [database_readiness_check(engine)]

@@ -11,7 +11,8 @@
 - extension points: `tenant` and `plan` (so `scope_key()` keys caches, rate-limit buckets and
   messages per tenant), `rate_quota` (the plan's rate-limit quotas), `authorize` (every
   permission needs a tenant), `session_begin` (`SET LOCAL app.tenant_id` in every
-  transaction), the items `writing` hook of the plan's item limit, `message_headers` /
+  transaction) and `database_connect_args` (the tenant sent with each transaction's BEGIN),
+  the items `writing` hook of the plan's item limit, `message_headers` /
   `message_received` (messages carry the tenant), `log_fields`, and `shard_key`: with
   sharding, a tenant's rows live on the shard of its id, and move tenant by tenant
   (`shard_key.py`);
@@ -30,7 +31,7 @@ from ..extensions import Extensions
 from .authorization import requiring_a_tenant
 from .billing import Billing
 from .context import current_plan, current_quota, current_tenant_id
-from .database import set_tenant
+from .database import TenantConnection, set_tenant
 from .directory import TenantDirectory
 from .messages import tenant_headers, tenant_log_fields, tenant_of_message
 from .metering import UsageMeter, flush_usage
@@ -61,6 +62,7 @@ def extend(extensions: Extensions) -> None:
     extensions.rate_quota = current_quota
     extensions.authorize = requiring_a_tenant(extensions.authorize)
     extensions.session_begin.append(set_tenant)
+    extensions.database_connect_args["connection_class"] = TenantConnection
     extensions.items.writing.append(enforce_item_limit)
     extensions.message_headers.append(tenant_headers)
     extensions.message_received.append(tenant_of_message)

@@ -36,7 +36,9 @@ class ShardingRuntime:
     def __init__(self, settings: ShardingSettings, extensions: Extensions) -> None:
         self.settings = settings
         self.shard_key = extensions.shard_key
-        self.shards: tuple[Shard, ...] = build_shards(settings)
+        self.shards: tuple[Shard, ...] = build_shards(
+            settings, connect_args=dict(extensions.database_connect_args)
+        )
         self.trackers: dict[int, list[ReplicaTracker]] = {
             shard.number: [
                 ReplicaTracker(
