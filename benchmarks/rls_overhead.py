@@ -18,10 +18,19 @@ for a random tenant:
            queries with no tenant filter: the policy adds it;
 - `plain`: the queries with `WHERE tenant_id = <tenant>`, no setting;
 - `plain+set`: `plain` with the same `set_config` first: one more round trip, no policy, which
-  separates what the extra statement costs from what the policy costs.
+  separates what the extra statement costs from what the policy costs;
+- `rls+begin`: `rls` as the app now runs it (`TenantConnection`, tenancy/database.py): the
+  `set_config` travels with the `BEGIN`, in the same round trip. Here a pipeline of the two
+  (`\\startpipeline`), so that the queries stay prepared as asyncpg's are;
+- `plain/simple`, `rls+begin/simple`: the app's very message, `BEGIN; SELECT set_config(...)`
+  as one simple query (pgbench's `\\;`), which the prepared protocol refuses: so both of this
+  pair run under `-M simple`, every query parsed and planned each time (the app prepares its
+  queries once per connection), and compare with each other only.
 
-Modes alternate over `--rounds`; the ratio is RLS throughput over plain throughput (the issue's
-target: at least 0.90). Numbers only; nothing here asserts a time.
+The prepared modes run under `-M prepared` (asyncpg prepares each statement once per
+connection). Modes alternate over `--rounds`; the ratios are each RLS mode's throughput over
+plain throughput under the same protocol (the issue's target: at least 0.90). Numbers only;
+nothing here asserts a time.
 """
 
 from __future__ import annotations
@@ -59,30 +68,29 @@ ALTER TABLE items ENABLE ROW LEVEL SECURITY;
 ALTER TABLE items FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON items USING ({POLICY}) WITH CHECK ({POLICY});
 """
-SCRIPTS = {
-    "rls": """\\set t random(0, {last})
-BEGIN;
-SELECT set_config('app.tenant_id', 't' || :t, true);
+PICK = "\\set t random(0, {last})\n"
+SET = "SELECT set_config('app.tenant_id', 't' || :t, true);\n"
+RLS_QUERIES = """\
 SELECT id, name, description, created_at FROM items ORDER BY created_at, id LIMIT 21;
 SELECT count(*) FROM items;
 COMMIT;
-""",
-    "plain+set": """\\set t random(0, {last})
-BEGIN;
-SELECT set_config('app.tenant_id', 't' || :t, true);
+"""
+PLAIN_QUERIES = """\
 SELECT id, name, description, created_at FROM items_plain WHERE tenant_id = 't' || :t
     ORDER BY created_at, id LIMIT 21;
 SELECT count(*) FROM items_plain WHERE tenant_id = 't' || :t;
 COMMIT;
-""",
-    "plain": """\\set t random(0, {last})
-BEGIN;
-SELECT id, name, description, created_at FROM items_plain WHERE tenant_id = 't' || :t
-    ORDER BY created_at, id LIMIT 21;
-SELECT count(*) FROM items_plain WHERE tenant_id = 't' || :t;
-COMMIT;
-""",
+"""
+SCRIPTS = {
+    "plain": PICK + "BEGIN;\n" + PLAIN_QUERIES,
+    "plain+set": PICK + "BEGIN;\n" + SET + PLAIN_QUERIES,
+    "rls": PICK + "BEGIN;\n" + SET + RLS_QUERIES,
+    "rls+begin": PICK + "\\startpipeline\nBEGIN;\n" + SET + "\\endpipeline\n" + RLS_QUERIES,
+    "plain/simple": PICK + "BEGIN;\n" + PLAIN_QUERIES,
+    "rls+begin/simple": PICK + "BEGIN\\; " + SET + RLS_QUERIES,
 }
+PROTOCOL = {"plain/simple": "simple", "rls+begin/simple": "simple"}
+"""The pgbench protocol of each mode, when not `prepared`."""
 
 
 def psql(url: str, sql: str) -> None:
@@ -97,10 +105,10 @@ def with_database(url: str, name: str, user: str | None = None, password: str = 
     return urlunsplit((parts.scheme, netloc, f"/{name}", parts.query, ""))
 
 
-def tps(url: str, script: Path, seconds: int, clients: int) -> float:
+def tps(url: str, script: Path, seconds: int, clients: int, protocol: str = "prepared") -> float:
     run = subprocess.run(
         [
-            *("pgbench", "-n", "-M", "prepared", "-c", str(clients), "-j", str(clients)),
+            *("pgbench", "-n", "-M", protocol, "-c", str(clients), "-j", str(clients)),
             *("-T", str(seconds), "-f", str(script), url),
         ],
         capture_output=True,
@@ -137,28 +145,34 @@ def main() -> int:
         psql(owner, f"CREATE ROLE \"{role}\" LOGIN PASSWORD '{password}'")
         psql(owner, f'GRANT SELECT ON items, items_plain TO "{role}"')
         app = with_database(admin, name, role, password)
-        results: dict[str, list[float]] = {"plain": [], "plain+set": [], "rls": []}
+        results: dict[str, list[float]] = {mode: [] for mode in SCRIPTS}
         with tempfile.TemporaryDirectory() as scratch:
             scripts = {}
             for mode, text in SCRIPTS.items():
-                scripts[mode] = Path(scratch) / f"{mode}.sql"
+                scripts[mode] = Path(scratch) / f"{mode.replace('/', '-')}.sql"
                 scripts[mode].write_text(text.format(last=args.tenants - 1))
             tps(app, scripts["rls"], 2, args.clients)  # warm up: caches, plans
             for _ in range(args.rounds):
                 for mode, found in results.items():
-                    found.append(tps(app, scripts[mode], args.seconds, args.clients))
+                    protocol = PROTOCOL.get(mode, "prepared")
+                    found.append(tps(app, scripts[mode], args.seconds, args.clients, protocol))
         print(
             f"{args.tenants} tenants x {args.items_per_tenant} items, {args.clients} clients, "
             f"{args.rounds} rounds of {args.seconds} s each"
         )
-        print(f"{'mode':<10}{'median tps':>12}   rounds")
+        print(f"{'mode':<18}{'protocol':<10}{'median tps':>12}   rounds")
         for mode, values in results.items():
             rounds = ", ".join(f"{value:.0f}" for value in values)
-            print(f"{mode:<10}{statistics.median(values):>12.0f}   {rounds}")
-        ratio = statistics.median(results["rls"]) / statistics.median(results["plain"])
-        print(f"rls / plain throughput: {ratio:.3f} (target >= 0.90)")
-        setting = statistics.median(results["rls"]) / statistics.median(results["plain+set"])
-        print(f"rls / plain+set throughput: {setting:.3f} (the policy alone, same round trips)")
+            protocol = PROTOCOL.get(mode, "prepared")
+            print(f"{mode:<18}{protocol:<10}{statistics.median(values):>12.0f}   {rounds}")
+        median = {mode: statistics.median(values) for mode, values in results.items()}
+        for mode, over, what in (
+            ("rls", "plain", "the set_config a statement of its own (the app before)"),
+            ("rls+begin", "plain", "the set_config with BEGIN (the app now); target >= 0.90"),
+            ("rls+begin/simple", "plain/simple", "the app's very BEGIN message, all simple"),
+            ("rls", "plain+set", "the policy alone, same round trips"),
+        ):
+            print(f"{mode} / {over} throughput: {median[mode] / median[over]:.3f} ({what})")
     finally:
         psql(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         psql(admin, f'DROP ROLE IF EXISTS "{role}"')
