@@ -26,6 +26,8 @@ Modes, alternated over `--rounds`:
                     files of git REF (`budget_baseline.as_of`): a change before and after;
 - `sharded, token`  the same, the reader sending the last write's token as the
                     `X-Consistency-Token` header (parsed, then unused: reads are on primaries);
+- `sharded, writer` the same, read by the writer's client, its cookie sent: what this mode
+                    timed before, httpx's cookie jar included;
 - `primary, writes` and `replica, writes`: the writer's own reads (its cookie sent) while
                     pgbench writes to shard 0's primary (its own table, one client), from the
                     primary or from the replica (its token keeps a read on the primary until the
@@ -161,6 +163,7 @@ def main() -> None:
             "baseline": (plain, plain_env, False),
             "sharded": (sharded, primaries, False),
             "sharded, token": (sharded, {**primaries, "BENCH_READER": "token"}, False),
+            "sharded, writer": (sharded, {**primaries, "BENCH_READER": "writer"}, False),
             "primary, writes": (sharded, {**primaries, "BENCH_READER": "writer"}, True),
             "replica, writes": (
                 sharded, {**shard_env, "BENCH_READER": "writer", "BENCH_SETTLE_SECONDS": "1"}, True
@@ -245,7 +248,7 @@ def report(
         for mode, counts in calls.items():
             print(f"  {mode:<16} {statistics.median(counts):,.0f}")
     baseline = statistics.median(results["baseline"])
-    for mode in ("sharded", "sharded, token", OLD):
+    for mode in ("sharded", OLD, "sharded, token", "sharded, writer"):
         if mode in results:
             overhead = statistics.median(results[mode]) - baseline
             print(f"routing overhead p50, {mode}: {overhead * 1000:+.3f} ms per request "
