@@ -33,8 +33,11 @@ Modes, alternated over `--rounds`:
                     primary or from the replica (its token keeps a read on the primary until the
                     replica has replayed the writes).
 
-`--calls N` also counts the Python calls of N more reads per mode and round under cProfile
-(after the timed ones): a measure the load on the machine does not change.
+The CPU time of the worker process over the timed reads is printed per read too (the app's
+work and the client's, its background tasks included, the databases' not): contention for the
+cores stretches wall time far more than it. `--calls N` also counts the Python calls of N more
+reads per mode and round under cProfile (after the timed ones): a measure the load on the
+machine does not change.
 
 Target: routing overhead at most 0.1 ms p50 per request. Numbers only; nothing here asserts a time.
 """
@@ -95,11 +98,13 @@ async def main() -> None:
         for item_id in ids[:200]:  # warm up: pools, caches of SQLAlchemy's compiled statements
             await reader.get(f"/items/{item_id}", headers=headers)
         timings = []
+        cpu_started = time.process_time()
         for n in range(requests):
             started = time.perf_counter()
             response = await reader.get(f"/items/{ids[n % len(ids)]}", headers=headers)
             timings.append(time.perf_counter() - started)
             assert response.status_code == 200, response.text
+        cpu = (time.process_time() - cpu_started) / requests
         per_read = None
         if calls:  # counted apart from the timed reads: the profiler slows what it counts
             profile = cProfile.Profile()
@@ -110,7 +115,7 @@ async def main() -> None:
             per_read = pstats.Stats(profile).total_calls / calls
         stats = getattr(app.state, "sharding", None)
         reads = {f"{k[0]}:{k[1]}": v for k, v in stats.stats.reads.items()} if stats else {}
-    print(json.dumps({"timings": timings, "reads": reads, "calls": per_read}))
+    print(json.dumps({"timings": timings, "reads": reads, "calls": per_read, "cpu": cpu}))
 
 
 asyncio.run(main())
@@ -174,7 +179,10 @@ def main() -> None:
             modes = {**dict(list(modes.items())[:2]), OLD: (old, old_env, False),
                      **dict(list(modes.items())[2:])}  # fmt: skip
         results: dict[str, list[float]] = {mode: [] for mode in modes}
-        calls: dict[str, list[float]] = {mode: [] for mode in modes}
+        measures: dict[str, dict[str, list[float]]] = {
+            "calls": {mode: [] for mode in modes},
+            "cpu": {mode: [] for mode in modes},
+        }
         reads: dict[str, dict[str, int]] = {}
         for round_number in range(options.rounds):
             order = list(modes) if round_number % 2 == 0 else list(reversed(modes))
@@ -189,10 +197,11 @@ def main() -> None:
                 measured = json.loads(done.stdout.strip().splitlines()[-1])
                 results[mode] += measured["timings"]
                 reads[mode] = measured["reads"]
-                if measured["calls"] is not None:
-                    calls[mode].append(measured["calls"])
+                for name, by_mode in measures.items():
+                    if measured[name] is not None:
+                        by_mode[mode].append(measured[name])
                 print(f"round {round_number + 1}, {mode:<16} {describe(measured['timings'])}")
-    report(results, reads, calls, options)
+    report(results, reads, measures["calls"], measures["cpu"], options)
 
 
 @contextmanager
@@ -235,6 +244,7 @@ def report(
     results: dict[str, list[float]],
     reads: dict[str, dict[str, int]],
     calls: dict[str, list[float]],
+    cpu: dict[str, list[float]],
     options: argparse.Namespace,
 ) -> None:
     print(f"\nGET /items/{{id}}, in-process, {options.requests} requests x {options.rounds} rounds")
@@ -243,6 +253,10 @@ def report(
     for mode, timings in results.items():
         where = ", ".join(f"{k} {v}" for k, v in sorted(reads.get(mode, {}).items()))
         print(f"  {mode:<16} {describe(timings)}  {('reads: ' + where) if where else ''}")
+    print("CPU per read (the worker process's, over the timed reads; median, least of rounds):")
+    for mode, seconds in cpu.items():
+        print(f"  {mode:<16} {statistics.median(seconds) * 1000:.3f} ms, "
+              f"{min(seconds) * 1000:.3f} ms")  # fmt: skip
     if options.calls:
         print(f"Python calls per read (cProfile, {options.calls} reads a round, median of rounds):")
         for mode, counts in calls.items():
