@@ -15,14 +15,14 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "bench_svc"
 
 
-def as_of(project: Path, copy: Path, ref: str) -> Path:
+def as_of(project: Path, copy: Path, ref: str, package: str = PACKAGE) -> Path:
     """A copy of `project` whose service package holds the template's plain .py files of `ref`.
 
     Those files are written as they were at `ref`, and the plain .py files the template has
     gained since are removed, so the copy runs the code a service rendered at `ref` ran (the
     rendered .jinja files are kept: compare refs whose differences are in plain .py files)."""
     shutil.copytree(project, copy)
-    package = copy / "src" / PACKAGE
+    package_dir = copy / "src" / package
     template = ROOT / "templates/service/project/src/{{ package_name }}"
     listed = subprocess.run(
         ["git", "-C", str(ROOT), "ls-tree", "-r", "--name-only", ref, "--", template],
@@ -34,14 +34,14 @@ def as_of(project: Path, copy: Path, ref: str) -> Path:
         if path.endswith(".py")
     }
     for rendered, path in old_files.items():
-        if (package / rendered).parent.is_dir():  # a capability this project has
+        if (package_dir / rendered).parent.is_dir():  # a capability this project has
             show = ["git", "-C", str(ROOT), "show", f"{ref}:{path}"]
             done = subprocess.run(show, check=True, capture_output=True, text=True)
-            (package / rendered).write_text(done.stdout)
+            (package_dir / rendered).write_text(done.stdout)
     for path in template.rglob("*.py"):
         rendered = rendered_path(path.relative_to(template))
-        if rendered not in old_files and (package / rendered).is_file():
-            (package / rendered).unlink()
+        if rendered not in old_files and (package_dir / rendered).is_file():
+            (package_dir / rendered).unlink()
     return copy
 
 

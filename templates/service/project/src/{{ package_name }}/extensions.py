@@ -25,6 +25,7 @@ neutral defaults; each capability's `extend` fills the points it provides, in th
 | `primaries` | the service's database | sharding (each shard's primary) | the outbox relay |
 | `moved_with_buckets` | nothing | messaging (unpublished events) | resharding's fence |
 | `untraced` | nothing | tracing (instrumentation suppressed) | metric samplers' queries |
+| `read_ahead` | nothing | caching (the item a read serves) | rate limiting (its round trip) |
 
 `scope_key()` turns the tenant into the part of Redis keys, buckets and topics that keeps
 tenants apart; it is empty without multi-tenancy, so keys keep their single-tenant shape.
@@ -68,6 +69,9 @@ ActFor = Callable[[AsyncConnection, str], Awaitable[None]]
 """Makes the connection's transaction act for one shard key (multi-tenancy: `SET LOCAL` its
 tenant), so that row-level security shows it that key's rows."""
 Migrated = Callable[[Connection], None]
+ReadAheadOf = Callable[[Scope], str | None]
+"""The Redis key a request's handler will read first, when the request alone tells it (the
+path), or None; a command sent before the handler runs may read it in its own round trip."""
 """Runs at the end of every online `alembic upgrade`, in its transaction, on each database."""
 
 
@@ -184,6 +188,10 @@ class Extensions:
     untraced: list[Untraced] = field(default_factory=list)
     """Around background work that is no request's (a metrics sampler's queries), so that it
     makes no trace of its own every interval."""
+    read_ahead: list[ReadAheadOf] = field(default_factory=list)
+    """Who knows, from the request alone, which Redis key its handler reads first (caching:
+    the cached item of `GET /items/{id}`). Rate limiting reads it in its check's round trip
+    and hands it over (`redis_client/read_ahead.py`): one round trip per request, not two."""
 
     def scope_key(self) -> str:
         """`tenant:<id>` while acting for a tenant, else empty: prefixes keys per tenant."""

@@ -15,6 +15,9 @@ Writes. The caller commits, then calls `invalidate`, which deletes the key and i
 load stores its value only while it still holds the lock (one Lua compare-and-set), so a load
 that read the row before the commit cannot put the old value back after the invalidation.
 
+Read ahead. A hit may cost no round trip of its own: a command sent before the request's handler
+ran (the rate limiter's check) may have read the key already (`redis_client/read_ahead.py`).
+
 Failures. A Redis error or timeout never fails a read: the record is loaded from the database,
 and the fallback is counted (`CacheStats.fallbacks`) and logged, at most once per interval.
 The client's socket timeout bounds how long a read waits for Redis (see `redis_client.py`), and
@@ -37,6 +40,7 @@ from pydantic import BaseModel, ValidationError
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from ..redis_client.read_ahead import NOT_READ, forget, take
 from .stats import CacheStats
 
 logger = logging.getLogger(__name__)
@@ -152,7 +156,8 @@ class CacheAside(Generic[T]):
             self._stats.fallbacks += 1
             return await self._single_flight(key, load, use_redis=False)
         try:
-            cached = self._decode(await self._redis.get(key))
+            raw = take(key)  # read in the round trip of a check before this one (rate limiting)
+            cached = self._decode(await self._redis.get(key) if raw is NOT_READ else raw)
         except REDIS_FAILURES as error:
             self._redis_failed("read", error)
             self._stats.fallbacks += 1
@@ -170,6 +175,7 @@ class CacheAside(Generic[T]):
         """Forget the record; call it after the write's commit. Runs even when disabled, so
         instances that still cache (during a rolling change of CACHE_ENABLED) stay correct."""
         key = self.key(record_id)
+        forget(key)
         try:
             await self._redis.delete(key, f"{key}:lock")
         except REDIS_FAILURES as error:

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from ..capability import Capability
 from ..extensions import Extensions
 from .dependencies import build_caches
-from .items import invalidate, read_through_cache
+from .items import invalidate, item_to_read, read_through_cache
 from .metrics import cache_metrics
 from .router import router
 
@@ -25,6 +25,7 @@ async def caches(app: FastAPI) -> AsyncIterator[None]:
 def extend(extensions: Extensions) -> None:
     extensions.items.read = read_through_cache
     extensions.items.changed.append(invalidate)
+    extensions.read_ahead.append(item_to_read)
 
 
 CAPABILITY = Capability(

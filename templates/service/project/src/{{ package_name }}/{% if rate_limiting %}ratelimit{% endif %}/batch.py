@@ -13,16 +13,16 @@ connection); a batch runs in a task of its own, which no one caller's deadline c
 import asyncio
 import hashlib
 from collections.abc import Sequence
-from typing import cast
+from typing import Any, cast
 
 from redis.asyncio import Redis
 from redis.exceptions import NoScriptError
 
-Call = tuple[str, Sequence[int], "asyncio.Future[list[int]]"]
+Call = tuple[Sequence[str], Sequence[int], "asyncio.Future[list[Any]]"]
 
 
 class PipelinedScript:
-    """`await script(key, args)`: run the script on one key, batched with concurrent calls."""
+    """`await script(keys, args)`: run the script on its keys, batched with concurrent calls."""
 
     def __init__(self, redis: Redis, source: str) -> None:
         self._redis = redis
@@ -32,11 +32,11 @@ class PipelinedScript:
         """The calls joining this turn's first call, while it waits for the turn to end."""
         self._running: set[asyncio.Task[None]] = set()
 
-    async def __call__(self, key: str, args: Sequence[int]) -> list[int]:
+    async def __call__(self, keys: Sequence[str], args: Sequence[int]) -> list[Any]:
         joining = self._joining
         if joining is not None:  # another call of this turn sends the batch: join it
-            future: asyncio.Future[list[int]] = asyncio.get_running_loop().create_future()
-            joining.append((key, args, future))
+            future: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
+            joining.append((keys, args, future))
             return await future
         # The first call of this turn lets the turn end, so the calls made in it can join.
         joined: list[Call] = []
@@ -50,9 +50,9 @@ class PipelinedScript:
             raise
         self._joining = None
         if not joined:  # alone (most calls but under load): no future, no task, no pipeline
-            return await self._one(key, args)
-        own: asyncio.Future[list[int]] = asyncio.get_running_loop().create_future()
-        self._send([(key, args, own), *joined])
+            return await self._one(keys, args)
+        own: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
+        self._send([(keys, args, own), *joined])
         return await own
 
     def _send(self, batch: list[Call]) -> None:
@@ -63,7 +63,7 @@ class PipelinedScript:
 
     async def _run(self, batch: list[Call]) -> None:
         try:
-            results = await self._execute([(key, args) for key, args, _ in batch])
+            results = await self._execute([(keys, args) for keys, args, _ in batch])
         except Exception as error:  # noqa: BLE001 - each caller of the batch raises it
             for *_, future in batch:
                 if not future.done():  # a caller that timed out has cancelled its future
@@ -75,14 +75,14 @@ class PipelinedScript:
             if isinstance(result, Exception):
                 future.set_exception(result)
             else:
-                future.set_result(cast(list[int], result))
+                future.set_result(cast(list[Any], result))
 
-    async def _execute(self, calls: list[tuple[str, Sequence[int]]]) -> list[object]:
+    async def _execute(self, calls: list[tuple[Sequence[str], Sequence[int]]]) -> list[Any]:
         if len(calls) == 1:
             return [await self._one(*calls[0])]
         async with self._redis.pipeline(transaction=False) as pipe:
-            for key, args in calls:
-                pipe.evalsha(self._sha, 1, key, *args)
+            for keys, args in calls:
+                pipe.evalsha(self._sha, len(keys), *keys, *args)
             results: list[object] = await pipe.execute(raise_on_error=False)
         unknown = [i for i, result in enumerate(results) if isinstance(result, NoScriptError)]
         if unknown:  # a restarted or new Redis: those calls did not run; load, run them now
@@ -91,10 +91,10 @@ class PipelinedScript:
                 results[i] = await self._one(*calls[i])
         return results
 
-    async def _one(self, key: str, args: Sequence[int]) -> list[int]:
+    async def _one(self, keys: Sequence[str], args: Sequence[int]) -> list[Any]:
         try:
-            result = await self._redis.evalsha(self._sha, 1, key, *args)
+            result = await self._redis.evalsha(self._sha, len(keys), *keys, *args)
         except NoScriptError:
             await self._redis.script_load(self._source)
-            result = await self._redis.evalsha(self._sha, 1, key, *args)
+            result = await self._redis.evalsha(self._sha, len(keys), *keys, *args)
         return list(result)

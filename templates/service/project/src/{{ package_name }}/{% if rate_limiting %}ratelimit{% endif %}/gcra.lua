@@ -5,6 +5,8 @@
 -- allowed before a write).
 --
 -- KEYS[1]  the bucket: {prefix}:rl:{policy}:{identity}
+-- KEYS[2]  optional: a key the request will read next (the `read_ahead` extension point); when
+--          the request is admitted its value is returned too, saving the read a round trip
 -- ARGV[1]  emission interval T in whole microseconds (window / limit)
 -- ARGV[2]  burst b: how many requests may arrive back to back (the tolerance is b * T)
 --
@@ -13,6 +15,7 @@
 --   remaining       requests that would be admitted right now, after this one
 --   retry_after_us  when limited: the wait until a request is admitted again (else 0)
 --   next_unit_us    the wait until `remaining` grows by one (the RateLimit `t` parameter)
+-- and, admitted with KEYS[2], a fifth: that key's value (nil when it does not exist).
 -- Every value is a whole number of microseconds, so the arithmetic below is exact in doubles.
 
 local emission = tonumber(ARGV[1])
@@ -40,4 +43,13 @@ redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', ttl_ms)
 
 local slack = now - allow_at
 local remaining = math.floor(slack / emission)
-return {1, remaining, 0, emission - (slack - remaining * emission)}
+local next_unit = emission - (slack - remaining * emission)
+if KEYS[2] then
+    -- pcall: a key of another type must not fail a check that has counted (nil instead)
+    local value = redis.pcall('GET', KEYS[2])
+    if type(value) == 'table' then
+        value = false
+    end
+    return {1, remaining, 0, next_unit, value}
+end
+return {1, remaining, 0, next_unit}

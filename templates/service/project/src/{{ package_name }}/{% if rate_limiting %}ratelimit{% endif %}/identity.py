@@ -38,8 +38,11 @@ def client_identity(
     user = authenticated_user(scope)
     if user:
         return f"user:{user}"
-    headers = Headers(scope=scope)
-    api_key = headers.get(api_key_header) if api_key_header and known_api_keys else None
+    # `Headers` only when a header can count: most services know no keys and trust no proxy.
+    headers = Headers(scope=scope) if known_api_keys or trusted_proxies else None
+    api_key = None
+    if headers is not None and api_key_header and known_api_keys:
+        api_key = headers.get(api_key_header)
     if api_key:
         digest = hashlib.sha256(api_key.encode()).hexdigest()
         if digest in known_api_keys:
@@ -55,12 +58,14 @@ def authenticated_user(scope: Scope) -> str | None:
     return str(identity) if identity else None
 
 
-def client_address(scope: Scope, headers: Headers, trusted_proxies: TrustedProxies) -> str:
+def client_address(scope: Scope, headers: Headers | None, trusted_proxies: TrustedProxies) -> str:
+    """`headers`: the request's, needed only when `trusted_proxies` is not empty."""
     peer = scope.get("client")
     address = parse_address(peer[0]) if peer else None
     if address is None:
         return peer[0] if peer else "unknown"
-    if is_trusted(address, trusted_proxies):
+    if trusted_proxies and is_trusted(address, trusted_proxies):
+        headers = headers if headers is not None else Headers(scope=scope)
         hops = [hop for value in headers.getlist("x-forwarded-for") for hop in value.split(",")]
         for hop in reversed(hops):
             forwarded = parse_address(hop)

@@ -48,6 +48,8 @@ class Decision:
     remaining: int
     retry_after_us: int
     next_unit_us: int
+    read_ahead: str | None = None
+    """Admitted with a `read_ahead` key: its value, read in the same round trip (None: none)."""
 
     @property
     def retry_after_seconds(self) -> int:
@@ -96,28 +98,37 @@ class RateLimiter:
         return redis_key(self._settings, "rl", policy_name, identity)
 
     async def acquire(
-        self, policy_name: str, policy: RateLimitPolicy, identity: str, scope: str = ""
+        self,
+        policy_name: str,
+        policy: RateLimitPolicy,
+        identity: str,
+        scope: str = "",
+        read_ahead: str | None = None,
     ) -> Decision:
-        """Count one request of `identity` against `policy`, atomically, in one round trip."""
+        """Count one request of `identity` against `policy`, atomically, in one round trip;
+        admitted, the value of the `read_ahead` key comes back in the same trip."""
         if time.monotonic() < self._skip_redis_until:
             self._record_backend_error(None)
             raise RateLimitBackendError("Redis failed recently; not asking it again yet")
         try:
             async with asyncio.timeout(self._timeout_seconds):
-                allowed, remaining, retry_after_us, next_unit_us = await self._script(
-                    self.key(policy_name, identity, scope),
+                bucket = self.key(policy_name, identity, scope)
+                reply = await self._script(
+                    (bucket, read_ahead) if read_ahead else (bucket,),
                     (policy.emission_interval_us, policy.capacity),
                 )
         except (RedisError, OSError, TimeoutError) as error:
             self._skip_redis_until = time.monotonic() + BACKEND_COOLDOWN_SECONDS
             self._record_backend_error(error)
             raise RateLimitBackendError(str(error)) from error
+        allowed, remaining, retry_after_us, next_unit_us, *read = reply
         return Decision(
             policy=policy_name,
             allowed=bool(allowed),
             remaining=int(remaining),
             retry_after_us=int(retry_after_us),
             next_unit_us=int(next_unit_us),
+            read_ahead=read[0] if read else None,
         )
 
     def _record_backend_error(self, error: BaseException | None) -> None:

@@ -4,7 +4,8 @@ A pure ASGI middleware (like `RequestContextMiddleware`, which stays outside it 
 logged with their request id): it answers 429 without reaching the endpoint, and adds the
 RateLimit header fields to every response of a limited route, whatever produced the response.
 The policy is chosen by path prefix from settings, so a route group is limited without
-touching its code.
+touching its code. The check also reads the key the request's handler will read first, when a
+capability names it (the `read_ahead` extension point: caching's item), in the same round trip.
 """
 
 from collections.abc import Iterable
@@ -12,6 +13,7 @@ from typing import cast
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..redis_client.read_ahead import offer, withdraw
 from .config import DEFAULT_POLICY, SENSITIVE_POLICY, RateLimitPolicy, Settings, with_quota
 from .identity import client_identity
 from .limiter import RateLimitBackendError, RateLimiter
@@ -91,8 +93,15 @@ class RateLimitMiddleware:
             principal=extensions.principal(scope),
         )
         plan = extensions.plan()
+        read_ahead = None
+        for key_of in extensions.read_ahead:
+            read_ahead = key_of(scope)
+            if read_ahead:
+                break
         try:
-            decision = await limiter.acquire(policy_name, policy, identity, extensions.scope_key())
+            decision = await limiter.acquire(
+                policy_name, policy, identity, extensions.scope_key(), read_ahead
+            )
         except RateLimitBackendError:
             if not policy.fail_open:
                 limiter.count(policy_name, "failed_closed", plan)
@@ -108,7 +117,15 @@ class RateLimitMiddleware:
             await quota_exceeded(policy, decision)(scope, receive, send)
             return
         limiter.count(policy_name, "allowed", plan)
-        await self.app(scope, receive, _adding_headers(send, rate_limit_headers(policy, decision)))
+        send = _adding_headers(send, rate_limit_headers(policy, decision))
+        if not read_ahead:
+            await self.app(scope, receive, send)
+            return
+        offered = offer(read_ahead, decision.read_ahead)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            withdraw(offered)
 
 
 def _adding_headers(send: Send, headers: list[tuple[str, str]]) -> Send:

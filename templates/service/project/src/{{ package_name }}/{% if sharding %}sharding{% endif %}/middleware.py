@@ -55,6 +55,7 @@ class ShardingMiddleware:
         self.cookie_seconds = ceil(settings.replica_max_lag_seconds) + 1
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # One coroutine, not two: every await of the app below resumes each frame above it.
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -70,68 +71,58 @@ class ShardingMiddleware:
         routing = RequestRouting(safe and self.settings.replica_reads_enabled, tokens, safe=safe)
         reset = request_routing.set(routing)
         try:
-            await self._serve(runtime, routing, scope, receive, send, safe=safe)
+            # A read's body means nothing: a replayed read gets an empty one, and none is kept.
+            replay, receive = (
+                (_empty_body(receive), receive) if safe else await _replayable(receive)
+            )
+            deadline = time.monotonic() + self.settings.shard_fence_wait_seconds
+            replica_retried = False
+            while True:
+                sent = False
+
+                async def send_with_token(message: Message) -> None:
+                    nonlocal sent
+                    if message["type"] == "http.response.start":
+                        sent = True
+                        if routing.committed:
+                            await self._add_token(runtime, routing, scope, message)
+                    await send(message)
+
+                try:
+                    await self.app(scope, receive, send_with_token)
+                    return
+                except Exception as error:
+                    if sent or routing.committed or not replay:
+                        raise
+                    state = sqlstate(error)
+                    if state in (BUCKET_FENCED, BUCKET_MOVED):
+                        runtime.stats.fence_waits += 1
+                        if time.monotonic() >= deadline:
+                            runtime.stats.fence_timeouts += 1
+                            logger.warning(
+                                "write refused by its shard for %g s (%s): 503",
+                                self.settings.shard_fence_wait_seconds,
+                                state,
+                            )
+                            await _moving(scope, receive, send)
+                            return
+                        if state == BUCKET_FENCED:
+                            await asyncio.sleep(FENCE_POLL_SECONDS)
+                        await runtime.refresh_map()
+                    elif (
+                        isinstance(error, DBAPIError | OSError | TimeoutError)
+                        and routing.replicas_used
+                        and not replica_retried
+                    ):
+                        runtime.replica_failed(routing.replicas_used, type(error).__name__)
+                        runtime.stats.replica_fallbacks += 1
+                        routing.replicas_allowed, replica_retried = False, True
+                    else:
+                        raise
+                    routing.replicas_used.clear()
+                    receive = replay()
         finally:
             request_routing.reset(reset)
-
-    async def _serve(
-        self,
-        runtime: ShardingRuntime,
-        routing: RequestRouting,
-        scope: Scope,
-        receive: Receive,
-        send: Send,
-        *,
-        safe: bool,
-    ) -> None:
-        # A read's body means nothing: a replayed read gets an empty one, and none is kept.
-        replay, receive = (_empty_body(receive), receive) if safe else await _replayable(receive)
-        deadline = time.monotonic() + self.settings.shard_fence_wait_seconds
-        replica_retried = False
-        while True:
-            sent = False
-
-            async def send_with_token(message: Message) -> None:
-                nonlocal sent
-                if message["type"] == "http.response.start":
-                    sent = True
-                    if routing.committed:
-                        await self._add_token(runtime, routing, scope, message)
-                await send(message)
-
-            try:
-                await self.app(scope, receive, send_with_token)
-                return
-            except Exception as error:
-                if sent or routing.committed or not replay:
-                    raise
-                state = sqlstate(error)
-                if state in (BUCKET_FENCED, BUCKET_MOVED):
-                    runtime.stats.fence_waits += 1
-                    if time.monotonic() >= deadline:
-                        runtime.stats.fence_timeouts += 1
-                        logger.warning(
-                            "write refused by its shard for %g s (%s): 503",
-                            self.settings.shard_fence_wait_seconds,
-                            state,
-                        )
-                        await _moving(scope, receive, send)
-                        return
-                    if state == BUCKET_FENCED:
-                        await asyncio.sleep(FENCE_POLL_SECONDS)
-                    await runtime.refresh_map()
-                elif (
-                    isinstance(error, DBAPIError | OSError | TimeoutError)
-                    and routing.replicas_used
-                    and not replica_retried
-                ):
-                    runtime.replica_failed(routing.replicas_used, type(error).__name__)
-                    runtime.stats.replica_fallbacks += 1
-                    routing.replicas_allowed, replica_retried = False, True
-                else:
-                    raise
-                routing.replicas_used.clear()
-                receive = replay()
 
     async def _add_token(
         self, runtime: ShardingRuntime, routing: RequestRouting, scope: Scope, message: Message

@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import event, inspect
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.ext.horizontal_shard import ShardedQuery, ShardedSession, execute_and_instances
+from sqlalchemy.engine import Connection, Engine, Result
+from sqlalchemy.ext.horizontal_shard import ShardedQuery, ShardedSession, set_shard_id
 from sqlalchemy.orm import Mapper, ORMExecuteState, Session, SessionTransaction
 from sqlalchemy.sql import operators, visitors
 from sqlalchemy.sql.elements import BinaryExpression, BindParameter, ColumnClause
@@ -58,6 +58,10 @@ class RequestRouting:
 request_routing: ContextVar[RequestRouting | None] = ContextVar("request_routing", default=None)
 primaries_only: ContextVar[bool] = ContextVar("primaries_only", default=False)
 """Set around reads whose result outlives the request (a cache fill): see capability.py."""
+
+
+_mappers: dict[Any, Mapper[Any]] = {}
+"""`get`'s entities (mapped classes, mappers: fixed once the models are imported) -> mapper."""
 
 
 class UnplacedRowError(RuntimeError):
@@ -183,7 +187,10 @@ class RoutedSession(ShardedSession):
     def get(self, entity: Any, ident: Any, *, identity_token: Any = None, **options: Any) -> Any:
         """`Session.get`, on the one shard the key's bucket is on when the key tells."""
         if identity_token is None:
-            shards = self._shards_of_identity(inspect(entity), ident, lazy_loaded_from=None)
+            mapper = _mappers.get(entity)
+            if mapper is None:  # inspect() costs more than the rest of the choice: once a class
+                mapper = _mappers[entity] = inspect(entity)
+            shards = self._shards_of_identity(mapper, ident, lazy_loaded_from=None)
             if len(shards) == 1:
                 identity_token = shards[0]
         return super().get(entity, ident, identity_token=identity_token, **options)
@@ -223,7 +230,46 @@ class RoutedSession(ShardedSession):
         return tracker.replica.engine.sync_engine
 
 
-event.listen(RoutedSession, "do_orm_execute", execute_and_instances, retval=True)
+@event.listens_for(RoutedSession, "do_orm_execute", retval=True)
+def _execute_on_shards(orm_context: ORMExecuteState) -> Result[Any] | None:
+    """SQLAlchemy's `execute_and_instances`, without running the statement again from the hook
+    when it goes to one shard (a `get`, a query of one key): the shard goes into the bind
+    arguments the execution in progress passes to `get_bind`, and the rows are that shard's
+    (identity token), as they are when the hook runs it. Several shards: each in turn, merged."""
+    shard_id = _shard_named(orm_context)
+    if shard_id is None:
+        session = cast(RoutedSession, orm_context.session)
+        shards = list(session.execute_chooser(orm_context))
+        if len(shards) != 1:
+            partial = [_execute_on(orm_context, shard) for shard in shards]
+            return partial[0].merge(*partial[1:])
+        shard_id = shards[0]
+    orm_context.bind_arguments["shard_id"] = shard_id
+    orm_context.update_execution_options(identity_token=shard_id)
+    return None
+
+
+def _shard_named(orm_context: ORMExecuteState) -> Any:
+    """The shard the statement names (as `execute_and_instances` looks for it), else None."""
+    for option in orm_context._non_compile_orm_options:
+        if isinstance(option, set_shard_id):
+            return option.shard_id
+    if orm_context.is_select:
+        options: Any = orm_context.load_options
+    elif orm_context.is_update or orm_context.is_delete:
+        options = orm_context.update_delete_options
+    else:
+        options = None
+    if options is not None and options._identity_token is not None:
+        return options._identity_token
+    if "_sa_shard_id" in orm_context.execution_options:
+        return orm_context.execution_options["_sa_shard_id"]
+    return orm_context.bind_arguments.get("shard_id")
+
+
+def _execute_on(orm_context: ORMExecuteState, shard_id: str) -> Result[Any]:
+    orm_context.update_execution_options(identity_token=shard_id)
+    return orm_context.invoke_statement(bind_arguments={"shard_id": shard_id})
 
 
 @event.listens_for(RoutedSession, "before_flush")
