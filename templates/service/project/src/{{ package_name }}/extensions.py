@@ -69,10 +69,10 @@ ActFor = Callable[[AsyncConnection, str], Awaitable[None]]
 """Makes the connection's transaction act for one shard key (multi-tenancy: `SET LOCAL` its
 tenant), so that row-level security shows it that key's rows."""
 Migrated = Callable[[Connection], None]
+"""Runs at the end of every online `alembic upgrade`, in its transaction, on each database."""
 ReadAheadOf = Callable[[Scope], str | None]
 """The Redis key a request's handler will read first, when the request alone tells it (the
 path), or None; a command sent before the handler runs may read it in its own round trip."""
-"""Runs at the end of every online `alembic upgrade`, in its transaction, on each database."""
 
 
 class Quota(Protocol):

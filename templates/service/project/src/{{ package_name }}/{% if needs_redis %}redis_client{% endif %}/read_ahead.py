@@ -36,6 +36,11 @@ def offer(key: str, value: str | None) -> Token[_Offer | None]:
 
 
 def withdraw(token: Token[_Offer | None]) -> None:
+    """The request ended: its value is taken by no one after (a task it started holds a copy
+    of the context, and with it the offer, which no reset of this context reaches)."""
+    offered = _offered.get()
+    if offered is not None:
+        offered.key = None
     _offered.reset(token)
 
 

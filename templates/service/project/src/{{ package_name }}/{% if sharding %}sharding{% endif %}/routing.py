@@ -61,7 +61,7 @@ primaries_only: ContextVar[bool] = ContextVar("primaries_only", default=False)
 
 
 _mappers: dict[Any, Mapper[Any]] = {}
-"""`get`'s entities (mapped classes, mappers: fixed once the models are imported) -> mapper."""
+"""`get`'s mapped classes (fixed once the models are imported) -> their mappers."""
 
 
 class UnplacedRowError(RuntimeError):
@@ -189,7 +189,9 @@ class RoutedSession(ShardedSession):
         if identity_token is None:
             mapper = _mappers.get(entity)
             if mapper is None:  # inspect() costs more than the rest of the choice: once a class
-                mapper = _mappers[entity] = inspect(entity)
+                mapper = inspect(entity)
+                if isinstance(entity, type):  # not an alias made per call: the dict would grow
+                    _mappers[entity] = mapper
             shards = self._shards_of_identity(mapper, ident, lazy_loaded_from=None)
             if len(shards) == 1:
                 identity_token = shards[0]
