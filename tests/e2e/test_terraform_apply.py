@@ -258,12 +258,22 @@ def plan_and_apply(folder: Path, *arguments: str) -> tuple[set[str], str, set[st
     return {change["address"] for change in plan["resource_changes"]}, output, state
 
 
+def planned_gaps(planned: set[str]) -> list[Gap]:
+    return [gap for gap in EMULATOR_GAPS if gap.blocks & planned]
+
+
+def unexplained_errors(planned: set[str], output: str) -> list[str]:
+    """The apply's errors that no gap of a planned resource explains."""
+    gaps = planned_gaps(planned)
+    return [e for e in apply_errors(output) if not any(re.search(g.error, e) for g in gaps)]
+
+
 def only_the_gaps_failed(planned: set[str], output: str, state: set[str]) -> set[str]:
     """Every apply error is a gap of a planned resource, every such gap happened, and what is
     not in the state is what those gaps leave out (returned)."""
     errors = apply_errors(output)
-    gaps = [gap for gap in EMULATOR_GAPS if gap.blocks & planned]
-    unexplained = [e for e in errors if not any(re.search(gap.error, e) for gap in gaps)]
+    gaps = planned_gaps(planned)
+    unexplained = unexplained_errors(planned, output)
     assert unexplained == [], "\n".join(unexplained)
     stale = [g.error for g in gaps if not any(re.search(g.error, e) for e in errors)]
     assert stale == [], f"the emulator does this now; remove it from EMULATOR_GAPS: {stale}"
@@ -283,8 +293,7 @@ resource twice fails alike, but on every try, so it still fails the test."""
 
 def only_retried_creates_failed(planned: set[str], output: str) -> bool:
     """Whether the apply's errors beyond the gaps are all duplicates of a retried create."""
-    gaps = [gap for gap in EMULATOR_GAPS if gap.blocks & planned]
-    errors = [e for e in apply_errors(output) if not any(re.search(g.error, e) for g in gaps)]
+    errors = unexplained_errors(planned, output)
     return bool(errors) and all(RETRIED_CREATE.search(e) for e in errors)
 
 
