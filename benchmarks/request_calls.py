@@ -182,7 +182,7 @@ class Process:
         return answer
 
 
-def main() -> None:
+def parse_options() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--with", dest="capabilities", action="append", default=[])
     parser.add_argument(
@@ -209,7 +209,21 @@ def main() -> None:
         help="count instructions per request under callgrind instead of CPU time (slow)",
     )
     parser.add_argument("--output", type=Path, help="keep each raw profile (pstats) in this folder")
-    options = parser.parse_args()
+    parser.add_argument(
+        "--trace-ratio",
+        help="with --instructions: the traces sampled (OTEL_TRACES_SAMPLER_ARG; default 0, every"
+        " trace dropped), to price a sampled request's span work",
+    )
+    parser.add_argument(
+        "--traces-exporter",
+        choices=("otlp", "console", "none"),
+        help="OTEL_TRACES_EXPORTER (default: the service's, otlp): none prices the recording alone",
+    )
+    return parser.parse_args()
+
+
+def main() -> None:
+    options = parse_options()
     capabilities = tuple(options.capabilities) or ("caching",)
     for name in ["DATABASE_URL", "REDIS_URL", *(["OIDC_ISSUER"] if "auth" in capabilities else [])]:
         if not os.environ.get(name):
@@ -231,6 +245,10 @@ def main() -> None:
             token = budget_auth.token_file(scratch).read_text().split("\n", 1)[0]
         if options.instructions:  # under callgrind the code runs ~50 times slower: deadlines
             env.update(SLOW_MOTION)  # and expiries that keep every measured read a warm hit
+            if options.trace_ratio is not None:
+                env["OTEL_TRACES_SAMPLER_ARG"] = options.trace_ratio
+        if options.traces_exporter:
+            env["OTEL_TRACES_EXPORTER"] = options.traces_exporter
         variants = [(" + ".join(capabilities), project, env)]
         for number, ref in enumerate(options.baseline):
             old = as_of(project, scratch / f"config0-{number}", ref)
