@@ -10,16 +10,18 @@ Run (services up: `scripts/services up`, `eval "$(scripts/services env)"`):
 The configuration is rendered through `scaffold new`'s code path, migrated and seeded (as
 `request_budget.py` does); `--baseline REF` also runs it from a copy holding the service
 package's plain `.py` files of git REF (each REF, when repeated: a series of cuts side by side),
-and the hand-written floor (`budget_reference.py`) runs
-beside them. Each server is an app in a process of its own, driven through its ASGI interface
-(no sockets, no uvicorn: the same for every row) one request at a time, `GET /items/{id}` of a
-random seeded item with the cache warm (with `auth`, the provider's bearer token, the same on
-every request). The processes take their rounds in turn, so the old and the new code share the
-load of each moment. Printed per server: Python function calls per request (cProfile's count,
-which no load changes), the CPU of a request without the profiler (`time.process_time`, the
-median and the least of the rounds: contention for the cores changes it far less than wall
-time, and the least least of all) and each as a multiple of the floor's. `--top N` prints
-the profile's top functions of each server, `--output DIR` keeps the profiles.
+and the hand-written floor (`budget_reference.py`) runs beside them. Each server is an app in a
+process of its own, driven through its ASGI interface (no sockets, no uvicorn: the same for
+every row) one request at a time, `GET /items/{id}` of a random seeded item with the cache warm
+(with `auth`, the provider's bearer token, the same on every request); `--concurrency N` keeps
+N requests in flight instead, so what concurrent requests share (the rate limiter's batched
+check, the cache's batched read) is counted too. The processes take their rounds in turn, so
+the old and the new code share the load of each moment. Printed per server: Python function
+calls per request (cProfile's count, which no load changes), the CPU of a request without the
+profiler (`time.process_time`, the median and the least of the rounds: contention for the cores
+changes it far less than wall time, and the least least of all) and each as a multiple of the
+floor's. `--top N` prints the profile's top functions of each server, `--output DIR` keeps the
+profiles.
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ except ImportError:
     pass
 
 target, ids_file, token = sys.argv[1], sys.argv[2], sys.argv[3]
+concurrency = int(sys.argv[4])
 ids = open(ids_file).read().split()
 module_name, _, attribute = target.partition(":")
 factory = getattr(importlib.import_module(module_name), attribute.rstrip("()"))
@@ -96,10 +99,18 @@ async def one(item_id):
         raise SystemExit(f"GET {path}: {status}")
 
 
-async def batch(count):
+async def serial(count):
     choice = random.choice
     for _ in range(count):
         await one(choice(ids))
+
+
+async def batch(count):
+    if concurrency == 1:
+        await serial(count)
+        return
+    share, rest = divmod(count, concurrency)
+    await asyncio.gather(*(serial(share + (n < rest)) for n in range(concurrency)))
 
 
 async def serve():
@@ -171,7 +182,7 @@ class Process:
         return answer
 
 
-def main() -> None:
+def parse_options() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--with", dest="capabilities", action="append", default=[])
     parser.add_argument(
@@ -184,6 +195,13 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000, help="requests per round")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--items", type=int, default=1000)
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=1,
+        help="requests in flight at once (default 1: one at a time); above 1, what concurrent"
+        " requests share (a batched Redis round trip) is counted too",
+    )
     parser.add_argument("--top", type=int, default=0, help="print each profile's top N")
     parser.add_argument(
         "--instructions",
@@ -191,7 +209,21 @@ def main() -> None:
         help="count instructions per request under callgrind instead of CPU time (slow)",
     )
     parser.add_argument("--output", type=Path, help="keep each raw profile (pstats) in this folder")
-    options = parser.parse_args()
+    parser.add_argument(
+        "--trace-ratio",
+        help="with --instructions: the traces sampled (OTEL_TRACES_SAMPLER_ARG; default 0, every"
+        " trace dropped), to price a sampled request's span work",
+    )
+    parser.add_argument(
+        "--traces-exporter",
+        choices=("otlp", "console", "none"),
+        help="OTEL_TRACES_EXPORTER (default: the service's, otlp): none prices the recording alone",
+    )
+    return parser.parse_args()
+
+
+def main() -> None:
+    options = parse_options()
     capabilities = tuple(options.capabilities) or ("caching",)
     for name in ["DATABASE_URL", "REDIS_URL", *(["OIDC_ISSUER"] if "auth" in capabilities else [])]:
         if not os.environ.get(name):
@@ -213,6 +245,10 @@ def main() -> None:
             token = budget_auth.token_file(scratch).read_text().split("\n", 1)[0]
         if options.instructions:  # under callgrind the code runs ~50 times slower: deadlines
             env.update(SLOW_MOTION)  # and expiries that keep every measured read a warm hit
+            if options.trace_ratio is not None:
+                env["OTEL_TRACES_SAMPLER_ARG"] = options.trace_ratio
+        if options.traces_exporter:
+            env["OTEL_TRACES_EXPORTER"] = options.traces_exporter
         variants = [(" + ".join(capabilities), project, env)]
         for number, ref in enumerate(options.baseline):
             old = as_of(project, scratch / f"config0-{number}", ref)
@@ -229,14 +265,15 @@ def main() -> None:
                         f"--callgrind-out-file={out}"]  # fmt: skip
         for name, folder, variant_env in variants:
             processes.append(start(stack, name, python, driver, folder, variant_env, target,
-                                   ids_file, token, launcher))  # fmt: skip
+                                   ids_file, token, launcher, options.concurrency))  # fmt: skip
         # The floor serves the bytes the service answers (one item's, under every id).
         body = item_body(python, project, env, ids[0], token)
         set_floor_keys(python, base_env, dict.fromkeys(ids, body))
         (scratch / "floor_app.py").write_text(FLOOR_APP)
         floor_env = {**base_env, "PYTHONPATH": str(scratch)}
         processes.insert(0, start(stack, "floor", python, driver, scratch, floor_env,
-                                  "floor_app:app", ids_file, "", launcher))  # fmt: skip
+                                  "floor_app:app", ids_file, "", launcher,
+                                  options.concurrency))  # fmt: skip
         run_rounds(processes, options, scratch)
         report(processes, options)
 
@@ -286,9 +323,10 @@ def start(
     ids_file: Path,
     token: str,
     launcher: list[str],
+    concurrency: int,
 ) -> Process:
     process = subprocess.Popen(
-        [*launcher, str(python), str(driver), target, str(ids_file), token],
+        [*launcher, str(python), str(driver), target, str(ids_file), token, str(concurrency)],
         cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     stack.callback(process.wait, 30)
@@ -325,7 +363,8 @@ def report(processes: list[Process], options: argparse.Namespace) -> None:
     floor_cpu, floor_min = statistics.median(floor.cpu_us), min(floor.cpu_us)
     width = max(len(entry.name) for entry in processes) + 2
     print(
-        f"\nGET /items/{{id}} in-process, {options.requests} requests x {options.rounds} rounds"
+        f"\nGET /items/{{id}} in-process, {options.requests} requests x {options.rounds} rounds,"
+        f" {options.concurrency} at a time"
         f" ({'instructions' if options.instructions else 'CPU'}: median and least of the rounds;"
         " calls: one profiled round)"
     )

@@ -17,6 +17,7 @@ that read the row before the commit cannot put the old value back after the inva
 
 Read ahead. A hit may cost no round trip of its own: a command sent before the request's handler
 ran (the rate limiter's check) may have read the key already (`redis_client/read_ahead.py`).
+Otherwise the reads of one event-loop turn share one `MGET` (`batch.py`).
 
 Failures. A Redis error or timeout never fails a read: the record is loaded from the database,
 and the fallback is counted (`CacheStats.fallbacks`) and logged, at most once per interval.
@@ -41,6 +42,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from ..redis_client.read_ahead import NOT_READ, forget, take
+from .batch import BatchedGet
 from .stats import CacheStats
 
 logger = logging.getLogger(__name__)
@@ -121,6 +123,7 @@ class CacheAside(Generic[T]):
         scope: Callable[[], str] = str,
     ) -> None:
         self._redis = redis
+        self._get = BatchedGet(redis)
         self._namespace = namespace
         self._scope = scope
         self._model = model
@@ -157,7 +160,7 @@ class CacheAside(Generic[T]):
             return await self._single_flight(key, load, use_redis=False)
         try:
             raw = take(key)  # read in the round trip of a check before this one (rate limiting)
-            cached = self._decode(await self._redis.get(key) if raw is NOT_READ else raw)
+            cached = self._decode(await self._get(key) if raw is NOT_READ else raw)
         except REDIS_FAILURES as error:
             self._redis_failed("read", error)
             self._stats.fallbacks += 1
