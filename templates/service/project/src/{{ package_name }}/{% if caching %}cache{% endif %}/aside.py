@@ -17,7 +17,7 @@ that read the row before the commit cannot put the old value back after the inva
 
 Read ahead. A hit may cost no round trip of its own: a command sent before the request's handler
 ran (the rate limiter's check) may have read the key already (`redis_client/read_ahead.py`).
-Otherwise the reads of one event-loop turn share one `MGET` (`batch.py`).
+Otherwise the reads of one event-loop turn share one `MGET` (`redis_client/turn_batch.py`).
 
 Failures. A Redis error or timeout never fails a read: the record is loaded from the database,
 and the fallback is counted (`CacheStats.fallbacks`) and logged, at most once per interval.
@@ -35,14 +35,14 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from ..redis_client.read_ahead import NOT_READ, forget, take
-from .batch import BatchedGet
+from ..redis_client.turn_batch import TurnBatch
 from .stats import CacheStats
 
 logger = logging.getLogger(__name__)
@@ -108,6 +108,11 @@ def _cancelling() -> bool:
     return task is not None and task.cancelling() > 0
 
 
+def batched_get(redis: Redis) -> TurnBatch[str, Any]:
+    """`await get(key)`: the key's value (None: absent); the reads of one turn share an `MGET`."""
+    return TurnBatch(redis.get, redis.mget)
+
+
 class CacheAside(Generic[T]):
     """The cache of one kind of record, stored as JSON under `<namespace>:<id>` (per tenant
     with multi-tenancy: `scope` is the `scope_key()` extension point)."""
@@ -123,7 +128,7 @@ class CacheAside(Generic[T]):
         scope: Callable[[], str] = str,
     ) -> None:
         self._redis = redis
-        self._get = BatchedGet(redis)
+        self._get = batched_get(redis)
         self._namespace = namespace
         self._scope = scope
         self._model = model
