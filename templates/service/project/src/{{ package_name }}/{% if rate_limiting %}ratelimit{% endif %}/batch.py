@@ -19,21 +19,18 @@ from ..redis_client.turn_batch import TurnBatch
 Call = tuple[Sequence[str], Sequence[int]]
 
 
-class PipelinedScript:
-    """`await script(keys, args)`: run the script on its keys, batched with concurrent calls."""
+class PipelinedScript(TurnBatch[Call, list[Any]]):
+    """`await script((keys, args))`: run the script on its keys, batched with concurrent calls."""
 
     def __init__(self, redis: Redis, source: str) -> None:
+        super().__init__(self._evalsha, self._pipelined)
         self._redis = redis
         self._source = source
         self._sha = hashlib.sha1(source.encode(), usedforsecurity=False).hexdigest()
-        self._batch: TurnBatch[Call, list[Any]] = TurnBatch(self._one, self._execute)
 
-    async def __call__(self, keys: Sequence[str], args: Sequence[int]) -> list[Any]:
-        return await self._batch((keys, args))
-
-    async def _execute(self, calls: list[Call]) -> list[Any]:
+    async def _pipelined(self, calls: list[Call]) -> list[Any]:
         if len(calls) == 1:
-            return [await self._one(calls[0])]
+            return [await self._evalsha(calls[0])]
         async with self._redis.pipeline(transaction=False) as pipe:
             for keys, args in calls:
                 pipe.evalsha(self._sha, len(keys), *keys, *args)
@@ -42,10 +39,10 @@ class PipelinedScript:
         if unknown:  # a restarted or new Redis: those calls did not run; load, run them now
             await self._redis.script_load(self._source)
             for i in unknown:
-                results[i] = await self._one(calls[i])
+                results[i] = await self._evalsha(calls[i])
         return results
 
-    async def _one(self, call: Call) -> list[Any]:
+    async def _evalsha(self, call: Call) -> list[Any]:
         keys, args = call
         try:
             result = await self._redis.evalsha(self._sha, len(keys), *keys, *args)

@@ -113,10 +113,8 @@ class RateLimiter:
         try:
             async with asyncio.timeout(self._timeout_seconds):
                 bucket = self.key(policy_name, identity, scope)
-                reply = await self._script(
-                    (bucket, read_ahead) if read_ahead else (bucket,),
-                    (policy.emission_interval_us, policy.capacity),
-                )
+                keys = (bucket, read_ahead) if read_ahead else (bucket,)
+                reply = await self._script((keys, (policy.emission_interval_us, policy.capacity)))
         except (RedisError, OSError, TimeoutError) as error:
             self._skip_redis_until = time.monotonic() + BACKEND_COOLDOWN_SECONDS
             self._record_backend_error(error)
