@@ -28,6 +28,9 @@ process of that environment:
   `--baseline-template DIR`: with the relay of a project rendered from another template
   (e.g. `/work/main/templates/service`, or a `git worktree` of an older commit), package
   `bench_base`, on the same database, broker, connections and settings.
+- CPU: the benchmark process's CPU time per event (`time.process_time()`) for each of the
+  above: the relay's own work (row decoding, the broker client) without PostgreSQL's or the
+  broker's; steadier than the rates on a shared machine.
 - latency: the relay runs in the app (woken by NOTIFY) and the notification worker in a process
   of its own; items are created at `--rate` per second; for each, the time from its commit
   returning to its notification row being inserted (PostgreSQL's clock_timestamp()).
@@ -171,17 +174,23 @@ async def measure(options: argparse.Namespace) -> dict[str, Any]:
         messaging, sessions = messaging_of(app), sessionmaker_of(app)
         await messaging.connect()
         relay_rates, bare_rates, baseline_rates = [], [], []
+        cpu: dict[str, list[float]] = {"relay": [], "bare": [], "baseline": []}
         changes = baseline_changes(options)
         for _ in range(options.rounds):
             if changes or options.baseline_template:
                 await fill_outbox(app, options.events)
-                rate = await relay_rate(
+                rate, used = await relay_rate(
                     messaging, sessions, options.events, changes, bool(options.baseline_template)
                 )
                 baseline_rates.append(rate)
+                cpu["baseline"].append(used)
             payloads = await fill_outbox(app, options.events)
-            relay_rates.append(await relay_rate(messaging, sessions, options.events))
-            bare_rates.append(await bare_rate(messaging, payloads))
+            rate, used = await relay_rate(messaging, sessions, options.events)
+            relay_rates.append(rate)
+            cpu["relay"].append(used)
+            rate, used = await bare_rate(messaging, payloads)
+            bare_rates.append(rate)
+            cpu["bare"].append(used)
         latencies = await latency(options)
         await messaging.transport.delete(messaging.channels.all)
     return {
@@ -189,6 +198,7 @@ async def measure(options: argparse.Namespace) -> dict[str, Any]:
         "relay": relay_rates,
         "bare": bare_rates,
         "baseline": baseline_rates,
+        "cpu_us": cpu,
         "latency_ms": latencies,
     }
 
@@ -220,7 +230,8 @@ async def relay_rate(
     count: int,
     changes: dict[str, Any] | None = None,
     baseline_template: bool = False,
-) -> float:
+) -> tuple[float, float]:
+    """Events per second, and this process's CPU microseconds per event."""
     if baseline_template:
         from bench_base.events.relay import Relay  # the other template's relay
     else:
@@ -230,14 +241,19 @@ async def relay_rate(
     if changes:  # validated as the settings would be
         settings = relay.settings
         relay.settings = settings.model_validate({**settings.model_dump(), **changes})
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     published = await relay.drain()
     assert published == count, f"the relay published {published} of {count}"
-    return count / (time.perf_counter() - started)
+    return count / (time.perf_counter() - started), per_event(cpu, count)
 
 
-async def bare_rate(messaging: Any, messages: list[Any]) -> float:
-    """The same messages through the broker's client alone: no database, no outbox."""
+def per_event(cpu_started: float, count: int) -> float:
+    return (time.process_time() - cpu_started) / count * 1e6
+
+
+async def bare_rate(messaging: Any, messages: list[Any]) -> tuple[float, float]:
+    """The same messages through the broker's client alone: no database, no outbox (events per
+    second, and CPU microseconds per event)."""
     channel, settings = messaging.channels.items, messaging.settings
     if messaging.transport.name == "kafka":
         from aiokafka import AIOKafkaProducer
@@ -246,7 +262,7 @@ async def bare_rate(messaging: Any, messages: list[Any]) -> float:
         producer = AIOKafkaProducer(**producer_config(settings))
         await producer.start()
         try:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             futures = [
                 await producer.send(
                     channel,
@@ -257,7 +273,7 @@ async def bare_rate(messaging: Any, messages: list[Any]) -> float:
                 for m in messages
             ]
             await asyncio.gather(*futures)
-            return len(messages) / (time.perf_counter() - started)
+            return len(messages) / (time.perf_counter() - started), per_event(cpu, len(messages))
         finally:
             await producer.stop()
     import aio_pika
@@ -265,7 +281,7 @@ async def bare_rate(messaging: Any, messages: list[Any]) -> float:
     connection = await aio_pika.connect(settings.rabbitmq_url)
     try:
         exchange = (await connection.channel(publisher_confirms=True)).default_exchange
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         await asyncio.gather(
             *(
                 exchange.publish(
@@ -280,7 +296,7 @@ async def bare_rate(messaging: Any, messages: list[Any]) -> float:
                 for m in messages
             )
         )
-        return len(messages) / (time.perf_counter() - started)
+        return len(messages) / (time.perf_counter() - started), per_event(cpu, len(messages))
     finally:
         await connection.close()
 
@@ -362,6 +378,11 @@ def report(results: dict[str, dict[str, Any]], options: argparse.Namespace) -> N
         print(
             f"          rounds: relay {[round(r) for r in result['relay']]}, "
             f"bare {[round(b) for b in result['bare']]}"
+        )
+        cpu = {name: statistics.median(v) for name, v in result["cpu_us"].items() if v}
+        print(
+            "          CPU of the benchmark's process, µs per event (median): "
+            + ", ".join(f"{name} {value:.1f}" for name, value in cpu.items())
         )
         if result["baseline"]:
             baseline = statistics.median(result["baseline"])

@@ -43,12 +43,23 @@ LIMIT :limit
 FOR UPDATE SKIP LOCKED
 """)
 # For the aggregates of a batch: their first unpublished event outside it (held by another
-# relay, or beyond the batch's end).
+# relay, or beyond the batch's end). One index probe per aggregate, the batch's ids hashed,
+# whatever the statistics and whichever plan: asyncpg prepares the statement, and PostgreSQL's
+# generic plan (used from its sixth run on) of the former `aggregate_id = ANY(:aggregates) AND
+# id <> ALL(:ids)`, with a freshly filled outbox's statistics, walked both arrays for every
+# unpublished row (56 ms for a batch of 500 with 5,000 waiting; this form 3.6 ms; `IN`/`NOT IN`
+# subqueries without LATERAL were planned as a nested loop over all of them, 790 ms).
 FIRST_OUTSIDE = text("""
-SELECT aggregate_id, min(id)
-FROM messaging_outbox
-WHERE published_at IS NULL AND aggregate_id = ANY(:aggregates) AND id <> ALL(:ids)
-GROUP BY aggregate_id
+SELECT batch.aggregate_id, outside.first
+FROM unnest(CAST(:aggregates AS text[])) AS batch(aggregate_id)
+CROSS JOIN LATERAL (
+    SELECT min(id) AS first
+    FROM messaging_outbox
+    WHERE aggregate_id = batch.aggregate_id
+        AND published_at IS NULL
+        AND id NOT IN (SELECT unnest(CAST(:ids AS bigint[])))
+) AS outside
+WHERE outside.first IS NOT NULL
 """)
 
 
