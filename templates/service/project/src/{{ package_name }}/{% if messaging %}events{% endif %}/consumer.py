@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from ..extensions import Extensions
-from . import retries
+from . import faults, retries
 from .dependencies import Messaging
 from .models import ProcessedEvent
 from .schemas import EVENT_ID, ItemEvent, PoisonMessageError, decode_event
@@ -114,6 +114,10 @@ class Consumer:
             outcomes = [await self.dispose(message) for message, _ in readable]
         for outcome in outcomes:
             stats[outcome] += 1
+        if duplicates := outcomes.count(Outcome.DUPLICATE):
+            logger.info("skipped %d redelivered events of a batch of %d: processed before",
+                        duplicates, len(batch.messages))  # fmt: skip
+        faults.reached(faults.BEFORE_SETTLE, str(outcomes.count(Outcome.PROCESSED)))
         await batch.settle()
 
     async def apply_together(

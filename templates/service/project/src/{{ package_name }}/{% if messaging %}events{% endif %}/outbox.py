@@ -164,26 +164,29 @@ async def backlog(session: AsyncSession) -> tuple[int, float]:
     return int(count), max(age, 0.0)
 
 
-async def prune(session: AsyncSession, outbox_seconds: float, processed_seconds: float) -> int:
-    """Delete published events and processed-event records past their retention, a chunk at a
-    time so no statement holds many locks; returns how many rows went."""
+async def prune(
+    session: AsyncSession, outbox_seconds: float, processed_seconds: float, limit: int = PRUNE_CHUNK
+) -> tuple[int, int]:
+    """Delete one chunk (at most `limit` rows each) of published events and of processed-event
+    records past their retention, so no statement holds many locks; returns how many of each
+    went (a chunk smaller than `limit`: that table is done)."""
     old_events = (
         select(OutboxEvent.id)
         .where(OutboxEvent.published_at < func.now() - _seconds(outbox_seconds))
-        .limit(PRUNE_CHUNK)
+        .limit(limit)
         .scalar_subquery()
     )
     events = await session.execute(delete(OutboxEvent).where(OutboxEvent.id.in_(old_events)))
     old_records = (
         select(ProcessedEvent.event_id)
         .where(ProcessedEvent.processed_at < func.now() - _seconds(processed_seconds))
-        .limit(PRUNE_CHUNK)
+        .limit(limit)
         .scalar_subquery()
     )
     records = await session.execute(
         delete(ProcessedEvent).where(ProcessedEvent.event_id.in_(old_records))
     )
-    return int(events.rowcount or 0) + int(records.rowcount or 0)  # type: ignore[attr-defined]
+    return int(events.rowcount or 0), int(records.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def _seconds(value: float) -> Any:

@@ -39,6 +39,7 @@ from .transport import Outgoing
 logger = logging.getLogger(__name__)
 
 PRUNE_LOCK = 0x6D736770  # pg advisory lock key: one pruner at a time across instances
+PRUNE_BUDGET_SECONDS = 5.0  # per prune pass, so a large backlog of old rows delays no publish long
 
 
 class PublishError(Exception):
@@ -133,19 +134,36 @@ class Relay:
             raise errors[0]
         return published
 
-    async def prune(self) -> None:
-        async with self.sessions() as session, session.begin():
-            locked = await session.scalar(select(func.pg_try_advisory_xact_lock(PRUNE_LOCK)))
-            if not locked:
-                return
-            deleted = await outbox.prune(
-                session,
-                self.settings.messaging_outbox_retention_seconds,
-                self.settings.messaging_processed_retention_seconds,
-            )
+    async def prune(self) -> bool:
+        """Delete what is past its retention, chunk after chunk, each chunk in a short
+        transaction of its own holding the advisory lock (one pruner at a time across
+        instances, and no lock outlives a dropped connection), until a chunk comes back short
+        or PRUNE_BUDGET_SECONDS ran out. Returns True when rows may be left (out of time):
+        `run` prunes again after its next drain rather than a whole interval later, so pruning
+        keeps up with any write rate without starving the relay."""
+        deleted = 0
+        deadline = time.monotonic() + PRUNE_BUDGET_SECONDS
+        more = True
+        while more:
+            async with self.sessions() as session, session.begin():
+                locked = await session.scalar(select(func.pg_try_advisory_xact_lock(PRUNE_LOCK)))
+                if not locked:
+                    more = False  # another instance is pruning: it goes on until done
+                    break
+                events, records = await outbox.prune(
+                    session,
+                    self.settings.messaging_outbox_retention_seconds,
+                    self.settings.messaging_processed_retention_seconds,
+                    outbox.PRUNE_CHUNK,
+                )
+            deleted += events + records
+            more = max(events, records) >= outbox.PRUNE_CHUNK
+            if time.monotonic() >= deadline:
+                break
         if deleted:
             logger.info("pruned %d published events and processed-event records%s", deleted,
                         self.where)  # fmt: skip
+        return more
 
     async def run(self, wake: asyncio.Event) -> None:
         """Publish until cancelled: drain the outbox after every wake-up or poll, backing off
@@ -158,7 +176,8 @@ class Relay:
                 await self.drain()
                 if time.monotonic() >= next_prune:
                     next_prune = time.monotonic() + self.settings.messaging_prune_interval_seconds
-                    await self.prune()
+                    if await self.prune():
+                        next_prune = time.monotonic()  # rows left: on after the next drain
                 failures = 0
             except (PublishError, SQLAlchemyError, OSError) as error:
                 failures += 1
