@@ -73,14 +73,18 @@ class RoutedSession(ShardedSession):
         # Not ShardedSession.__init__: it adds its statement listener to every new session,
         # which costs more than all of the routing below; the listener is added once, to this
         # class, after it. get_bind (below) replaces its table of shards.
+        # The choosers are this class's methods, not bound methods kept on the instance as
+        # ShardedSession keeps its arguments: a session holding its own bound method is a
+        # reference cycle, so each request's session (its identity map, its transaction) was
+        # freed only by the garbage collector instead of when the request let go of it.
         Session.__init__(self, query_cls=ShardedQuery, **options)
-        self.shard_chooser = self._shard_of_row
-        self.identity_chooser = self._shards_of_identity
-        self.execute_chooser = self._shards_of_statement
         self.sharding = sharding
         self.shard_map = sharding.shard_map()
         self._servers: dict[int, Engine] = {}
         self._writing_to: set[int] = set()
+        self._primaries_open: set[int] = set()
+        """Shards whose primary a transaction of this session is open on (for the token)."""
+        self._flushed = False
 
     # -- which shard ------------------------------------------------------------------------
 
@@ -111,6 +115,8 @@ class RoutedSession(ShardedSession):
 
     def transaction_ended(self) -> None:
         self._writing_to.clear()
+        self._primaries_open.clear()
+        self._flushed = False
 
     def _shard_of_work(self) -> int:
         current = self.sharding.shard_key.current()
@@ -123,14 +129,14 @@ class RoutedSession(ShardedSession):
             )
         return next(iter(self._writing_to), 0)
 
-    def _shard_of_row(
-        self, mapper: Mapper[Any] | None, instance: object, clause: Any = None
+    def shard_chooser(  # type: ignore[override]
+        self, mapper: Mapper[Any] | None, instance: object, clause: Any = None, **_: Any
     ) -> str:
         if instance is not None and mapper is not None:
             return str(self.place(mapper, instance))
         return str(self._shard_of_work())
 
-    def _shards_of_identity(
+    def identity_chooser(  # type: ignore[override]
         self, mapper: Mapper[Any], primary_key: Any, *, lazy_loaded_from: Any, **_: Any
     ) -> list[str]:
         if lazy_loaded_from is not None and lazy_loaded_from.identity_token is not None:
@@ -144,14 +150,14 @@ class RoutedSession(ShardedSession):
             return [str(self.shard_map.shard_of(current))]
         return [shard.id for shard in self.sharding.shards]
 
-    def _shards_of_statement(self, orm_context: ORMExecuteState) -> Iterable[str]:
+    def execute_chooser(self, orm_context: ORMExecuteState) -> Iterable[str]:
         keys = self._keys_compared(orm_context)
         if keys:
             return sorted({str(self.shard_map.shard_of(key)) for key in keys})
         current = self.sharding.shard_key.current()
         if current is not None:
             return [str(self.shard_map.shard_of(current))]
-        open_on = self.info.get("primaries", set())
+        open_on = self._primaries_open
         if len(open_on) == 1 and self._key_column(orm_context.bind_mapper) is None:
             return [str(next(iter(open_on)))]
         self.sharding.stats.fan_outs += 1
@@ -192,7 +198,7 @@ class RoutedSession(ShardedSession):
                 mapper = inspect(entity)
                 if isinstance(entity, type):  # not an alias made per call: the dict would grow
                     _mappers[entity] = mapper
-            shards = self._shards_of_identity(mapper, ident, lazy_loaded_from=None)
+            shards = self.identity_chooser(mapper, ident, lazy_loaded_from=None)
             if len(shards) == 1:
                 identity_token = shards[0]
         return super().get(entity, ident, identity_token=identity_token, **options)
@@ -238,7 +244,7 @@ def _execute_on_shards(orm_context: ORMExecuteState) -> Result[Any] | None:
     when it goes to one shard (a `get`, a query of one key): the shard goes into the bind
     arguments the execution in progress passes to `get_bind`, and the rows are that shard's
     (identity token), as they are when the hook runs it. Several shards: each in turn, merged."""
-    shard_id = _shard_named(orm_context)
+    shard_id, tokened = _shard_named(orm_context)
     if shard_id is None:
         session = cast(RoutedSession, orm_context.session)
         shards = list(session.execute_chooser(orm_context))
@@ -247,15 +253,17 @@ def _execute_on_shards(orm_context: ORMExecuteState) -> Result[Any] | None:
             return partial[0].merge(*partial[1:])
         shard_id = shards[0]
     orm_context.bind_arguments["shard_id"] = shard_id
-    orm_context.update_execution_options(identity_token=shard_id)
+    if not tokened:  # a `get`'s load options already carry it: no new execution options
+        orm_context.update_execution_options(identity_token=shard_id)
     return None
 
 
-def _shard_named(orm_context: ORMExecuteState) -> Any:
-    """The shard the statement names (as `execute_and_instances` looks for it), else None."""
+def _shard_named(orm_context: ORMExecuteState) -> tuple[Any, bool]:
+    """The shard the statement names (as `execute_and_instances` looks for it), else None;
+    and whether that shard is already the identity token of the rows it loads."""
     for option in orm_context._non_compile_orm_options:
         if isinstance(option, set_shard_id):
-            return option.shard_id
+            return option.shard_id, False
     if orm_context.is_select:
         options: Any = orm_context.load_options
     elif orm_context.is_update or orm_context.is_delete:
@@ -263,10 +271,10 @@ def _shard_named(orm_context: ORMExecuteState) -> Any:
     else:
         options = None
     if options is not None and options._identity_token is not None:
-        return options._identity_token
+        return options._identity_token, True
     if "_sa_shard_id" in orm_context.execution_options:
-        return orm_context.execution_options["_sa_shard_id"]
-    return orm_context.bind_arguments.get("shard_id")
+        return orm_context.execution_options["_sa_shard_id"], False
+    return orm_context.bind_arguments.get("shard_id"), False
 
 
 def _execute_on(orm_context: ORMExecuteState, shard_id: str) -> Result[Any]:
@@ -289,28 +297,24 @@ def _note_primary(session: Session, _: SessionTransaction, connection: Connectio
     session = cast(RoutedSession, session)
     shard = session.sharding.shard_of_primary(connection.engine)
     if shard is not None:
-        session.info.setdefault("primaries", set()).add(shard)
+        session._primaries_open.add(shard)
 
 
 @event.listens_for(RoutedSession, "after_flush")
 def _note_flush(session: Session, _: Any) -> None:
-    session.info["flushed"] = True
+    cast(RoutedSession, session)._flushed = True
 
 
 @event.listens_for(RoutedSession, "after_commit")
 def _note_commit(session: Session) -> None:
     session = cast(RoutedSession, session)
-    written = session.info.pop("primaries", set())
-    flushed = session.info.pop("flushed", False)
-    session.transaction_ended()
     routing = request_routing.get()
-    if routing is not None and not routing.replicas_allowed and (flushed or not routing.safe):
-        routing.committed |= written
+    counts = session._flushed or (routing is not None and not routing.safe)
+    if routing is not None and not routing.replicas_allowed and counts:
+        routing.committed |= session._primaries_open  # copied: the set is cleared below
+    session.transaction_ended()
 
 
 @event.listens_for(RoutedSession, "after_rollback")
 def _forget_rolled_back(session: Session) -> None:
-    session = cast(RoutedSession, session)
-    session.info.pop("primaries", None)
-    session.info.pop("flushed", None)
-    session.transaction_ended()
+    cast(RoutedSession, session).transaction_ended()
