@@ -121,7 +121,11 @@ def build_shards(
     """Engines for every shard and replica. `pooled=False` opens a connection per use."""
 
     def engines(url: str, **connect_args: Any) -> tuple[AsyncEngine, Monitor]:
-        arguments = {**options, "connect_args": {**options.get("connect_args", {}), **connect_args}}
+        arguments = {
+            "hide_parameters": True,  # as the main engine: parameters are the clients' data
+            **options,
+            "connect_args": {**options.get("connect_args", {}), **connect_args},
+        }
         if not pooled:
             engine = authenticated(create_async_engine(url, poolclass=NullPool, **arguments))
             return engine, Monitor(engine)
