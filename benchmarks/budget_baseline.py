@@ -31,18 +31,26 @@ def as_of(project: Path, copy: Path, ref: str, package: str = PACKAGE) -> Path:
     old_files = {
         rendered_path(Path(path).relative_to(template.relative_to(ROOT))): path
         for path in listed
-        if path.endswith(".py")
+        if is_plain_python(path)
     }
     for rendered, path in old_files.items():
         if (package_dir / rendered).parent.is_dir():  # a capability this project has
             show = ["git", "-C", str(ROOT), "show", f"{ref}:{path}"]
             done = subprocess.run(show, check=True, capture_output=True, text=True)
             (package_dir / rendered).write_text(done.stdout)
-    for path in template.rglob("*.py"):
+    for path in template.rglob("*"):
         rendered = rendered_path(path.relative_to(template))
-        if rendered not in old_files and (package_dir / rendered).is_file():
+        if not is_plain_python(path.name) or rendered in old_files:
+            continue
+        if (package_dir / rendered).is_file():
             (package_dir / rendered).unlink()
     return copy
+
+
+def is_plain_python(path: str) -> bool:
+    """A .py file copied as it is: `x.py`, or one named by a condition, which ends in the
+    condition's end (`{% if needs_redis %}x.py{% endif %}`); not a `.jinja` template."""
+    return path.endswith((".py", ".py{% endif %}"))
 
 
 def rendered_path(relative: Path) -> Path:

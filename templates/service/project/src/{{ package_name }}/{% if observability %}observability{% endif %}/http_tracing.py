@@ -98,12 +98,21 @@ def start_server_span(
             named = True
             break
     parent = propagate.extract(scope, getter=_HEADERS) if named else context.Context()
-    if named or new_traces is None:
-        span = tracer.start_span(span_method(scope), context=parent, kind=trace.SpanKind.SERVER)
+    # The attributes go to the SDK at the span's start (one validation pass, no lock), and are
+    # built only for a span that may be recorded: not under a caller's trace it dropped.
+    if not named and new_traces is not None:
+        span = new_traces.start_span(
+            span_method(scope), trace.SpanKind.SERVER, lambda: request_attributes(scope)
+        )
     else:
-        span = new_traces.start_span(span_method(scope), trace.SpanKind.SERVER)
-    if span.is_recording():
-        span.set_attributes(request_attributes(scope))
+        caller = trace.get_current_span(parent).get_span_context()
+        dropped = caller.is_valid and not caller.trace_flags.sampled
+        span = tracer.start_span(
+            span_method(scope),
+            context=parent,
+            kind=trace.SpanKind.SERVER,
+            attributes=None if dropped else request_attributes(scope),
+        )
     return span, trace.set_span_in_context(span, parent)
 
 
@@ -111,13 +120,15 @@ def response_started(span: trace.Span, scope: Scope, route: str, status: int) ->
     """Once routed and answered (a recording span): the route template names the span, as
     HTTP conventions ask (a request no route matched keeps the method alone); a 5xx is an
     error."""
+    # One `set_attributes`: the SDK takes its span lock and validates once per call.
+    attributes: dict[str, str | int] = {"http.response.status_code": status}
     if route != UNMATCHED_ROUTE:
         span.update_name(f"{span_method(scope)} {route}")
-        span.set_attribute("http.route", route)
-    span.set_attribute("http.response.status_code", status)
+        attributes["http.route"] = route
     if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
-        span.set_attribute("error.type", str(status))
+        attributes["error.type"] = str(status)
         span.set_status(trace.StatusCode.ERROR)
+    span.set_attributes(attributes)
 
 
 def request_failed(span: trace.Span, error: BaseException) -> None:
