@@ -4,7 +4,8 @@ write load, measured side by side in one run.
 Run (services up: `scripts/services up`, `eval "$(scripts/services env)"`):
 
     .venv/bin/python benchmarks/sharding_overhead.py [--requests 2000] [--rounds 3] [--items 500]
-        [--chunk 100] [--cpu N] [--baseline REF] [--calls N] [--profile DIR] [--quick]
+        [--chunk 100] [--cpu N] [--baseline REF] [--calls N] [--profile DIR] [--per-shard]
+        [--quick]
 
 Two projects are rendered through `scaffold new`'s code path and run with the matrix's shared
 environment: one without capabilities (the single-database baseline) and one with `sharding`
@@ -15,8 +16,11 @@ lifespan, creates `--items` items with one client (the writer), and then times s
 round starts one worker per mode and interleaves them: `--chunk` reads of each mode in turn
 (the order reversed at every turn) until each has timed `--requests`, so a change in the
 machine's load falls on every mode alike; the modes under writes are a second group of the
-round, with pgbench running for the whole group. `--cpu N` pins every worker to CPU N
-(`os.sched_setaffinity`: one worker reads at a time, and the scheduler does not move it).
+round, with pgbench running for the whole group. A worker waiting for its turn is blocked,
+its event loop too: its background tasks (the replica poll, the map refresh) run in its own
+turns, as they ran only in its own run when each mode had the machine to itself. `--cpu N`
+pins every worker to CPU N (`os.sched_setaffinity`: one worker reads at a time, and the
+scheduler does not move it).
 
 The reader is another client than the writer unless said. What each read of a mode times is
 the client's request (httpx: building it, its cookie jar, the ASGI transport) and the app's
@@ -37,6 +41,9 @@ handling of it, in one process:
 - `sharded, writer` the same, read by the writer's client, whose jar holds the token cookie its
                     writes were given: the client's cookie work, and the app's parsing of the
                     cookie; compared with `baseline, cookie`, whose client does the same work;
+- `sharded, shard N keys` with `--per-shard`: `sharded`, reading only the items of shard N
+                    (N = 0: the baseline's server; 1: the second server): the routing's cost
+                    without the second server's, and that server's own;
 - `primary, writes` and `replica, writes`: the writer's own reads (its cookie sent) while
                     pgbench writes to shard 0's primary (its own table, one client), from the
                     primary or from the replica (its token keeps a read on the primary until the
@@ -45,7 +52,7 @@ handling of it, in one process:
 The overhead of a mode is printed two ways: its p50 over all its reads minus its reference's
 (`baseline`, or `baseline, cookie` for `sharded, writer`), and the paired differences: each
 turn's p50 of the mode's chunk minus the same turn's p50 of its reference's chunk, their median
-and quartiles (each pair was timed seconds apart, so the machine's drift over a run cancels).
+and quartiles (each pair timed within about a second: the machine's drift over a run cancels).
 The CPU time of the worker process over its timed reads is printed per read too (the app's
 work and the client's, its background tasks included, the databases' not): contention for the
 cores stretches wall time far more than it. `--calls N` also counts the Python calls of N more
@@ -98,13 +105,14 @@ reader_kind = os.environ.get("BENCH_READER", "other")
 COOKIE = "consistency_token=0:0/4D2C8A10.1:0/3B7E1F28; Path=/; Max-Age=6; HttpOnly; SameSite=Lax"
 
 
-async def command() -> list[str]:
-    line = await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
-    return line.split()
+def command() -> list[str]:
+    # Blocking, the event loop too: a worker's background tasks (the replica poll, the map
+    # refresh) run in its turns only, not while another mode's reads are timed.
+    return sys.stdin.readline().split()
 
 
-def answer(value: object) -> None:
-    print(json.dumps(value), flush=True)
+def answer(value: object) -> None:  # the app's logs are on stdout too (JSON lines)
+    print("bench: " + json.dumps(value), flush=True)
 
 
 async def main() -> None:
@@ -120,6 +128,9 @@ async def main() -> None:
             assert response.status_code == 201, response.text
             ids.append(response.json()["id"])
             token = response.headers.get("x-consistency-token", token)
+        if os.environ.get("BENCH_SHARD"):  # only the keys one shard holds
+            shard_map = app.state.sharding.shard_map()
+            ids = [i for i in ids if shard_map.shard_of(i) == int(os.environ["BENCH_SHARD"])]
         reader, headers = (writer, {}) if reader_kind == "writer" else (other, {})
         if reader_kind == "token":
             assert token, "the writes gave no consistency token"
@@ -137,7 +148,7 @@ async def main() -> None:
         done = 0
         answer("ready")
         while True:
-            verb, *count = await command()
+            verb, *count = command()
             if verb == "read":
                 timings = []
                 cpu_started = time.process_time()
@@ -182,10 +193,13 @@ class Worker:
         if line:
             self.process.stdin.write(line + "\n")
             self.process.stdin.flush()
-        answer = self.process.stdout.readline()
-        if not answer:
-            raise RuntimeError(f"the worker stopped (exit code {self.process.wait()})")
-        return json.loads(answer)
+        while True:
+            line = self.process.stdout.readline()
+            if not line:
+                raise RuntimeError(f"the worker stopped (exit code {self.process.wait()})")
+            if line.startswith("bench: "):
+                return json.loads(line.removeprefix("bench: "))
+            sys.stderr.write(line)  # the app's log
 
     def end(self) -> dict[str, int]:
         reads = self.ask("end")
@@ -198,7 +212,7 @@ class Worker:
             self.process.wait()
 
 
-def main() -> None:
+def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
@@ -217,9 +231,15 @@ def main() -> None:
                         help="also count Python calls per read over N profiled reads")  # fmt: skip
     parser.add_argument("--profile", type=Path, default=None, metavar="DIR",
                         help="with --calls: keep each mode's profile in DIR")  # fmt: skip
+    parser.add_argument("--per-shard", action="store_true",
+                        help="also time reads of one shard's keys, for each shard")  # fmt: skip
     parser.add_argument("--quick", action="store_true",
                         help="the routing overhead only: no reads under writes")  # fmt: skip
-    options = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    options = arguments()
     for variable in ("DATABASE_URL", "POSTGRES_SHARD_URLS", "POSTGRES_REPLICA_URL"):
         if not os.environ.get(variable):
             sys.exit(f"{variable} is not set: {SERVICES_HINT}")
@@ -265,6 +285,11 @@ def main() -> None:
             old_env = {**primaries, "PYTHONPATH": str(old / "src")}
             modes = {**dict(list(modes.items())[:3]), OLD: (old, old_env, False),
                      **dict(list(modes.items())[3:])}  # fmt: skip
+        if options.per_shard:
+            at = list(modes).index("sharded, writer") + 1
+            shards = {f"sharded, shard {n} keys": (sharded, {**primaries, "BENCH_SHARD": str(n)},
+                      False) for n in range(len(shard_urls))}  # fmt: skip
+            modes = {**dict(list(modes.items())[:at]), **shards, **dict(list(modes.items())[at:])}
         if options.profile:
             options.profile.mkdir(parents=True, exist_ok=True)
         run = Run(options, python, script, modes)
@@ -332,7 +357,7 @@ class Run:
                 self.reads[mode] = workers[mode].end()
                 self.timings.setdefault(mode, []).extend(timings[mode])
                 self.cpu.setdefault(mode, []).append(cpu[mode] / options.requests)
-                print(f"round {round_number + 1}, {mode:<16} {describe(timings[mode])}", flush=True)
+                print(f"round {round_number + 1}, {mode:<21} {describe(timings[mode])}", flush=True)
         finally:
             for worker in workers.values():
                 worker.kill()
@@ -348,18 +373,19 @@ class Run:
             print(f"  ({OLD}: the sharding code of git {options.baseline})")
         for mode, timings in self.timings.items():
             where = ", ".join(f"{k} {v}" for k, v in sorted(self.reads.get(mode, {}).items()))
-            print(f"  {mode:<16} {describe(timings)}  {('reads: ' + where) if where else ''}")
+            print(f"  {mode:<21} {describe(timings)}  {('reads: ' + where) if where else ''}")
         print("CPU per read (the worker process's, over the timed reads; median, least of rounds):")
         for mode, seconds in self.cpu.items():
-            print(f"  {mode:<16} {statistics.median(seconds) * 1000:.3f} ms, "
+            print(f"  {mode:<21} {statistics.median(seconds) * 1000:.3f} ms, "
                   f"{min(seconds) * 1000:.3f} ms")  # fmt: skip
         if options.calls:
             print(f"Python calls per read (cProfile, {options.calls} reads a round, median):")
             for mode, counts in self.calls.items():
-                print(f"  {mode:<16} {statistics.median(counts):,.0f}")
+                print(f"  {mode:<21} {statistics.median(counts):,.0f}")
         print("routing overhead p50 (target <= 0.1 ms): all reads' p50 minus the reference's; "
               "paired: each turn's difference, median [quartiles], turns above 0")  # fmt: skip
-        for mode, reference in REFERENCE.items():
+        references = {**REFERENCE, **{m: "baseline" for m in self.timings if " keys" in m}}
+        for mode, reference in references.items():
             if mode not in self.timings:
                 continue
             overall = statistics.median(self.timings[mode]) - statistics.median(
@@ -370,7 +396,7 @@ class Run:
             )
             low, _, high = statistics.quantiles(paired, n=4) if len(paired) > 1 else paired * 3
             above = sum(1 for d in paired if d > 0)
-            print(f"  {mode:<16} - {reference:<16} {overall * 1000:+.3f} ms; paired "
+            print(f"  {mode:<21} - {reference:<16} {overall * 1000:+.3f} ms; paired "
                   f"{statistics.median(paired) * 1000:+.3f} ms "
                   f"[{low * 1000:+.3f}, {high * 1000:+.3f}], {above} of {len(paired)}")  # fmt: skip
         if "primary, writes" in self.timings:
