@@ -59,7 +59,6 @@ class ShardingMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        runtime: ShardingRuntime = scope["app"].state.sharding
         try:
             tokens = _tokens(scope["headers"])
         except ValueError as error:
@@ -85,7 +84,7 @@ class ShardingMiddleware:
                     if message["type"] == "http.response.start":
                         sent = True
                         if routing.committed:
-                            await self._add_token(runtime, routing, scope, message)
+                            await self._add_token(_runtime(scope), routing, scope, message)
                     await send(message)
 
                 try:
@@ -95,6 +94,7 @@ class ShardingMiddleware:
                     if sent or routing.committed or not replay:
                         raise
                     state = sqlstate(error)
+                    runtime = _runtime(scope)  # not before: a read that succeeds never needs it
                     if state in (BUCKET_FENCED, BUCKET_MOVED):
                         runtime.stats.fence_waits += 1
                         if time.monotonic() >= deadline:
@@ -137,6 +137,11 @@ class ShardingMiddleware:
             f"{TOKEN_COOKIE}={token}; Path=/; Max-Age={self.cookie_seconds}; HttpOnly; "
             f"SameSite=Lax{secure}",
         )
+
+
+def _runtime(scope: Scope) -> ShardingRuntime:
+    runtime: ShardingRuntime = scope["app"].state.sharding
+    return runtime
 
 
 TOKEN_HEADER_KEY = TOKEN_HEADER.lower().encode()

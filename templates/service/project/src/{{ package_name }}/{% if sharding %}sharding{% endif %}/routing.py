@@ -198,9 +198,14 @@ class RoutedSession(ShardedSession):
                 mapper = inspect(entity)
                 if isinstance(entity, type):  # not an alias made per call: the dict would grow
                     _mappers[entity] = mapper
-            shards = self.identity_chooser(mapper, ident, lazy_loaded_from=None)
-            if len(shards) == 1:
-                identity_token = shards[0]
+            column, is_primary_key = self.sharding.key_column(mapper)
+            if column is not None and is_primary_key:  # identity_chooser's first answer, inline
+                value = ident[0] if isinstance(ident, tuple | list) else ident
+                identity_token = str(self.shard_map.shard_of(str(value)))
+            else:
+                shards = self.identity_chooser(mapper, ident, lazy_loaded_from=None)
+                if len(shards) == 1:
+                    identity_token = shards[0]
         return super().get(entity, ident, identity_token=identity_token, **options)
 
     # -- which server of the shard ----------------------------------------------------------
@@ -261,7 +266,9 @@ def _execute_on_shards(orm_context: ORMExecuteState) -> Result[Any] | None:
 def _shard_named(orm_context: ORMExecuteState) -> tuple[Any, bool]:
     """The shard the statement names (as `execute_and_instances` looks for it), else None;
     and whether that shard is already the identity token of the rows it loads."""
-    for option in orm_context._non_compile_orm_options:
+    # The statement's own options, as `_non_compile_orm_options` lists them (set_shard_id is
+    # one), without that property's list: a `get` has none.
+    for option in orm_context.statement._with_options:
         if isinstance(option, set_shard_id):
             return option.shard_id, False
     if orm_context.is_select:
