@@ -206,8 +206,8 @@ async def measure(options: argparse.Namespace) -> dict[str, Any]:
 async def fill_outbox(app: Any, count: int) -> list[Any]:
     """Commit `count` item.created events to the outbox, 500 per transaction; return them as
     the relay will publish them (the same bytes, keys and headers)."""
-    from bench_svc.events.outbox import CLAIM, PendingEvent, add_event, event_of
-    from bench_svc.events.relay import outgoing
+    from bench_svc.events.outbox import add_event, claim, event_of
+    from bench_svc.events.relay import driver_connection
     from bench_svc.items.hooks import ItemChange
     from bench_svc.items.schemas import ItemRead
 
@@ -219,9 +219,10 @@ async def fill_outbox(app: Any, count: int) -> list[Any]:
                     id=uuid.uuid4(), name=f"item {n}", description="bench", created_at=now
                 )
                 await add_event(session, event_of(ItemChange("created", item)))
-    async with app.state.sessionmaker() as session, session.begin():
-        rows = await session.execute(CLAIM, {"limit": count})
-        return [outgoing(PendingEvent(*row)) for row in rows]
+    async with driver_connection(app.state.sessionmaker) as connection:
+        async with connection.transaction():
+            batch = await claim(connection, count, [])
+        return list(batch.pending) if batch else []
 
 
 async def relay_rate(

@@ -6,19 +6,22 @@ the transaction commits (it wakes the relay at once). The relay's own statements
 claiming a batch, marking what the broker confirmed, and pruning.
 """
 
+import asyncio
+import json
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..extensions import Extensions
 from ..items.hooks import ItemChange, ItemWriting
 from .models import OutboxEvent, ProcessedEvent
 from .schemas import AGGREGATE_TYPE, EventType, ItemData, ItemEvent, event_headers
+from .transport import Outgoing
 
 NOTIFY_CHANNEL = "messaging_outbox"
 PRUNE_CHUNK = 5000
@@ -28,20 +31,33 @@ EVENT_TYPES: dict[str, EventType] = {
     "deleted": "item.deleted",
 }
 
-MARK_PUBLISHED = text("""
-UPDATE messaging_outbox
-SET published_at = now(), publish_attempts = publish_attempts + 1
-WHERE id = ANY(:ids)
-""")
-# A batch in commit order, skipping the rows another relay holds (SKIP LOCKED).
-CLAIM = text("""
-SELECT id, event_id, aggregate_id, payload::text, headers
+# The relay's statements run on the driver's own connection (asyncpg: `$n` parameters, rows as
+# tuples), not through SQLAlchemy: its result machinery and the headers' JSON codec cost the
+# relay about as much CPU an event as the rest of its database work.
+#
+# A batch in commit order, skipping the rows another relay holds (SKIP LOCKED); the payload as
+# the message's bytes (no decoding and encoding again), the headers as JSON text.
+CLAIM = """
+SELECT id, aggregate_id, convert_to(payload::text, 'UTF8'), headers::text
 FROM messaging_outbox
 WHERE published_at IS NULL
 ORDER BY id
-LIMIT :limit
+LIMIT $1
 FOR UPDATE SKIP LOCKED
-""")
+"""
+# The first unpublished row below a batch's last one that neither the batch nor the relay's
+# other rounds hold ($2): nothing (the usual case, one relay) means no other relay holds an
+# earlier event of the batch's aggregates, and FIRST_OUTSIDE need not run. `ORDER BY id LIMIT
+# 1` keeps PostgreSQL on the unpublished-id index whatever its statistics (as the claim).
+OTHER_BELOW = """
+SELECT id
+FROM messaging_outbox
+WHERE published_at IS NULL
+    AND id < $1
+    AND id NOT IN (SELECT unnest(CAST($2 AS bigint[])))
+ORDER BY id
+LIMIT 1
+"""
 # For the aggregates of a batch: their first unpublished event outside it (held by another
 # relay, or beyond the batch's end). One index probe per aggregate, the batch's ids hashed,
 # whatever the statistics and whichever plan: asyncpg prepares the statement, and PostgreSQL's
@@ -49,28 +65,51 @@ FOR UPDATE SKIP LOCKED
 # id <> ALL(:ids)`, with a freshly filled outbox's statistics, walked both arrays for every
 # unpublished row (56 ms for a batch of 500 with 5,000 waiting; this form 3.6 ms; `IN`/`NOT IN`
 # subqueries without LATERAL were planned as a nested loop over all of them, 790 ms).
-FIRST_OUTSIDE = text("""
+FIRST_OUTSIDE = """
 SELECT batch.aggregate_id, outside.first
-FROM unnest(CAST(:aggregates AS text[])) AS batch(aggregate_id)
+FROM unnest(CAST($1 AS text[])) AS batch(aggregate_id)
 CROSS JOIN LATERAL (
     SELECT min(id) AS first
     FROM messaging_outbox
     WHERE aggregate_id = batch.aggregate_id
         AND published_at IS NULL
-        AND id NOT IN (SELECT unnest(CAST(:ids AS bigint[])))
+        AND id NOT IN (SELECT unnest(CAST($2 AS bigint[])))
 ) AS outside
 WHERE outside.first IS NOT NULL
-""")
+"""
+MARK_PUBLISHED = """
+UPDATE messaging_outbox
+SET published_at = now(), publish_attempts = publish_attempts + 1
+WHERE id = ANY(CAST($1 AS bigint[]))
+"""
+MARK_FAILED = """
+UPDATE messaging_outbox
+SET publish_attempts = publish_attempts + 1, last_error = $2
+WHERE id = $1
+"""
 
 
 @dataclass(frozen=True, slots=True)
-class PendingEvent:
+class PendingEvent(Outgoing):
+    """An outbox row as the message it is published as (key: the aggregate id)."""
+
     id: int
-    event_id: uuid.UUID
-    aggregate_id: str
-    payload: str
-    """The event's JSON, as the message body (read as text: no decoding and encoding again)."""
-    headers: dict[str, str]
+
+
+@dataclass(slots=True)
+class Held:
+    """What one round of a relay claimed: the rows it holds locked, all of them (also those it
+    holds back), and the events it may publish now."""
+
+    ids: list[int]
+    first: dict[str, int]
+    """Each aggregate's first row among them."""
+    pending: list[PendingEvent]
+    blocking: list["Held"] = field(default_factory=list)
+    """The relay's other rounds that hold it back; empty when none does, or when another
+    relay (or a round not known yet) may."""
+    ended: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set when its transaction ended: its rows are unlocked."""
 
 
 def event_of(change: ItemChange, tenant: str | None = None) -> ItemEvent:
@@ -115,40 +154,66 @@ def outbox_writer(extensions: Extensions) -> ItemWriting:
     return write
 
 
-async def claim(session: AsyncSession, limit: int) -> list[PendingEvent]:
+async def claim(connection: Any, limit: int, held: list[Held]) -> Held | None:
     """Lock up to `limit` unpublished events, oldest first, and keep those that may go now:
     an event goes only if no earlier event of its aggregate is outside the batch (another
-    relay holds it, and publishes it first), so per-aggregate order holds however many relays
-    run. (Two statements, not one: with the table's statistics as stale as an outbox's often
-    are, PostgreSQL plans the single-statement form as a quadratic nested loop.)"""
-    claimed = [PendingEvent(*row) for row in await session.execute(CLAIM, {"limit": limit})]
-    if not claimed:
-        return []
-    parameters = {
-        "aggregates": list({event.aggregate_id for event in claimed}),
-        "ids": [event.id for event in claimed],
-    }
-    rows = await session.execute(FIRST_OUTSIDE, parameters)
-    first_outside: dict[str, int] = {row[0]: row[1] for row in rows}
-    return [
-        event
-        for event in claimed
-        if event.aggregate_id not in first_outside or event.id < first_outside[event.aggregate_id]
-    ]
+    relay, or another round of this one, holds it and publishes it first), so per-aggregate
+    order holds however many relays run. None when there was nothing to claim.
+
+    `held` lists what the relay's rounds in flight hold: the round is added to it as soon as
+    its rows are locked (the caller removes it when its transaction ends), and the rows of the
+    others count as outside. Rows that neither this round nor the others hold are looked for
+    below the batch's last id only (OTHER_BELOW): an earlier event of one of the batch's
+    aggregates has a smaller id (ids follow commit order per aggregate) and was committed
+    before the batch was claimed, so unpublished it is in the batch, in `held`, or found then,
+    and FIRST_OUTSIDE runs. (Not one statement: with the table's statistics as stale as an
+    outbox's often are, PostgreSQL plans the single-statement form as a quadratic nested loop.)
+    """
+    rows = await connection.fetch(CLAIM, limit)
+    if not rows:
+        return None
+    loads = json.loads
+    claimed = [PendingEvent(key, body, loads(headers), row) for row, key, body, headers in rows]
+    ids = [event.id for event in claimed]
+    first: dict[str, int] = {}
+    for event in reversed(claimed):
+        first[event.key] = event.id
+    others = list(held)
+    batch = Held(ids, first, claimed)
+    held.append(batch)
+    try:
+        known = ids + [row for other in others for row in other.ids]
+        if await connection.fetchval(OTHER_BELOW, ids[-1], known) is None:
+            first_outside: dict[str, int] = {}
+            for other in others:
+                for aggregate, row in other.first.items():
+                    if aggregate in first and row < first_outside.get(aggregate, row + 1):
+                        first_outside[aggregate] = row
+                        if not batch.blocking or batch.blocking[-1] is not other:
+                            batch.blocking.append(other)
+        else:
+            found = await connection.fetch(FIRST_OUTSIDE, list(first), ids)
+            first_outside = dict(found)
+    except BaseException:
+        held.remove(batch)
+        raise
+    if first_outside:
+        batch.pending = [
+            event
+            for event in claimed
+            if event.key not in first_outside or event.id < first_outside[event.key]
+        ]
+    return batch
 
 
-async def mark_published(session: AsyncSession, ids: Sequence[int]) -> None:
+async def mark_published(connection: Any, ids: Sequence[int]) -> None:
     if ids:
-        await session.execute(MARK_PUBLISHED, {"ids": list(ids)})
+        await connection.execute(MARK_PUBLISHED, list(ids))
 
 
-async def mark_failed(session: AsyncSession, failures: Mapping[int, str]) -> None:
+async def mark_failed(connection: Any, failures: Mapping[int, str]) -> None:
     for event_id, error in failures.items():
-        await session.execute(
-            update(OutboxEvent)
-            .where(OutboxEvent.id == event_id)
-            .values(publish_attempts=OutboxEvent.publish_attempts + 1, last_error=error)
-        )
+        await connection.execute(MARK_FAILED, event_id, error)
 
 
 async def backlog(session: AsyncSession) -> tuple[int, float]:

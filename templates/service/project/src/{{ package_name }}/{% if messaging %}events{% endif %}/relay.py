@@ -23,8 +23,11 @@ MESSAGING_OUTBOX_RETENTION_SECONDS are pruned every MESSAGING_PRUNE_INTERVAL_SEC
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]
 from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -34,11 +37,11 @@ from . import outbox
 from .dependencies import Messaging, OutboxDatabase, messaging_of, outbox_databases
 from .outbox import NOTIFY_CHANNEL, PendingEvent
 from .retries import backoff_seconds, describe
-from .transport import Outgoing
 
 logger = logging.getLogger(__name__)
 
 PRUNE_LOCK = 0x6D736770  # pg advisory lock key: one pruner at a time across instances
+DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError)  # the relay's own statements
 PRUNE_BUDGET_SECONDS = 5.0  # per prune pass, so a large backlog of old rows delays no publish long
 
 
@@ -48,19 +51,20 @@ class PublishError(Exception):
 
 def waves(events: Sequence[PendingEvent]) -> list[list[PendingEvent]]:
     """Wave n holds the n-th event of each aggregate, in commit order."""
-    found: list[list[PendingEvent]] = []
     seen: dict[str, int] = {}
     for event in events:
-        index = seen.get(event.aggregate_id, 0)
-        seen[event.aggregate_id] = index + 1
+        seen[event.key] = seen.get(event.key, 0) + 1
+    if len(seen) == len(events):
+        return [list(events)]  # one event per aggregate (the usual batch): a single wave
+    found: list[list[PendingEvent]] = []
+    seen.clear()
+    for event in events:
+        index = seen.get(event.key, 0)
+        seen[event.key] = index + 1
         if index == len(found):
             found.append([])
         found[index].append(event)
     return found
-
-
-def outgoing(event: PendingEvent) -> Outgoing:
-    return Outgoing(key=event.aggregate_id, body=event.payload.encode(), headers=event.headers)
 
 
 class Relay:
@@ -74,18 +78,47 @@ class Relay:
         self.settings = messaging.settings
         self.sessions = sessions
         self.where = f" ({database})" if database else ""
+        self.held: list[outbox.Held] = []
+        """What this relay's rounds in flight hold (see `outbox.claim`)."""
 
     async def publish_batch(self) -> int:
         """One round: claim, publish, mark. Returns how many events were claimed; raises
         `PublishError` when the broker refused or did not confirm some of them."""
         await self.messaging.connect()
-        async with self.sessions() as session, session.begin():
-            pending = await outbox.claim(session, self.settings.messaging_relay_batch_size)
-            if not pending:
-                return 0
-            published, failures = await self._publish(pending)
-            await outbox.mark_published(session, published)
-            await outbox.mark_failed(session, failures)
+        async with driver_connection(self.sessions) as connection:
+            return await self._round(connection)
+
+    async def _round(self, connection: Any) -> int:
+        """One round in a transaction of the driver's connection (see `outbox.CLAIM`). A round
+        held back whole by this relay's other rounds only waits until one of them ended, and
+        claims again: it does not end a drain while there is more to publish."""
+        while True:
+            batch: outbox.Held | None = None
+            try:
+                async with connection.transaction():
+                    batch = await outbox.claim(
+                        connection, self.settings.messaging_relay_batch_size, self.held
+                    )
+                    if batch is None:
+                        return 0
+                    if pending := batch.pending:
+                        published, failures = await self._publish(pending)
+                        await outbox.mark_published(connection, published)
+                        await outbox.mark_failed(connection, failures)
+            finally:
+                if batch is not None:
+                    self.held.remove(batch)  # its rows are unlocked now
+                    batch.ended.set()
+            if pending:
+                break
+            if not batch.blocking:
+                return 0  # held back by another relay: it publishes, then NOTIFY or the poll
+            waits = [asyncio.ensure_future(other.ended.wait()) for other in batch.blocking]
+            try:
+                await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for wait in waits:
+                    wait.cancel()
         stats = self.messaging.stats
         stats.published += len(published)
         stats.publish_failures += len(failures)
@@ -100,12 +133,10 @@ class Relay:
         failures: dict[int, str] = {}
         blocked: set[str] = set()
         for wave in waves(pending):
-            sendable = [event for event in wave if event.aggregate_id not in blocked]
+            sendable = [e for e in wave if e.key not in blocked] if blocked else wave
             try:
                 async with asyncio.timeout(self.settings.messaging_publish_timeout_seconds):
-                    errors = await self.messaging.transport.publish(
-                        channel, [outgoing(event) for event in sendable]
-                    )
+                    errors = await self.messaging.transport.publish(channel, sendable)
             except TimeoutError as error:
                 errors = [error] * len(sendable)
             for event, failure in zip(sendable, errors, strict=True):
@@ -113,20 +144,23 @@ class Relay:
                     published.append(event.id)
                 else:
                     failures[event.id] = describe(failure)
-                    blocked.add(event.aggregate_id)
+                    blocked.add(event.key)
         return published, failures
 
     async def drain(self) -> int:
         """Publish rounds back to back until nothing is left to claim, with
         MESSAGING_RELAY_CONCURRENCY rounds in flight (one claims and marks in the database while
-        another waits for the broker); returns how many events went out. Raises the first
-        `PublishError` (or database error) once every lane stopped."""
+        another waits for the broker), each on a connection of its own for the whole drain;
+        returns how many events went out. Raises the first `PublishError` (or database error)
+        once every lane stopped."""
         published = 0
+        await self.messaging.connect()
 
         async def lane() -> None:
             nonlocal published
-            while claimed := await self.publish_batch():
-                published += claimed
+            async with driver_connection(self.sessions) as connection:
+                while claimed := await self._round(connection):
+                    published += claimed
 
         lanes = [lane() for _ in range(self.settings.messaging_relay_concurrency)]
         errors = [e for e in await asyncio.gather(*lanes, return_exceptions=True) if e]
@@ -179,7 +213,7 @@ class Relay:
                     if await self.prune():
                         next_prune = time.monotonic()  # rows left: on after the next drain
                 failures = 0
-            except (PublishError, SQLAlchemyError, OSError) as error:
+            except (PublishError, SQLAlchemyError, *DRIVER_ERRORS, OSError) as error:
                 failures += 1
                 delay = backoff_seconds(
                     failures,
@@ -195,6 +229,23 @@ class Relay:
                     await wake.wait()
             except TimeoutError:
                 pass
+
+
+@asynccontextmanager
+async def driver_connection(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[Any]:
+    """A pooled connection as the driver's (asyncpg) object: the relay's statements run on it,
+    in transactions of its own (SQLAlchemy begins lazily, at its first statement: it has begun
+    none here). One cut short inside its transaction is not given back to the pool."""
+    async with sessions() as session:
+        connection = await session.connection()
+        driver = (await connection.get_raw_connection()).driver_connection
+        if driver is None:
+            raise ConnectionError("no driver connection for the relay")
+        try:
+            yield driver
+        finally:
+            if driver.is_in_transaction():
+                await connection.invalidate()
 
 
 async def listen(engine: AsyncEngine, wake: asyncio.Event, retry_seconds: float) -> None:
