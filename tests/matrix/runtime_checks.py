@@ -85,18 +85,34 @@ def fresh_database(admin_url: str, name: str) -> Iterator[str]:
 
     One connection kept open for both ends: each connection costs PostgreSQL ~8 ms of CPU (a
     backend started, SCRAM), and three psql processes cost the worker more than that."""
-    drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
     with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(drop)
+        drop_database(admin, name)
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         try:
             yield project_env.with_database(admin_url, name)
         finally:
             if admin.closed or admin.broken:
                 with psycopg.connect(admin_url, autocommit=True) as again:
-                    again.execute(drop)
+                    drop_database(again, name)
             else:
-                admin.execute(drop)
+                drop_database(admin, name)
+
+
+def drop_database(admin: psycopg.Connection[Any], name: str, wait_seconds: float = 15) -> None:
+    """`DROP DATABASE ... WITH (FORCE)`, which ends the sessions still on it, but only those of
+    roles the admin may signal: a service's own app role is not one of them. A stopped service's
+    backends outlive its process for a moment (longer on a loaded machine), so the drop is
+    retried until they are gone; one still there after `wait_seconds` fails the test."""
+    drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            admin.execute(drop)
+            return
+        except psycopg.errors.InsufficientPrivilege:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.2)
 
 
 @cache

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 from collections.abc import Iterator
 
@@ -11,6 +12,7 @@ import psycopg
 import pytest
 import redis
 
+from tests.matrix.runtime_checks import drop_database
 from tests.support.service_env import required_env
 
 pytestmark = pytest.mark.services
@@ -102,3 +104,28 @@ def test_redis_answers() -> None:
         client.delete(key)
     finally:
         client.close()
+
+
+def test_a_database_is_dropped_once_another_roles_session_on_it_ends() -> None:
+    """The matrix's `drop_database`: `WITH (FORCE)` may not end a session of a role the admin
+    cannot signal (a service's app role); the drop waits for the session to end by itself."""
+    url = required_env("DATABASE_URL")
+    name, role = f"t_drop_{secrets.token_hex(4)}", f"t_drop_role_{secrets.token_hex(4)}"
+    password = secrets.token_hex(8)
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+        admin.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{password}'")
+        try:
+            session = psycopg.connect(with_database(url, name), user=role, password=password)
+            ends = threading.Timer(1.0, session.close)
+            ends.start()
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                drop_database(admin, name, wait_seconds=0)  # no wait: refused, as before
+            drop_database(admin, name)
+            ends.join()
+            assert admin.execute(
+                "SELECT count(*) FROM pg_database WHERE datname = %s", (name,)
+            ).fetchone() == (0,)
+        finally:
+            drop_database(admin, name)
+            admin.execute(f"DROP ROLE IF EXISTS {role}")
