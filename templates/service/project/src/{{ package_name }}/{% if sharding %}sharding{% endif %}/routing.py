@@ -198,14 +198,9 @@ class RoutedSession(ShardedSession):
                 mapper = inspect(entity)
                 if isinstance(entity, type):  # not an alias made per call: the dict would grow
                     _mappers[entity] = mapper
-            column, is_primary_key = self.sharding.key_column(mapper)
-            if column is not None and is_primary_key:  # identity_chooser's first answer, inline
-                value = ident[0] if isinstance(ident, tuple | list) else ident
-                identity_token = str(self.shard_map.shard_of(str(value)))
-            else:
-                shards = self.identity_chooser(mapper, ident, lazy_loaded_from=None)
-                if len(shards) == 1:
-                    identity_token = shards[0]
+            shards = self.identity_chooser(mapper, ident, lazy_loaded_from=None)
+            if len(shards) == 1:
+                identity_token = shards[0]
         return super().get(entity, ident, identity_token=identity_token, **options)
 
     # -- which server of the shard ----------------------------------------------------------
