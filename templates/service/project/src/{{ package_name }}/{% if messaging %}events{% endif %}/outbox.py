@@ -106,8 +106,9 @@ class Held:
     """Each aggregate's first row among them."""
     pending: list[PendingEvent]
     blocking: list["Held"] = field(default_factory=list)
-    """The relay's other rounds that hold it back; empty when none does, or when another
-    relay (or a round not known yet) may."""
+    """The relay's other rounds in flight when one of them holds an event of it back (it
+    claims again once one has ended); empty when none does, or when another relay (or a
+    round not known yet) may."""
     ended: asyncio.Event = field(default_factory=asyncio.Event)
     """Set when its transaction ended: its rows are unlocked."""
 
@@ -189,8 +190,8 @@ async def claim(connection: Any, limit: int, held: list[Held]) -> Held | None:
                 for aggregate, row in other.first.items():
                     if aggregate in first and row < first_outside.get(aggregate, row + 1):
                         first_outside[aggregate] = row
-                        if not batch.blocking or batch.blocking[-1] is not other:
-                            batch.blocking.append(other)
+            if first_outside:
+                batch.blocking = others
         else:
             found = await connection.fetch(FIRST_OUTSIDE, list(first), ids)
             first_outside = dict(found)
