@@ -33,7 +33,7 @@ def scratch_database() -> Iterator[str]:
         yield name
     finally:
         with psycopg.connect(url, autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+            drop_database(admin, name)
 
 
 def test_the_role_creates_databases_and_roles_but_is_no_superuser() -> None:
