@@ -119,12 +119,12 @@ def test_a_child_killed_at_its_timeout_leaves_the_server_serving(
         "import threading\n\n\ndef test_hangs():\n    threading.Event().wait()\n"
     )
     command = Command(
-        "pytest", ["-q", "-p", "no:cacheprovider", "tests/test_hangs.py"],
+        "pytest", ["-q", "-p", "no:cacheprovider", "-o", "faulthandler_timeout=1", "tests/test_hangs.py"],
         project, environment(project), tmp_path / "hangs.log",
     )  # fmt: skip
-    pid = fork_server.start(command)
-    with pytest.raises(AssertionError, match="did not finish within 1 s: killed"):
-        fork_server.wait(pid, timeout=1)
+    with pytest.raises(AssertionError, match="did not finish within 3 s: killed") as killed:
+        run(fork_server, command, timeout=3)
+    assert 'test_hangs.py", line 5 in test_hangs' in str(killed.value)  # where it waited
 
     code, _ = pytest_run(fork_server, project, "tests/test_value.py", EXPECTED="1")
     assert code == 0, (tmp_path / "pytest.log").read_text()

@@ -57,7 +57,21 @@ class Runner(Protocol):
 
 
 def run(runner: Runner, command: Command, timeout: float = 900) -> int:
-    return runner.wait(runner.start(command), timeout)
+    """The command's exit code; a command killed for running past ``timeout`` fails with where
+    it waited (see ``hang_report``)."""
+    pid = runner.start(command)
+    try:
+        return runner.wait(pid, timeout)
+    except AssertionError as error:
+        raise AssertionError(f"{error}\n{hang_report(command.log)}") from None
+
+
+def hang_report(log: Path) -> str:
+    """What a killed command's log says about where it hung: from the first traceback dump of
+    pytest's ``faulthandler_timeout`` (every generated project sets one), or the log's end."""
+    text = log.read_text(encoding="utf-8", errors="replace") if log.is_file() else ""
+    dump = text.find("Timeout (")
+    return text[dump : dump + 8000] if dump >= 0 else text[-3000:]
 
 
 def stop(runner: Runner, pid: int) -> int:
