@@ -118,10 +118,8 @@ def test_a_child_killed_at_its_timeout_leaves_the_server_serving(
     (project / "tests" / "test_hangs.py").write_text(
         "import threading\n\n\ndef test_hangs():\n    threading.Event().wait()\n"
     )
-    command = Command(
-        "pytest", ["-q", "-p", "no:cacheprovider", "-o", "faulthandler_timeout=1", "tests/test_hangs.py"],
-        project, environment(project), tmp_path / "hangs.log",
-    )  # fmt: skip
+    args = ["-q", "-p", "no:cacheprovider", "-o", "faulthandler_timeout=1", "tests/test_hangs.py"]
+    command = Command("pytest", args, project, environment(project), tmp_path / "hangs.log")
     with pytest.raises(AssertionError, match="did not finish within 3 s: killed") as killed:
         run(fork_server, command, timeout=3)
     assert 'test_hangs.py", line 5 in test_hangs' in str(killed.value)  # where it waited
