@@ -37,10 +37,11 @@ handling of it, in one process:
 - `sharded, REF`    with `--baseline REF`: the same, with the sharding package's plain .py
                     files of git REF (`budget_baseline.as_of`): a change before and after;
 - `sharded, token`  the same, the reader sending the last write's token as the
-                    `X-Consistency-Token` header (parsed, then unused: reads are on primaries);
+                    `X-Consistency-Token` header (checked, then unused: reads are on primaries);
 - `sharded, writer` the same, read by the writer's client, whose jar holds the token cookie its
-                    writes were given: the client's cookie work, and the app's parsing of the
-                    cookie; compared with `baseline, cookie`, whose client does the same work;
+                    writes were given: the client's cookie work, and the app's finding and
+                    checking of the cookie's token; compared with `baseline, cookie`, whose
+                    client does the same work;
 - `sharded, shard N keys` with `--per-shard`: `sharded`, reading only the items of shard N
                     (N = 0: the baseline's server; 1: the second server): the routing's cost
                     without the second server's, and that server's own;

@@ -1,8 +1,9 @@
 """The sharding middleware: consistency tokens in and out, and retries a client never sees.
 
 Around each HTTP request it
-- reads the client's consistency token (header `X-Consistency-Token`, else the cookie) and
-  sets the request's routing (`routing.RequestRouting`): GET and HEAD may read replicas;
+- reads the client's consistency token (header `X-Consistency-Token`, else the cookie),
+  checks it (malformed: a 400; its positions are parsed only if used) and sets the request's
+  routing (`routing.RequestRouting`): GET and HEAD may read replicas;
 - adds to the response of a request that committed a write the merged token, as the header
   and as a cookie that lives as long as a replica may lag (older writes are on every replica
   that reads are sent to);
@@ -15,6 +16,7 @@ Around each HTTP request it
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import Callable
 from http import HTTPStatus
@@ -28,7 +30,7 @@ from ..problems import problem_response
 from .config import Settings
 from .routing import RequestRouting, request_routing
 from .runtime import ShardingRuntime
-from .tokens import TOKEN_COOKIE, TOKEN_HEADER, format_token, merge, parse_token
+from .tokens import TOKEN_COOKIE, TOKEN_HEADER, checked_token, format_token, merge
 
 logger = logging.getLogger(__name__)
 
@@ -60,14 +62,14 @@ class ShardingMiddleware:
             await self.app(scope, receive, send)
             return
         try:
-            tokens = _tokens(scope["headers"])
+            token = _token(scope["headers"])
         except ValueError as error:
             await problem_response(HTTPStatus.BAD_REQUEST, f"{TOKEN_HEADER}: {error}")(
                 scope, receive, send
             )
             return
         safe = scope["method"] in SAFE_METHODS
-        routing = RequestRouting(safe and self.settings.replica_reads_enabled, tokens, safe=safe)
+        routing = RequestRouting(safe and self.settings.replica_reads_enabled, token, safe=safe)
         reset = request_routing.set(routing)
         try:
             # A read's body means nothing: a replayed read gets an empty one, and none is kept.
@@ -145,20 +147,22 @@ def _runtime(scope: Scope) -> ShardingRuntime:
 
 
 TOKEN_HEADER_KEY = TOKEN_HEADER.lower().encode()
-COOKIE_PREFIX = f"{TOKEN_COOKIE}="
+COOKIE_TOKEN = re.compile(rb"(?:^|;)[ \t]*" + TOKEN_COOKIE.encode() + rb"=([^;]*)")
+"""The token's pair in a `cookie` header (the first), its value with spaces and quotes around."""
 
 
-def _tokens(headers: list[tuple[bytes, bytes]]) -> dict[int, int]:
-    """The client's token: the header's, else the cookie's (ValueError when malformed)."""
+def _token(headers: list[tuple[bytes, bytes]]) -> bytes:
+    """The client's token as sent, checked: the header's, else the cookie's (ValueError when
+    malformed). Not parsed: see `RequestRouting.tokens`."""
     from_cookie = None
     for name, value in headers:
         if name == TOKEN_HEADER_KEY:
-            return parse_token(value.decode("latin-1"))
+            return checked_token(value)
         if name == b"cookie" and from_cookie is None:
-            for pair in value.decode("latin-1").split(";"):
-                if pair.strip().startswith(COOKIE_PREFIX):
-                    from_cookie = pair.strip()[len(COOKIE_PREFIX) :].strip('"')
-    return parse_token(from_cookie) if from_cookie else {}
+            found = COOKIE_TOKEN.search(value)
+            if found is not None:
+                from_cookie = found[1].strip(b' \t"')
+    return checked_token(from_cookie) if from_cookie else b""
 
 
 def _empty_body(receive: Receive) -> Callable[[], Receive]:

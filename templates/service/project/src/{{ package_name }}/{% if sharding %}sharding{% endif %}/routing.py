@@ -36,6 +36,8 @@ from sqlalchemy.orm import Mapper, ORMExecuteState, Session, SessionTransaction
 from sqlalchemy.sql import operators, visitors
 from sqlalchemy.sql.elements import BinaryExpression, BindParameter, ColumnClause
 
+from .tokens import Positions, positions_of
+
 if TYPE_CHECKING:
     from .runtime import ShardingRuntime
 
@@ -45,7 +47,8 @@ class RequestRouting:
     """What one HTTP request may read from, and what it wrote."""
 
     replicas_allowed: bool
-    tokens: dict[int, int] = field(default_factory=dict)
+    token: bytes = b""
+    """The client's consistency token as sent (`tokens.checked_token` passed it), else empty."""
     safe: bool = False
     """A GET or HEAD: its sessions' commits count for the token only if they wrote rows (a
     read's commit wrote nothing a later read could miss, and a token costs a round trip)."""
@@ -53,6 +56,14 @@ class RequestRouting:
     """Shards a session of this request committed to (their positions go into the token)."""
     replicas_used: set[tuple[int, int]] = field(default_factory=set)
     """(shard, replica number) read from, so a failure can be pinned on them."""
+    _positions: Positions | None = field(default=None, init=False)
+
+    @property
+    def tokens(self) -> Positions:
+        """The token's positions, parsed on first use: most requests never use them."""
+        if self._positions is None:
+            self._positions = positions_of(self.token) if self.token else {}
+        return self._positions
 
 
 request_routing: ContextVar[RequestRouting | None] = ContextVar("request_routing", default=None)

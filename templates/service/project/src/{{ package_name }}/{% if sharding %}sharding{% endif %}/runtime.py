@@ -126,7 +126,12 @@ class ShardingRuntime:
     # -- replicas -------------------------------------------------------------------------
 
     def usable_replica(self, shard: int, token_lsn: int | None) -> ReplicaTracker | None:
-        usable = [t for t in self.trackers.get(shard, ()) if t.usable(token_lsn)]
+        trackers = self.trackers.get(shard)
+        if not trackers:
+            return None
+        if len(trackers) == 1:  # the usual one replica a shard: no list, no draw
+            return trackers[0] if trackers[0].usable(token_lsn) else None
+        usable = [t for t in trackers if t.usable(token_lsn)]
         return random.choice(usable) if usable else None  # noqa: S311 - spreads load, no secret
 
     def replica_failed(self, used: Iterable[tuple[int, int]], reason: str) -> None:
