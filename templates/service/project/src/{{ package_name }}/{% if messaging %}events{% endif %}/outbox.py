@@ -165,14 +165,17 @@ async def claim(connection: Any, limit: int, held: list[Held]) -> Held | None:
     relay, or another round of this one, holds it and publishes it first), so per-aggregate
     order holds however many relays run. None when there was nothing to claim.
 
-    `held` lists what the relay's rounds in flight hold: the round is added to it as soon as
-    its rows are locked (the caller removes it when its transaction ends), and the rows of the
-    others count as outside. Rows that neither this round nor the others hold are looked for
-    below the batch's last id only (OTHER_BELOW): an earlier event of one of the batch's
-    aggregates has a smaller id (ids follow commit order per aggregate) and was committed
-    before the batch was claimed, so unpublished it is in the batch, in `held`, or found then,
-    and FIRST_OUTSIDE runs. (Not one statement: with the table's statistics as stale as an
-    outbox's often are, PostgreSQL plans the single-statement form as a quadratic nested loop.)
+    `held` lists what the relay's rounds in flight hold: the round is added to it as soon as its
+    rows are locked (the caller removes it when its transaction ends), and the rows of the
+    others count as outside. The others are those in flight when the claim starts (the claim
+    leaves their rows out): a round that begins meanwhile is not among them, so its rows are
+    found below as rows nobody holds, the safe side. Rows that neither this round nor the others
+    hold are looked for below the batch's last id only (OTHER_BELOW): an earlier event of one of
+    the batch's aggregates has a smaller id (ids follow commit order per aggregate) and was
+    committed before the batch was claimed, so unpublished it is in the batch, in `held`, or
+    found then, and FIRST_OUTSIDE runs. (Not one statement: with the table's statistics as stale
+    as an outbox's often are, PostgreSQL plans the single-statement form as a quadratic nested
+    loop.)
     """
     others = list(held)
     theirs = [row for other in others for row in other.ids]
